@@ -1,0 +1,156 @@
+"""The schema registry: the single source of truth for validation, hover, completion and
+generation.
+
+Schemas are ``schemas/<name>.schema.json`` (JSON Schema 2020-12), bundled with the package.
+Every ``$ref`` resolves offline through a ``referencing.Registry``; a reference to anything
+outside the registry fails with ``NoSuchResource`` instead of touching the network.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import referencing
+import referencing.exceptions
+from jsonschema import Draft202012Validator
+from jsonschema.protocols import Validator
+from referencing.jsonschema import DRAFT202012
+
+from uet.resources import schemas_dir
+
+__all__ = [
+    "ID_PREFIX",
+    "NON_ARTIFACT_SCHEMAS",
+    "SCHEMA_SUFFIX",
+    "SchemaInfo",
+    "SchemaRegistry",
+    "bundled_registry",
+]
+
+SCHEMA_SUFFIX = ".schema.json"
+# ``.invalid`` (RFC 2606) can never resolve: the ids are names, not download locations.
+ID_PREFIX = "https://uet.invalid/schemas/v1/"
+# Schemas holding shared definitions only; they are never associated with a file.
+NON_ARTIFACT_SCHEMAS = frozenset({"common"})
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaInfo:
+    """What the registry knows about one schema."""
+
+    name: str
+    id: str
+    title: str
+    description: str
+    contents: Mapping[str, Any]
+
+
+def _refuse_retrieval(uri: str) -> referencing.Resource[Any]:
+    """Never fetch: everything a schema references must be in the registry."""
+    raise referencing.exceptions.NoSuchResource(ref=uri)  # type: ignore[call-arg]
+
+
+class SchemaRegistry:
+    """Schemas by name, with cached compiled validators (thread-safe)."""
+
+    def __init__(self, schemas: Mapping[str, Mapping[str, Any]]) -> None:
+        self._infos: dict[str, SchemaInfo] = {}
+        resources: list[tuple[str, referencing.Resource[Any]]] = []
+        for name, contents in sorted(schemas.items()):
+            schema_id = str(contents.get("$id") or f"{ID_PREFIX}{name}{SCHEMA_SUFFIX}")
+            self._infos[name] = SchemaInfo(
+                name=name,
+                id=schema_id,
+                title=str(contents.get("title", name)),
+                description=str(contents.get("description", "")),
+                contents=contents,
+            )
+            resources.append((schema_id, DRAFT202012.create_resource(contents)))
+        self._registry: referencing.Registry[Any] = referencing.Registry(
+            retrieve=_refuse_retrieval  # type: ignore[call-arg]
+        ).with_resources(resources)
+        self._validators: dict[str, Validator] = {}
+        self._lock = threading.Lock()
+        self._aliases = self._build_aliases()
+
+    @classmethod
+    def from_files(cls, paths: Iterable[Any]) -> SchemaRegistry:
+        """Build a registry from ``*.schema.json`` files (``Path`` or ``Traversable``)."""
+        schemas: dict[str, Mapping[str, Any]] = {}
+        for path in paths:
+            name = str(path.name)[: -len(SCHEMA_SUFFIX)]
+            schemas[name] = json.loads(path.read_text(encoding="utf-8"))
+        return cls(schemas)
+
+    @property
+    def referencing_registry(self) -> referencing.Registry[Any]:
+        """The offline ``referencing.Registry`` holding every schema."""
+        return self._registry
+
+    def names(self) -> list[str]:
+        """All schema names, sorted."""
+        return sorted(self._infos)
+
+    def artifact_names(self) -> list[str]:
+        """Names of the schemas a file can be associated with."""
+        return [name for name in self.names() if name not in NON_ARTIFACT_SCHEMAS]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._infos
+
+    def info(self, name: str) -> SchemaInfo:
+        """The schema called ``name``; ``KeyError`` when there is none."""
+        return self._infos[name]
+
+    def lookup(self, reference: str) -> str | None:
+        """The schema name for a ``$schema`` value or modeline: a name, an ``$id``, a file
+        name (``task_spec.schema.json``) or the original UET file name
+        (``schema/task_spec.v1.json``). ``None`` when nothing matches."""
+        reference = reference.strip()
+        if reference in self._infos:
+            return reference
+        found = self._aliases.get(reference)
+        if found is not None:
+            return found
+        tail = reference.rsplit("/", 1)[-1].split("#", 1)[0]
+        return self._aliases.get(tail)
+
+    def validator(self, name: str) -> Validator:
+        """The compiled validator for ``name`` (built once, then cached)."""
+        validator = self._validators.get(name)
+        if validator is not None:
+            return validator
+        with self._lock:
+            validator = self._validators.get(name)
+            if validator is None:
+                from uet.artifacts.formats import FORMAT_CHECKER
+
+                validator = Draft202012Validator(
+                    self._infos[name].contents,
+                    registry=self._registry,
+                    format_checker=FORMAT_CHECKER,
+                )
+                self._validators[name] = validator
+        return validator
+
+    def _build_aliases(self) -> dict[str, str]:
+        aliases: dict[str, str] = {}
+        for name, info in self._infos.items():
+            aliases[info.id] = name
+            aliases[f"{name}{SCHEMA_SUFFIX}"] = name
+            aliases[f"{name}.v1.json"] = name
+            aliases[f"{name}.json"] = name
+        return aliases
+
+
+@cache
+def bundled_registry() -> SchemaRegistry:
+    """The registry of the schemas shipped with uet-lsp (loaded once per process)."""
+    folder = schemas_dir()
+    files = [entry for entry in folder.iterdir() if entry.name.endswith(SCHEMA_SUFFIX)]
+    return SchemaRegistry.from_files(files)

@@ -1,0 +1,326 @@
+"""Schema validation that lands each problem on the exact node with a useful message.
+
+jsonschema validates the plain value; each error's ``absolute_path`` is then resolved in
+the positional tree. Unknown and missing properties go on keys, type/enum/pattern errors on
+values. ``oneOf``/``anyOf`` failures are narrowed to the branch the value was most likely
+meant for, so users never read "is not valid under any of the given schemas".
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from jsonschema.exceptions import ValidationError
+
+from uet.artifacts.diagnostics import Diagnostic, Severity
+from uet.artifacts.positions import Span
+from uet.artifacts.registry import SchemaRegistry
+from uet.artifacts.tree import Document, Member, Node, NodeKind, PathPart
+
+__all__ = ["describe_type", "validate_document"]
+
+_RANGE_KEYWORDS = {
+    "minimum": "at least {limit}",
+    "maximum": "at most {limit}",
+    "exclusiveMinimum": "greater than {limit}",
+    "exclusiveMaximum": "less than {limit}",
+    "minLength": "at least {limit} character(s) long",
+    "maxLength": "at most {limit} character(s) long",
+    "minItems": "a list of at least {limit} item(s)",
+    "maxItems": "a list of at most {limit} item(s)",
+    "minProperties": "an object with at least {limit} propert(ies)",
+    "maxProperties": "an object with at most {limit} propert(ies)",
+    "multipleOf": "a multiple of {limit}",
+}
+_TYPE_NAMES = {
+    "object": "an object",
+    "array": "a list",
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "a boolean (true or false)",
+    "null": "null",
+}
+
+
+def validate_document(
+    document: Document, schema: str, registry: SchemaRegistry
+) -> list[Diagnostic]:
+    """All schema problems of one document, sorted by position."""
+    if document.root is None:
+        return []
+    validator = registry.validator(schema)
+    diagnostics: list[Diagnostic] = []
+    seen: set[tuple[int, int, str, str]] = set()
+    for error in validator.iter_errors(document.root.value):
+        for diagnostic in _explain(error, document, schema):
+            key = (diagnostic.span.start, diagnostic.span.end, diagnostic.code, diagnostic.message)
+            if key not in seen:
+                seen.add(key)
+                diagnostics.append(diagnostic)
+    diagnostics.sort(key=lambda item: (item.span.start, item.code))
+    return diagnostics
+
+
+def describe_type(value: Any) -> str:
+    """A short, user-facing description of a JSON value's type and content."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"boolean {str(value).lower()}"
+    if isinstance(value, int | float):
+        return f"number {value}"
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        return f"string {shown!r}"
+    if isinstance(value, list):
+        return "a list"
+    return "an object"
+
+
+def _explain(error: ValidationError, document: Document, schema: str) -> list[Diagnostic]:
+    keyword = str(error.validator)
+    path = list(error.absolute_path)
+    node, member = document.resolve(path)
+    if node is None:
+        return []
+    name = _property_name(path)
+    if keyword in ("oneOf", "anyOf"):
+        branch = _best_branch(error)
+        if branch is not None:
+            found: list[Diagnostic] = []
+            for sub in branch:
+                found.extend(_explain(sub, document, schema))
+            if found:
+                return found
+        return [_alternatives(error, node, name, schema)]
+    if keyword in ("additionalProperties", "unevaluatedProperties"):
+        return _unknown_properties(error, node, schema)
+    if keyword == "required":
+        return [_missing(error, node, member, document, schema)]
+    if keyword == "type":
+        expected = _expected_types(error.validator_value)
+        message = f"{name} must be {expected}; found {describe_type(error.instance)}"
+        return [_at(node, "UET201", message, schema, {"expected": error.validator_value})]
+    if keyword == "enum":
+        return [_bad_enum(error, node, name, schema)]
+    if keyword == "const":
+        message = f"{name} must be {error.validator_value!r}; found {describe_type(error.instance)}"
+        return [_at(node, "UET207", message, schema, {"values": [error.validator_value]})]
+    if keyword == "pattern":
+        hint = error.schema.get("x-pattern-hint") if isinstance(error.schema, Mapping) else None
+        expected = str(hint) if hint else f"match the pattern {error.validator_value}"
+        message = f"{name} must {expected}; found {describe_type(error.instance)}"
+        return [_at(node, "UET205", message, schema, {"pattern": error.validator_value})]
+    if keyword in _RANGE_KEYWORDS:
+        limit = _RANGE_KEYWORDS[keyword].format(limit=error.validator_value)
+        message = f"{name} must be {limit}; found {describe_type(error.instance)}"
+        return [_at(node, "UET206", message, schema, {"keyword": keyword})]
+    if keyword == "format":
+        message = (
+            f"{name} must be a valid {error.validator_value}; found {describe_type(error.instance)}"
+        )
+        return [_at(node, "UET208", message, schema, {"format": error.validator_value})]
+    if keyword == "uniqueItems":
+        return [_at(node, "UET209", f"{name} must not contain duplicates", schema)]
+    if keyword in ("dependentRequired", "dependencies"):
+        return [_at(_key_or(node, member), "UET202", f"{name}: {error.message}", schema)]
+    if keyword == "false" or error.validator_value is False:
+        return [_at(_key_or(node, member), "UET203", f"{name} is not allowed here", schema)]
+    return [_at(node, "UET299", f"{name}: {error.message}", schema, {"keyword": keyword})]
+
+
+def _at(
+    node: Node | Span,
+    code: str,
+    message: str,
+    schema: str,
+    data: Mapping[str, Any] | None = None,
+) -> Diagnostic:
+    span = node if isinstance(node, Span) else _value_span(node)
+    return Diagnostic(span, Severity.ERROR, code, message, schema, dict(data or {}))
+
+
+def _value_span(node: Node) -> Span:
+    """Scalars: the whole token. Containers: their first line only, never half the file."""
+    if node.kind is NodeKind.SCALAR:
+        return node.span
+    if node.kind is NodeKind.OBJECT and node.members:
+        return node.members[0].key_span
+    if node.kind is NodeKind.ARRAY and node.items:
+        first = node.items[0]
+        return Span(node.span.start, max(node.span.start + 1, min(first.span.start, node.span.end)))
+    return node.span
+
+
+def _key_or(node: Node, member: Member | None) -> Span:
+    return member.key_span if member is not None else _value_span(node)
+
+
+def _property_name(path: Sequence[PathPart]) -> str:
+    """``tasks[2].kind``-style name of the node at ``path`` (``the document`` at the root)."""
+    if not path:
+        return "the document"
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return f"'{text}'"
+
+
+def _expected_types(value: Any) -> str:
+    types = value if isinstance(value, list) else [value]
+    names = [_TYPE_NAMES.get(str(item), str(item)) for item in types]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+
+
+def _suggest(word: str, candidates: Iterable[str]) -> str | None:
+    matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    if matches:
+        return matches[0]
+    lowered = {candidate.lower().replace("-", "_"): candidate for candidate in candidates}
+    return lowered.get(word.lower().replace("-", "_"))
+
+
+def _declared_properties(schema: Any) -> tuple[list[str], list[str]]:
+    """Property names and patterns a (sub)schema declares, looking into allOf branches."""
+    names: list[str] = []
+    patterns: list[str] = []
+    stack = [schema]
+    while stack:
+        current = stack.pop()
+        if not isinstance(current, Mapping):
+            continue
+        names.extend(str(key) for key in current.get("properties", {}))
+        patterns.extend(str(key) for key in current.get("patternProperties", {}))
+        stack.extend(current.get("allOf", []))
+    return names, patterns
+
+
+def _unknown_properties(error: ValidationError, node: Node, schema: str) -> list[Diagnostic]:
+    if node.kind is not NodeKind.OBJECT:
+        return []
+    names, patterns = _declared_properties(error.schema)
+    compiled = [re.compile(pattern) for pattern in patterns]
+    extras = [
+        member
+        for member in node.members
+        if member.key not in names and not any(regex.search(member.key) for regex in compiled)
+    ]
+    if error.validator == "unevaluatedProperties" and not extras:
+        # Declared elsewhere (e.g. a failing branch): fall back to jsonschema's own wording.
+        return [_at(node, "UET203", error.message, schema)]
+    diagnostics: list[Diagnostic] = []
+    for member in extras:
+        suggestion = _suggest(member.key, names)
+        hint = f"; did you mean '{suggestion}'?" if suggestion else ""
+        allowed = ", ".join(sorted(names)[:12]) + (", ..." if len(names) > 12 else "")
+        message = f"unknown property '{member.key}'{hint} (allowed: {allowed})"
+        diagnostics.append(
+            _at(
+                member.key_span,
+                "UET203",
+                message,
+                schema,
+                {"key": member.key, "suggestion": suggestion, "allowed": sorted(names)},
+            )
+        )
+    return diagnostics
+
+
+def _missing(
+    error: ValidationError, node: Node, member: Member | None, document: Document, schema: str
+) -> Diagnostic:
+    instance = error.instance if isinstance(error.instance, Mapping) else {}
+    required = error.validator_value if isinstance(error.validator_value, list) else []
+    missing = [str(name) for name in required if name not in instance]
+    quoted = ", ".join(f"'{name}'" for name in missing)
+    plural = "properties" if len(missing) != 1 else "property"
+    where = "" if node is document.root else f" in {_node_label(node, member)}"
+    message = f"missing required {plural} {quoted}{where}"
+    properties = error.schema.get("properties", {}) if isinstance(error.schema, Mapping) else {}
+    placeholders = {name: _placeholder(properties.get(name, {})) for name in missing}
+    span = member.key_span if member is not None else _value_span(node)
+    return _at(span, "UET202", message, schema, {"missing": missing, "placeholders": placeholders})
+
+
+def _node_label(node: Node, member: Member | None) -> str:
+    if member is not None:
+        return f"'{member.key}'"
+    return "this item" if node.kind is NodeKind.OBJECT else "this value"
+
+
+def _placeholder(property_schema: Any) -> Any:
+    """A value a quick fix can insert for a missing property."""
+    if not isinstance(property_schema, Mapping):
+        return ""
+    if "default" in property_schema:
+        return property_schema["default"]
+    if property_schema.get("enum"):
+        return property_schema["enum"][0]
+    kind = property_schema.get("type")
+    kind = kind[0] if isinstance(kind, list) and kind else kind
+    return {"object": {}, "array": [], "integer": 0, "number": 0, "boolean": False}.get(
+        str(kind), ""
+    )
+
+
+def _bad_enum(error: ValidationError, node: Node, name: str, schema: str) -> Diagnostic:
+    allowed = list(error.validator_value) if isinstance(error.validator_value, list) else []
+    shown = ", ".join(str(value) for value in allowed[:15]) + (", ..." if len(allowed) > 15 else "")
+    suggestion = (
+        _suggest(error.instance, [str(v) for v in allowed])
+        if isinstance(error.instance, str)
+        else None
+    )
+    hint = f"; did you mean '{suggestion}'?" if suggestion else ""
+    message = (
+        f"{name} has the invalid value {describe_type(error.instance)}{hint} (allowed: {shown})"
+    )
+    return _at(node, "UET204", message, schema, {"values": allowed, "suggestion": suggestion})
+
+
+def _best_branch(error: ValidationError) -> list[ValidationError] | None:
+    """The errors of the alternative the value was most likely meant to match.
+
+    Branches failing on the value's own type are the least likely; among the rest the one
+    whose errors go deepest (the value matched more of it) with the fewest errors wins.
+    """
+    branches: dict[int, list[ValidationError]] = {}
+    for sub in error.context or []:
+        index = sub.relative_schema_path[0] if sub.relative_schema_path else 0
+        branches.setdefault(int(index), []).append(sub)
+    if not branches:
+        return None
+
+    def rank(item: tuple[int, list[ValidationError]]) -> tuple[int, int, int, int]:
+        index, errors = item
+        type_miss = sum(1 for sub in errors if sub.validator == "type" and not sub.relative_path)
+        depth = max(len(sub.relative_path) for sub in errors)
+        return (type_miss, -depth, len(errors), index)
+
+    index, errors = min(branches.items(), key=rank)
+    if all(sub.validator == "type" and not sub.relative_path for sub in errors):
+        return None
+    del index
+    return errors
+
+
+def _alternatives(error: ValidationError, node: Node, name: str, schema: str) -> Diagnostic:
+    expected: list[str] = []
+    for branch in error.validator_value if isinstance(error.validator_value, list) else []:
+        if isinstance(branch, Mapping):
+            label = branch.get("title") or branch.get("description")
+            if not label and "type" in branch:
+                label = _expected_types(branch["type"])
+            if not label and "const" in branch:
+                label = repr(branch["const"])
+            if not label and "$ref" in branch:
+                label = str(branch["$ref"]).rsplit("/", 1)[-1].replace(".schema.json", "")
+            if label:
+                expected.append(str(label))
+    wanted = " or ".join(dict.fromkeys(expected)) if expected else "one of the allowed forms"
+    message = f"{name} must be {wanted}; found {describe_type(error.instance)}"
+    return _at(node, "UET210", message, schema)

@@ -1,0 +1,160 @@
+"""``uet validate`` and ``uet schemas``: the artifact model from a terminal.
+
+Output follows ruff/gcc (``path:line:col: severity CODE message``, 1-based, code-point
+columns) so editors and CI annotate it without configuration; ``--format json`` prints one
+array for tools.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from uet.artifacts import CheckSettings, Severity, bundled_registry
+from uet.artifacts.index import WorkspaceIndex
+from uet.artifacts.loader import DEFAULT_MAX_FILE_BYTES
+from uet.artifacts.workspace import check_workspace
+from uet.cli.main import EXIT_CLEAN, EXIT_ERROR, EXIT_PROBLEMS
+
+__all__ = ["diagnostic_records", "register"]
+
+
+def register(subparsers: Any) -> None:
+    """Add ``validate`` and ``schemas`` to the ``uet`` parser."""
+    validate = subparsers.add_parser(
+        "validate",
+        help="check UET artifacts against their schemas and each other",
+        description=(
+            "Check files or folders (default: the current folder). Folders are searched for "
+            "artifacts, honouring .gitignore; named files are checked even when ignored."
+        ),
+    )
+    validate.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+    validate.add_argument(
+        "--schema",
+        metavar="NAME",
+        help="check the named files against this schema (e.g. workstream_spec)",
+    )
+    validate.add_argument("--format", choices=("text", "json"), default="text")
+    validate.add_argument(
+        "--max-file-size",
+        type=int,
+        default=DEFAULT_MAX_FILE_BYTES,
+        metavar="BYTES",
+        help=f"skip larger files with one diagnostic (default {DEFAULT_MAX_FILE_BYTES})",
+    )
+    validate.add_argument(
+        "--exclude", action="append", default=[], metavar="GLOB", help="skip matching paths"
+    )
+    validate.set_defaults(handler=run_validate)
+
+    schemas = subparsers.add_parser("schemas", help="list the UET schemas and their ids")
+    schemas.add_argument("--format", choices=("text", "json"), default="text")
+    schemas.set_defaults(handler=run_schemas)
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    """Validate, print, and return 0 clean / 1 problems / 2 usage error."""
+    registry = bundled_registry()
+    if args.schema is not None and registry.lookup(args.schema) is None:
+        names = ", ".join(registry.artifact_names())
+        print(f"uet: unknown schema {args.schema!r}; known schemas: {names}", file=sys.stderr)
+        return EXIT_ERROR
+    paths: list[Path] = args.paths or [Path.cwd()]
+    missing = [path for path in paths if not path.exists()]
+    if missing:
+        for path in missing:
+            print(f"uet: {path}: no such file or directory", file=sys.stderr)
+        return EXIT_ERROR
+    settings = CheckSettings(max_file_bytes=args.max_file_size)
+    result = check_workspace(
+        paths, args.schema, settings=settings, registry=registry, excluded_globs=args.exclude
+    )
+    records = diagnostic_records(result.index)
+    for report in result.skipped:
+        print(
+            f"uet: {_display(report.path)}: skipped, not a UET artifact "
+            f"({report.association.reason}; use --schema NAME)",
+            file=sys.stderr,
+        )
+    if args.format == "json":
+        json.dump(records, sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        for record in records:
+            print(
+                f"{record['path']}:{record['line']}:{record['column']}: "
+                f"{record['severity']} {record['code']} {record['message']}"
+            )
+        print(_summary(len(result.index.paths()), records))
+    problems = any(record["severity"] in ("error", "warning") for record in records)
+    return EXIT_PROBLEMS if problems else EXIT_CLEAN
+
+
+def diagnostic_records(index: WorkspaceIndex) -> list[dict[str, Any]]:
+    """Every diagnostic of the index as a JSON-ready record, sorted by path and position."""
+    records: list[dict[str, Any]] = []
+    for path in index.paths():
+        report = index.report(path)
+        if report is None:
+            continue
+        lines = report.parsed.line_index
+        for item in index.diagnostics(path):
+            start = lines.position(item.span.start)
+            end = lines.position(item.span.end)
+            records.append(
+                {
+                    "path": _display(path),
+                    "line": start.line + 1,
+                    "column": start.column + 1,
+                    "end_line": end.line + 1,
+                    "end_column": end.column + 1,
+                    "severity": item.severity.label,
+                    "code": item.code,
+                    "message": item.message,
+                    "schema": item.schema or report.schema,
+                }
+            )
+    return records
+
+
+def run_schemas(args: argparse.Namespace) -> int:
+    """List every schema with its id and title."""
+    registry = bundled_registry()
+    rows = [registry.info(name) for name in registry.names()]
+    if args.format == "json":
+        payload = [{"name": info.name, "id": info.id, "title": info.title} for info in rows]
+        json.dump(payload, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return EXIT_CLEAN
+    width = max((len(info.name) for info in rows), default=0)
+    for info in rows:
+        print(f"{info.name:<{width}}  {info.id}  {info.title}")
+    return EXIT_CLEAN
+
+
+def _display(path: str) -> str:
+    """``path`` relative to the current folder when it is inside it."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return path
+
+
+def _summary(count: int, records: list[dict[str, Any]]) -> str:
+    by_severity = {label: 0 for label in (item.label for item in Severity)}
+    for record in records:
+        by_severity[record["severity"]] += 1
+    noun = "artifact" if count == 1 else "artifacts"
+    if not records:
+        return f"All {count} {noun} valid."
+    parts = [
+        f"{number} {label}{'s' if number != 1 else ''}"
+        for label, number in by_severity.items()
+        if number
+    ]
+    return f"Checked {count} {noun}: {', '.join(parts)}."

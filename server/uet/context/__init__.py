@@ -1,0 +1,1 @@
+"""Context for AI tools: repo map, code search and memory (planned; see docs/ARCHITECTURE.md)."""
