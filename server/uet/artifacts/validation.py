@@ -35,6 +35,8 @@ _RANGE_KEYWORDS = {
     "maxProperties": "an object with at most {limit} propert(ies)",
     "multipleOf": "a multiple of {limit}",
 }
+# Accepted on every top-level document; listing them in "allowed" would only be noise.
+_ALWAYS_ALLOWED = frozenset({"$schema", "doc_id"})
 _TYPE_NAMES = {
     "object": "an object",
     "array": "a list",
@@ -216,7 +218,8 @@ def _unknown_properties(error: ValidationError, node: Node, schema: str) -> list
     for member in extras:
         suggestion = _suggest(member.key, names)
         hint = f"; did you mean '{suggestion}'?" if suggestion else ""
-        allowed = ", ".join(sorted(names)[:12]) + (", ..." if len(names) > 12 else "")
+        shown = sorted(name for name in names if name not in _ALWAYS_ALLOWED)
+        allowed = ", ".join(shown[:12]) + (", ..." if len(shown) > 12 else "")
         message = f"unknown property '{member.key}'{hint} (allowed: {allowed})"
         diagnostics.append(
             _at(

@@ -140,9 +140,10 @@ def run_schemas(args: argparse.Namespace) -> int:
 def _display(path: str) -> str:
     """``path`` relative to the current folder when it is inside it."""
     try:
-        return os.path.relpath(path)
+        relative = os.path.relpath(path)
     except ValueError:
         return path
+    return path if relative.startswith("..") else relative
 
 
 def _summary(count: int, records: list[dict[str, Any]]) -> str:
