@@ -13,7 +13,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import referencing
 import referencing.exceptions
@@ -22,6 +22,9 @@ from jsonschema.protocols import Validator
 from referencing.jsonschema import DRAFT202012
 
 from uet.resources import schemas_dir
+
+if TYPE_CHECKING:
+    from uet.artifacts.fastcheck import Check
 
 __all__ = [
     "ID_PREFIX",
@@ -75,6 +78,8 @@ class SchemaRegistry:
             retrieve=_refuse_retrieval  # type: ignore[call-arg]
         ).with_resources(resources)
         self._validators: dict[str, Validator] = {}
+        self._checks: dict[str, Check | None] = {}
+        self._owners: dict[int, str] | None = None
         self._lock = threading.Lock()
         self._aliases = self._build_aliases()
 
@@ -138,6 +143,43 @@ class SchemaRegistry:
                 self._validators[name] = validator
         return validator
 
+    def resolver_for(self, subschema: object) -> Any:
+        """A ``referencing`` resolver based at the schema resource that contains
+        ``subschema`` (found by identity), for resolving its relative ``$ref``s."""
+        if self._owners is None:
+            owners: dict[int, str] = {}
+            for info in self._infos.values():
+                stack: list[Any] = [info.contents]
+                while stack:
+                    current = stack.pop()
+                    if isinstance(current, Mapping):
+                        owners[id(current)] = info.id
+                        stack.extend(current.values())
+                    elif isinstance(current, list):
+                        stack.extend(current)
+            self._owners = owners
+        base = self._owners.get(id(subschema), "")
+        return self._registry.resolver(base_uri=base)
+
+    def fast_check(self, name: str) -> Check | None:
+        """A compiled validity predicate for ``name`` (``None`` when the schema uses a
+        keyword the compiler does not cover; callers then use ``validator``)."""
+        if name in self._checks:
+            return self._checks[name]
+        with self._lock:
+            if name not in self._checks:
+                from uet.artifacts.fastcheck import Unsupported, compile_check
+                from uet.artifacts.formats import FORMAT_CHECKER
+
+                try:
+                    check: Check | None = compile_check(
+                        self._infos[name].id, self._registry, FORMAT_CHECKER
+                    )
+                except Unsupported:
+                    check = None
+                self._checks[name] = check
+        return self._checks[name]
+
     def _build_aliases(self) -> dict[str, str]:
         aliases: dict[str, str] = {}
         for name, info in self._infos.items():
@@ -145,6 +187,7 @@ class SchemaRegistry:
             aliases[f"{name}{SCHEMA_SUFFIX}"] = name
             aliases[f"{name}.v1.json"] = name
             aliases[f"{name}.json"] = name
+            aliases[f"{name.replace('_', '-')}.v1.json"] = name  # the original doc-meta.v1.json
         return aliases
 
 

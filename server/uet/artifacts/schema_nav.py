@@ -18,7 +18,7 @@ from typing import Any, cast
 
 import referencing.exceptions
 from jsonschema import Draft202012Validator
-from referencing._core import Resolver
+from referencing._core import Resolver  # the public type of Registry.resolver(), only exported here
 
 from uet.artifacts.registry import SchemaRegistry
 from uet.artifacts.tree import PathPart
@@ -120,9 +120,9 @@ def summarize(nodes: Iterable[SchemaNode]) -> SchemaSummary:
         if isinstance(contents.get("enum"), list) and not enum:
             enum = list(contents["enum"])
             described = contents.get("enumDescriptions")
-            enum_descriptions = [str(item) for item in described] if isinstance(
-                described, list
-            ) else []
+            enum_descriptions = (
+                [str(item) for item in described] if isinstance(described, list) else []
+            )
         if default is MISSING and "default" in contents:
             default = contents["default"]
         if isinstance(contents.get("examples"), list):
@@ -223,9 +223,7 @@ def _subschemas(node: SchemaNode, keyword: str) -> list[SchemaNode]:
     return [SchemaNode(item, node.resolver) for item in listed if isinstance(item, Mapping)]
 
 
-def _fitting(
-    branches: list[SchemaNode], value: Any, registry: SchemaRegistry
-) -> list[SchemaNode]:
+def _fitting(branches: list[SchemaNode], value: Any, registry: SchemaRegistry) -> list[SchemaNode]:
     """Branches the value is valid against; else those accepting its type; else all."""
     if not branches or value is MISSING:
         return branches

@@ -16,6 +16,7 @@ from typing import Any
 from jsonschema.exceptions import ValidationError
 
 from uet.artifacts.diagnostics import Diagnostic, Severity
+from uet.artifacts.fastcheck import Unsupported, static_properties
 from uet.artifacts.positions import Span
 from uet.artifacts.registry import SchemaRegistry
 from uet.artifacts.tree import Document, Member, Node, NodeKind, PathPart
@@ -54,11 +55,14 @@ def validate_document(
     """All schema problems of one document, sorted by position."""
     if document.root is None:
         return []
+    fast = registry.fast_check(schema)
+    if fast is not None and fast(document.root.value):
+        return []
     validator = registry.validator(schema)
     diagnostics: list[Diagnostic] = []
     seen: set[tuple[int, int, str, str]] = set()
     for error in validator.iter_errors(document.root.value):
-        for diagnostic in _explain(error, document, schema):
+        for diagnostic in _explain(error, document, schema, registry):
             key = (diagnostic.span.start, diagnostic.span.end, diagnostic.code, diagnostic.message)
             if key not in seen:
                 seen.add(key)
@@ -83,7 +87,9 @@ def describe_type(value: Any) -> str:
     return "an object"
 
 
-def _explain(error: ValidationError, document: Document, schema: str) -> list[Diagnostic]:
+def _explain(
+    error: ValidationError, document: Document, schema: str, registry: SchemaRegistry
+) -> list[Diagnostic]:
     keyword = str(error.validator)
     path = list(error.absolute_path)
     node, member = document.resolve(path)
@@ -95,12 +101,12 @@ def _explain(error: ValidationError, document: Document, schema: str) -> list[Di
         if branch is not None:
             found: list[Diagnostic] = []
             for sub in branch:
-                found.extend(_explain(sub, document, schema))
+                found.extend(_explain(sub, document, schema, registry))
             if found:
                 return found
         return [_alternatives(error, node, name, schema)]
     if keyword in ("additionalProperties", "unevaluatedProperties"):
-        return _unknown_properties(error, node, schema)
+        return _unknown_properties(error, node, schema, registry)
     if keyword == "required":
         return [_missing(error, node, member, document, schema)]
     if keyword == "type":
@@ -186,25 +192,26 @@ def _suggest(word: str, candidates: Iterable[str]) -> str | None:
     return lowered.get(word.lower().replace("-", "_"))
 
 
-def _declared_properties(schema: Any) -> tuple[list[str], list[str]]:
-    """Property names and patterns a (sub)schema declares, looking into allOf branches."""
-    names: list[str] = []
-    patterns: list[str] = []
-    stack = [schema]
-    while stack:
-        current = stack.pop()
-        if not isinstance(current, Mapping):
-            continue
-        names.extend(str(key) for key in current.get("properties", {}))
-        patterns.extend(str(key) for key in current.get("patternProperties", {}))
-        stack.extend(current.get("allOf", []))
-    return names, patterns
+def _declared_properties(schema: Any, registry: SchemaRegistry) -> tuple[list[str], list[str]]:
+    """Property names and patterns a (sub)schema declares, following $ref and allOf."""
+    if not isinstance(schema, Mapping):
+        return [], []
+    try:
+        found = static_properties(schema, registry.resolver_for(schema))
+    except (Unsupported, LookupError):
+        found = None
+    if found is None:
+        names = [str(key) for key in schema.get("properties", {})]
+        return names, [str(key) for key in schema.get("patternProperties", {})]
+    return sorted(found[0]), found[1]
 
 
-def _unknown_properties(error: ValidationError, node: Node, schema: str) -> list[Diagnostic]:
+def _unknown_properties(
+    error: ValidationError, node: Node, schema: str, registry: SchemaRegistry
+) -> list[Diagnostic]:
     if node.kind is not NodeKind.OBJECT:
         return []
-    names, patterns = _declared_properties(error.schema)
+    names, patterns = _declared_properties(error.schema, registry)
     compiled = [re.compile(pattern) for pattern in patterns]
     extras = [
         member

@@ -41,6 +41,7 @@ _NAN = re.compile(r"^\.(?:nan|NaN|NAN)$")
 _FLOW_TOKENS = re.compile(r"""[\[\]{}]|"(?:[^"\\\n]|\\.)*"|'(?:[^'\n]|'')*'|(?:^|(?<=\s))#[^\n]*""")
 _STANDARD_TAG = "tag:yaml.org,2002:"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_STR_TAG = "tag:yaml.org,2002:str"
 
 
 @dataclass(slots=True)
@@ -87,8 +88,9 @@ def parse_yaml(text: str, path: str = "") -> YamlParseResult:
         return YamlParseResult([], problems)
     builder = _Builder(text, path, problems)
     documents: list[Document] = []
+    may_alias = "*" in text  # without an alias nothing can expand
     for root in roots:
-        if builder.expanded_size(root) > MAX_EXPANDED_NODES:
+        if may_alias and builder.expanded_size(root) > MAX_EXPANDED_NODES:
             start = root.start_mark.index
             problems.append(
                 Diagnostic(
@@ -267,7 +269,9 @@ class _Builder:
         span = self._span(node)
         raw = str(node.value)
         tag = str(node.tag)
-        if not node.style and (tag.startswith(_STANDARD_TAG) or tag == "!"):
+        if not node.style and tag == _STR_TAG and not raw.startswith("0o"):
+            value: Any = raw  # YAML 1.1 and 1.2 agree: a plain string
+        elif not node.style and (tag.startswith(_STANDARD_TAG) or tag == "!"):
             value = self._plain_value(raw, span)
         else:
             value = raw

@@ -1,0 +1,234 @@
+"""Quick fixes computed from a diagnostic's ``data``: plain text edits on code-point spans.
+
+- UET202 missing required properties → insert them with placeholder values, as YAML block
+  lines at the object's indentation or as JSON members (flow objects get ``, "k": v``);
+- UET203 unknown property → rename it to the did-you-mean suggestion, or remove it;
+- UET204 invalid enum value → replace it with each allowed value (suggestion preferred);
+- UET302/304/305/306 unknown id, UET108 unknown schema → replace with the suggestion.
+
+The edits keep the document's quoting style. Nothing here raises on odd input: a fix that
+cannot be computed safely is simply not offered.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from uet.artifacts.editing import render_scalar
+from uet.artifacts.loader import ParsedFile
+from uet.artifacts.positions import Span
+from uet.artifacts.tree import Member, Node, NodeKind
+
+__all__ = ["QuickFix", "TextEdit", "quick_fixes"]
+
+_REPLACE_WITH_SUGGESTION = frozenset({"UET108", "UET302", "UET304", "UET305", "UET306"})
+_MAX_ENUM_FIXES = 20
+
+
+@dataclass(frozen=True, slots=True)
+class TextEdit:
+    """Replace ``span`` with ``new_text`` (an insertion when the span is empty)."""
+
+    span: Span
+    new_text: str
+
+
+@dataclass(frozen=True, slots=True)
+class QuickFix:
+    """One fix for one diagnostic."""
+
+    title: str
+    edits: tuple[TextEdit, ...]
+    preferred: bool = False
+
+
+def quick_fixes(
+    parsed: ParsedFile, code: str, span: Span, data: Mapping[str, Any] | None
+) -> list[QuickFix]:
+    """The fixes for the diagnostic ``code`` at ``span`` with ``data`` (as published)."""
+    data = data or {}
+    if code == "UET202":
+        return _add_missing(parsed, span, data)
+    if code == "UET203":
+        return _unknown_key(parsed, span, data)
+    if code == "UET204":
+        values = data.get("values")
+        if not isinstance(values, list):
+            return []
+        suggestion = data.get("suggestion")
+        return [
+            QuickFix(
+                f"Replace with {json.dumps(value)}",
+                (_replace_scalar(parsed, span, value),),
+                preferred=value == suggestion,
+            )
+            for value in values[:_MAX_ENUM_FIXES]
+        ]
+    if code in _REPLACE_WITH_SUGGESTION:
+        suggestion = data.get("suggestion")
+        if not isinstance(suggestion, str) or not suggestion:
+            return []
+        return [
+            QuickFix(
+                f"Change to '{suggestion}'",
+                (_replace_scalar(parsed, span, suggestion),),
+                preferred=True,
+            )
+        ]
+    return []
+
+
+def _replace_scalar(parsed: ParsedFile, span: Span, value: Any) -> TextEdit:
+    """Replace the scalar at ``span``, keeping its quotes when it was a quoted string."""
+    original = parsed.text[span.start : span.end]
+    if isinstance(value, str) and len(original) >= 2 and original[0] == original[-1] == "'":
+        return TextEdit(span, "'" + value.replace("'", "''") + "'")
+    if isinstance(value, str) and original.startswith('"'):
+        return TextEdit(span, json.dumps(value, ensure_ascii=False))
+    return TextEdit(span, render_scalar(value, parsed.language))
+
+
+def _members_with_key_span(parsed: ParsedFile, span: Span) -> list[tuple[Node, Member]]:
+    found: list[tuple[Node, Member]] = []
+    for document in parsed.documents:
+        if document.root is None:
+            continue
+        for node in document.root.walk():
+            if node.kind is NodeKind.OBJECT:
+                found.extend((node, member) for member in node.members if member.key_span == span)
+    return found
+
+
+def _unknown_key(parsed: ParsedFile, span: Span, data: Mapping[str, Any]) -> list[QuickFix]:
+    located = _members_with_key_span(parsed, span)
+    if not located:
+        return []
+    parent, member = located[0]
+    fixes: list[QuickFix] = []
+    suggestion = data.get("suggestion")
+    if isinstance(suggestion, str) and suggestion and parent.member(suggestion) is None:
+        fixes.append(
+            QuickFix(
+                f"Rename '{member.key}' to '{suggestion}'",
+                (_replace_scalar(parsed, span, suggestion),),
+                preferred=True,
+            )
+        )
+    removal = _remove_member(parsed, parent, member)
+    if removal is not None:
+        fixes.append(QuickFix(f"Remove property '{member.key}'", (removal,)))
+    return fixes
+
+
+def _remove_member(parsed: ParsedFile, parent: Node, member: Member) -> TextEdit | None:
+    text = parsed.text
+    position = next(i for i, item in enumerate(parent.members) if item is member)
+    following = parent.members[position + 1] if position + 1 < len(parent.members) else None
+    if _is_block(parsed, parent):
+        index = parsed.line_index
+        key_line = index.position(member.key_span.start).line
+        starts_line = text[index.line_start(key_line) : member.key_span.start].strip() == ""
+        if following is not None and not starts_line:
+            return TextEdit(Span(member.key_span.start, following.key_span.start), "")
+        if not starts_line:
+            return None  # the only key of a "- key: v" item: removing it would empty the item
+        last_line = index.position(max(member.key_span.end, _content_end(text, member.value))).line
+        end = index.line_start(last_line + 1) if last_line + 1 < index.line_count else len(text)
+        return TextEdit(Span(index.line_start(key_line), end), "")
+    if following is not None:
+        return TextEdit(Span(member.key_span.start, following.key_span.start), "")
+    if position > 0:
+        previous = parent.members[position - 1]
+        return TextEdit(Span(previous.value.span.end, member.value.span.end), "")
+    return TextEdit(Span(member.key_span.start, member.value.span.end), "")
+
+
+def _content_end(text: str, node: Node) -> int:
+    """End of ``node`` without the trailing line breaks a YAML block collection includes."""
+    end = node.span.end
+    while end > node.span.start and text[end - 1] in " \t\r\n":
+        end -= 1
+    return end
+
+
+def _is_block(parsed: ParsedFile, node: Node) -> bool:
+    return parsed.language == "yaml" and parsed.text[node.span.start : node.span.start + 1] != "{"
+
+
+def _add_missing(parsed: ParsedFile, span: Span, data: Mapping[str, Any]) -> list[QuickFix]:
+    missing = [str(name) for name in data.get("missing", []) if isinstance(name, str)]
+    placeholders = data.get("placeholders")
+    values: Mapping[str, Any] = placeholders if isinstance(placeholders, Mapping) else {}
+    target = _missing_target(parsed, span, missing)
+    if not missing or target is None:
+        return []
+    edit = _insert_members(parsed, target, [(name, values.get(name, "")) for name in missing])
+    if edit is None:
+        return []
+    names = ", ".join(f"'{name}'" for name in missing)
+    plural = "properties" if len(missing) > 1 else "property"
+    return [QuickFix(f"Add missing {plural} {names}", (edit,), preferred=True)]
+
+
+def _missing_target(parsed: ParsedFile, span: Span, missing: list[str]) -> Node | None:
+    """The object a UET202 diagnostic at ``span`` is about (its key, or its first key)."""
+    candidates: list[Node] = []
+    for _, member in _members_with_key_span(parsed, span):
+        if member.value.kind is NodeKind.OBJECT:
+            candidates.append(member.value)
+    for document in parsed.documents:
+        if document.root is None:
+            continue
+        for node in document.root.walk():
+            if node.kind is NodeKind.OBJECT and (
+                (node.members and node.members[0].key_span == span) or node.span == span
+            ):
+                candidates.append(node)
+    for node in candidates:
+        if all(node.member(name) is None for name in missing):
+            return node
+    return None
+
+
+def _insert_members(
+    parsed: ParsedFile, target: Node, members: list[tuple[str, Any]]
+) -> TextEdit | None:
+    text, index = parsed.text, parsed.line_index
+    if _is_block(parsed, target) and target.members:
+        first = target.members[0]
+        column = index.position(first.key_span.start).column
+        last = target.members[-1]
+        end_line = index.position(max(last.key_span.end, _content_end(text, last.value))).line
+        insert_at = index.line_end(end_line)
+        lines = [
+            f"\n{' ' * column}{render_scalar(name, 'yaml')}: {render_scalar(value, 'yaml')}"
+            for name, value in members
+        ]
+        return TextEdit(Span(insert_at, insert_at), "".join(lines))
+    language = parsed.language
+    rendered = [
+        f"{json.dumps(name) if language == 'json' else render_scalar(name, 'yaml')}: "
+        f"{render_scalar(value, language)}"
+        for name, value in members
+    ]
+    if not target.members:
+        close = target.span.end - 1
+        if text[close : close + 1] != "}":
+            return None
+        return TextEdit(Span(close, close), ", ".join(rendered))
+    last = target.members[-1]
+    last_line = index.position(last.key_span.start).line
+    first_line = index.position(target.span.start).line
+    if last_line != first_line:
+        column = index.position(last.key_span.start).column
+        separator = ",\n" + " " * column
+        return TextEdit(
+            Span(last.value.span.end, last.value.span.end),
+            "".join(separator + item for item in rendered),
+        )
+    return TextEdit(
+        Span(last.value.span.end, last.value.span.end), "".join(", " + item for item in rendered)
+    )
