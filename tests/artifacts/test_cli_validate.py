@@ -140,3 +140,14 @@ def test_schemas_lists_every_schema_with_its_id(capsys: pytest.CaptureFixture[st
     names = {item["name"] for item in listed}
     assert {"workstream_spec", "task_spec", "router_config", "run_record"} <= names
     assert all(item["id"].endswith(f"/{item['name']}.schema.json") for item in listed)
+
+
+def test_a_key_written_one_level_too_high_gets_the_nested_suggestion(tmp_path: Path) -> None:
+    (tmp_path / "workstreams").mkdir()
+    text = FOUR_MISTAKES.replace("    colour: blue\n", "    timout_seconds: 30\n")
+    (tmp_path / "workstreams" / "w.yaml").write_text(text, "utf-8")
+    result = run("validate", "--format", "json", cwd=tmp_path)
+    messages = [record["message"] for record in json.loads(result.stdout)]
+    assert (
+        "unknown property 'timout_seconds'; did you mean 'execution.timeout_seconds'?" in messages
+    )

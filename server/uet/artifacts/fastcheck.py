@@ -311,7 +311,7 @@ class _Compiler:
 
 
 def static_properties(
-    schema: Mapping[str, Any], resolver: _Resolver
+    schema: Mapping[str, Any], resolver: _Resolver, *, stop_at_additional: bool = True
 ) -> tuple[set[str], list[str]] | None:
     """Property names and patterns that ``schema`` evaluates, following ``$ref`` and
     ``allOf``; ``None`` when some ``additionalProperties`` evaluates them all. Dynamic
@@ -328,7 +328,7 @@ def static_properties(
         seen.add(id(current))
         if any(key in current for key in ("anyOf", "oneOf", "if", "dependentSchemas")):
             raise Unsupported("unevaluatedProperties next to dynamic applicators")
-        if "additionalProperties" in current:
+        if stop_at_additional and "additionalProperties" in current:
             return None
         names.update(str(name) for name in current.get("properties", {}))
         patterns.extend(str(pattern) for pattern in current.get("patternProperties", {}))

@@ -197,7 +197,7 @@ def _declared_properties(schema: Any, registry: SchemaRegistry) -> tuple[list[st
     if not isinstance(schema, Mapping):
         return [], []
     try:
-        found = static_properties(schema, registry.resolver_for(schema))
+        found = static_properties(schema, registry.resolver_for(schema), stop_at_additional=False)
     except (Unsupported, LookupError):
         found = None
     if found is None:
@@ -224,20 +224,56 @@ def _unknown_properties(
     diagnostics: list[Diagnostic] = []
     for member in extras:
         suggestion = _suggest(member.key, names)
-        hint = f"; did you mean '{suggestion}'?" if suggestion else ""
+        nested = None if suggestion else _nested_suggestion(member.key, error.schema, registry)
         shown = sorted(name for name in names if name not in _ALWAYS_ALLOWED)
-        allowed = ", ".join(shown[:12]) + (", ..." if len(shown) > 12 else "")
-        message = f"unknown property '{member.key}'{hint} (allowed: {allowed})"
+        if suggestion or nested:
+            message = f"unknown property '{member.key}'; did you mean '{suggestion or nested}'?"
+        else:
+            allowed = ", ".join(shown[:12]) + (", ..." if len(shown) > 12 else "")
+            message = f"unknown property '{member.key}' (allowed: {allowed})"
         diagnostics.append(
             _at(
                 member.key_span,
                 "UET203",
                 message,
                 schema,
-                {"key": member.key, "suggestion": suggestion, "allowed": sorted(names)},
+                {
+                    "key": member.key,
+                    "suggestion": suggestion,
+                    "nested_suggestion": nested,
+                    "allowed": sorted(names),
+                },
             )
         )
     return diagnostics
+
+
+def _nested_suggestion(key: str, schema: Any, registry: SchemaRegistry) -> str | None:
+    """``'execution.timeout_seconds'`` for a ``timout_seconds`` written one level too high:
+    the closest property of the object-valued properties of ``schema``."""
+    if not isinstance(schema, Mapping):
+        return None
+    resolver = registry.resolver_for(schema)
+    candidates: dict[str, str] = {}
+    for parent, subschema in schema.get("properties", {}).items():
+        if not isinstance(subschema, Mapping):
+            continue
+        target: Any = subschema
+        target_resolver = resolver
+        if isinstance(subschema.get("$ref"), str):
+            try:
+                resolved = resolver.lookup(subschema["$ref"])
+            except LookupError:
+                continue
+            target, target_resolver = resolved.contents, resolved.resolver
+        try:
+            found = static_properties(target, target_resolver, stop_at_additional=False)
+        except (Unsupported, LookupError):
+            continue
+        for child in found[0] if found is not None else ():
+            candidates.setdefault(child, f"{parent}.{child}")
+    best = _suggest(key, candidates)
+    return candidates[best] if best is not None else None
 
 
 def _missing(
