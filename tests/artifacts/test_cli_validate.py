@@ -151,3 +151,14 @@ def test_a_key_written_one_level_too_high_gets_the_nested_suggestion(tmp_path: P
     assert (
         "unknown property 'timout_seconds'; did you mean 'execution.timeout_seconds'?" in messages
     )
+
+
+def test_github_annotations(tmp_path: Path) -> None:
+    (tmp_path / "workstreams").mkdir()
+    (tmp_path / "workstreams" / "broken.yaml").write_text(FOUR_MISTAKES, "utf-8")
+    result = run("validate", "--format", "github", cwd=tmp_path)
+    assert result.returncode == 1
+    first = result.stdout.splitlines()[0]
+    assert first.startswith(
+        "::error file=workstreams/broken.yaml,line=7,col=13,endLine=7,endColumn=22,title=UET204::"
+    )

@@ -39,7 +39,12 @@ def register(subparsers: Any) -> None:
         metavar="NAME",
         help="check the named files against this schema (e.g. workstream_spec)",
     )
-    validate.add_argument("--format", choices=("text", "json"), default="text")
+    validate.add_argument(
+        "--format",
+        choices=("text", "json", "github"),
+        default="text",
+        help="text (path:line:col), json (one array), github (workflow annotations)",
+    )
     validate.add_argument(
         "--max-file-size",
         type=int,
@@ -84,6 +89,9 @@ def run_validate(args: argparse.Namespace) -> int:
     if args.format == "json":
         json.dump(records, sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
+    elif args.format == "github":
+        for record in records:
+            print(_github_annotation(record))
     else:
         for record in records:
             print(
@@ -120,6 +128,17 @@ def diagnostic_records(index: WorkspaceIndex) -> list[dict[str, Any]]:
                 }
             )
     return records
+
+
+def _github_annotation(record: dict[str, Any]) -> str:
+    """A GitHub Actions workflow command that annotates the exact range in the diff view."""
+    level = {"error": "error", "warning": "warning"}.get(record["severity"], "notice")
+    message = str(record["message"]).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return (
+        f"::{level} file={record['path']},line={record['line']},col={record['column']},"
+        f"endLine={record['end_line']},endColumn={record['end_column']},"
+        f"title={record['code']}::{message}"
+    )
 
 
 def run_schemas(args: argparse.Namespace) -> int:
