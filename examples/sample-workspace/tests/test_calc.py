@@ -4,7 +4,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from calc import add, divide  # noqa: E402
+from calc import add, divide
 
 
 class CalcTest(unittest.TestCase):

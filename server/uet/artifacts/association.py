@@ -53,7 +53,10 @@ DEFAULT_CONVENTIONS: dict[str, tuple[str, ...]] = {
     ),
     "phase_spec": _each_ext("**/phases/*.{ext}", "*.phase.{ext}", "**/phase_templates/PH-*.{ext}"),
     "profile_extension": _each_ext(
-        "**/profiles/*/profile.{ext}", "profile_extension*.{ext}", "*.profile-extension.{ext}"
+        "**/profiles/*/profile.{ext}",
+        "**/profile_extensions/*.{ext}",
+        "profile_extension*.{ext}",
+        "*.profile-extension.{ext}",
     ),
     "task_spec": _each_ext("*.task.{ext}"),
     "patch_ledger_entry": _each_ext("**/.ledger/*.{ext}"),

@@ -55,7 +55,7 @@ class Diagnostic:
 
 
 # Stable codes. Ranges: UET1xx syntax/loading, UET2xx schema, UET3xx cross-artifact,
-# UET4xx run results (engine, reported by the language server).
+# UET4xx run results (engine, reported by the language server), UET5xx workspace health.
 CODES: dict[str, str] = {
     "UET101": "syntax error in JSON or YAML",
     "UET102": "duplicate key in an object",
@@ -85,4 +85,14 @@ CODES: dict[str, str] = {
     "UET305": "routing rule names an unknown app",
     "UET306": "unknown profile",
     "UET307": "task depends on itself",
+    # Workspace health (``uet doctor``; uet.bootstrap.checks.DOCTOR_CODES says the same).
+    "UET501": "the workspace is not bootstrapped (no PROJECT_PROFILE.yaml)",
+    "UET502": "a generated artifact is missing",
+    "UET503": "engine state (.uet/) is not ignored by git",
+    "UET504": "a framework folder (.tasks/, .ledger/) is missing",
+    "UET505": "an app's executable is not on PATH",
+    "UET506": "a routing rule that no app satisfies",
+    "UET507": "a task that no app can run",
+    "UET508": "a phase without a workstream",
+    "UET509": "a problem in a profile or profile extension",
 }

@@ -1,0 +1,222 @@
+"""``uet doctor``: checks a bootstrapped workspace and proposes safe fixes.
+
+Checks, in order: every artifact against its schema and the others (``uet.artifacts``'
+workspace index: UET1xx-3xx), then the bootstrap's own rules (UET5xx, ``DOCTOR_CODES``):
+the layout, ``.uet/`` ignored by git, apps whose executable is missing, routing rules no app
+satisfies, tasks no app can run, phases without a workstream.
+
+``run_doctor`` only reads. Each fix it proposes is a ``Fix``: a whole new text for one file
+(``previous_text`` is what it replaces, ``None`` when the file is new), the same shape as a
+planned file, so the CLI writes it with ``apply_fixes`` and the language server can offer it
+as a quick fix (one ``WorkspaceEdit``). Fixes never change a file the user wrote except to
+append ``.uet/`` to ``.gitignore`` and to drop app ids no app defines from routing rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from uet.artifacts import Severity
+from uet.artifacts.workspace import check_workspace
+from uet.bootstrap.analysis import Analysis, AnalysisOptions, analyze_workspace
+from uet.bootstrap.checks import (
+    DOCTOR_CODES,
+    Finding,
+    Fix,
+    executable_missing,
+    layout_checks,
+    phase_checks,
+    router_checks,
+    task_checks,
+)
+from uet.bootstrap.errors import ProblemLevel, UnknownProfileError
+from uet.bootstrap.generator import PROJECT_PROFILE_PATH
+from uet.bootstrap.planner import BootstrapPlan, plan_bootstrap
+from uet.bootstrap.reports import ArtifactStatus, ReportInput, build_report
+from uet.bootstrap.serialize import dump_json
+from uet.bootstrap.writer import write_state, write_text
+
+__all__ = [
+    "DOCTOR_CODES",
+    "REPORT_PATH",
+    "DoctorResult",
+    "Finding",
+    "Fix",
+    "apply_fixes",
+    "run_doctor",
+    "write_report",
+]
+
+REPORT_PATH = ".uet/bootstrap_report.json"
+
+_LEVEL_BY_SEVERITY = {
+    Severity.ERROR: ProblemLevel.ERROR,
+    Severity.WARNING: ProblemLevel.WARNING,
+    Severity.INFORMATION: ProblemLevel.INFO,
+    Severity.HINT: ProblemLevel.INFO,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DoctorResult:
+    """Findings, proposed fixes and the ``bootstrap_report`` document."""
+
+    root: Path
+    findings: tuple[Finding, ...]
+    fixes: tuple[Fix, ...]
+    report: Mapping[str, Any]
+
+    @property
+    def errors(self) -> int:
+        """Number of error findings."""
+        return sum(1 for item in self.findings if item.level is ProblemLevel.ERROR)
+
+
+def run_doctor(
+    root: Path,
+    options: AnalysisOptions | None = None,
+    *,
+    analysis: Analysis | None = None,
+    fixes_applied: int = 0,
+    directories_created: tuple[str, ...] = (),
+) -> DoctorResult:
+    """Check the workspace at ``root``; nothing is written."""
+    root = root.resolve()
+    options = options or AnalysisOptions()
+    analysis = analysis or analyze_workspace(root, options)
+    findings: list[Finding] = []
+    fixes: list[Fix] = []
+    findings.extend(
+        Finding("UET509", problem.level, problem.path, problem.message)
+        for problem in analysis.profiles.problems
+    )
+    checked = check_workspace([root])
+    index = checked.index
+    statuses: list[ArtifactStatus] = []
+    values: dict[str, Any] = {}
+    for absolute in index.paths():
+        file_report = index.report(absolute)
+        if file_report is None or file_report.schema is None:
+            continue
+        relative = _relative(absolute, root)
+        diagnostics = [
+            item
+            for item in index.diagnostics(absolute)
+            if not (item.code == "UET306" and item.data.get("id") in analysis.profiles.profiles)
+        ]
+        position = file_report.parsed.line_index
+        for item in diagnostics:
+            start = position.position(item.span.start)
+            findings.append(
+                Finding(
+                    item.code,
+                    _LEVEL_BY_SEVERITY[item.severity],
+                    f"{relative}:{start.line + 1}:{start.column + 1}",
+                    item.message,
+                )
+            )
+        ok = not any(item.severity is Severity.ERROR for item in diagnostics)
+        statuses.append(ArtifactStatus(relative, file_report.schema, ok))
+        values.setdefault(file_report.schema, [])
+        values[file_report.schema].append((relative, file_report.value, file_report.parsed.text))
+    profile_id = analysis.active_profile_id
+    if profile_id is None:
+        findings.append(
+            Finding(
+                "UET501",
+                ProblemLevel.ERROR,
+                PROJECT_PROFILE_PATH,
+                f"not bootstrapped; run: uet bootstrap (suggested profile: "
+                f"{analysis.selection.chosen.profile_id})",
+            )
+        )
+    plan = _plan(root, analysis, profile_id)
+    if plan is not None:
+        layout_checks(plan, findings, fixes)
+    routers = values.get("router_config", [])
+    apps: dict[str, Any] = {}
+    for relative, value, text in routers:
+        if isinstance(value, dict):
+            apps.update(value.get("apps") or {})
+            router_checks((relative, value, text), options.search_path, findings, fixes)
+    workstreams = [v for v in values.get("workstream_spec", []) if isinstance(v[1], dict)]
+    task_checks(workstreams, routers, apps, findings)
+    phase_checks(analysis, plan, values, workstreams, (findings, fixes))
+    findings.sort(key=lambda item: (item.where, item.code))
+    report_document = build_report(
+        ReportInput(
+            project_name=analysis.discovery.project_name,
+            domain=_profile_domain(analysis, profile_id),
+            profile_id=profile_id or analysis.selection.chosen.profile_id,
+            profile_version=_profile_version(analysis, profile_id),
+            artifacts=tuple(statuses),
+            available_tools=tuple(
+                app_id
+                for app_id, app in sorted(apps.items())
+                if executable_missing(app, options.search_path) is None
+            ),
+            constraints=_constraints(values),
+            errors=tuple(f.format() for f in findings if f.level is ProblemLevel.ERROR),
+            warnings=tuple(f.format() for f in findings if f.level is ProblemLevel.WARNING),
+            fixes_applied=fixes_applied,
+            human_decisions=sum(
+                1 for f in findings if f.level is not ProblemLevel.INFO and f.fix_id is None
+            ),
+            runnable_workstreams=tuple(relative for relative, _, _ in workstreams),
+            directories_created=directories_created,
+            discovery=analysis.discovery,
+        )
+    )
+    return DoctorResult(root, tuple(findings), tuple(fixes), report_document)
+
+
+def apply_fixes(root: Path, fixes: Iterable[Fix]) -> tuple[str, ...]:
+    """Write each fix (atomically, confined to ``root``); returns the fix ids applied."""
+    applied: list[str] = []
+    for fix in fixes:
+        write_text(root, fix.path, fix.text)
+        applied.append(fix.fix_id)
+    return tuple(applied)
+
+
+def write_report(root: Path, report: Mapping[str, Any]) -> str:
+    """Write the ``bootstrap_report`` to ``.uet/bootstrap_report.json``; returns its path."""
+    write_state(root, REPORT_PATH, dump_json(report))
+    return REPORT_PATH
+
+
+def _relative(path: str, root: Path) -> str:
+    try:
+        return Path(path).resolve().relative_to(root).as_posix()
+    except ValueError:
+        return path
+
+
+def _plan(root: Path, analysis: Analysis, profile_id: str | None) -> BootstrapPlan | None:
+    """What the generator would write now (the source of the fixes' texts)."""
+    if profile_id is None:
+        return None
+    try:
+        return plan_bootstrap(root, profile_id, analysis=analysis)
+    except UnknownProfileError:
+        return None  # reported as UET306 by the index
+
+
+def _profile_domain(analysis: Analysis, profile_id: str | None) -> str:
+    profile = analysis.profiles.profiles.get(profile_id or "")
+    return profile.domain if profile is not None else analysis.selection.chosen.domain
+
+
+def _profile_version(analysis: Analysis, profile_id: str | None) -> str | None:
+    profile = analysis.profiles.profiles.get(profile_id or "")
+    return profile.version if profile is not None else None
+
+
+def _constraints(values: Mapping[str, Any]) -> Mapping[str, Any]:
+    for _, value, _ in values.get("project_profile", []):
+        if isinstance(value, dict) and isinstance(value.get("constraints"), dict):
+            return dict(value["constraints"])
+    return {}
