@@ -85,6 +85,10 @@ CODES: dict[str, str] = {
     "UET305": "routing rule names an unknown app",
     "UET306": "unknown profile",
     "UET307": "task depends on itself",
+    # Run results, shown by the language server on the task in its workstream file.
+    "UET401": "task failed (non-zero exit status or error)",
+    "UET402": "task timed out",
+    "UET403": "task was skipped because a dependency did not succeed",
     # Workspace health (``uet doctor``; uet.bootstrap.checks.DOCTOR_CODES says the same).
     "UET501": "the workspace is not bootstrapped (no PROJECT_PROFILE.yaml)",
     "UET502": "a generated artifact is missing",

@@ -1,0 +1,435 @@
+"""``uet run``, ``resume``, ``cancel``, ``runs``, ``status`` and ``logs``: the engine from a
+terminal.
+
+Progress goes to stderr (a rich bar on a terminal, one plain line per finished task
+otherwise); the summary (or, with ``--json``, one JSON document) goes to stdout. ``uet run``
+exits 0 only when the run succeeded, 1 when it failed, was quarantined or canceled, 2 when
+the workstream or router config is invalid (nothing started), 130 after Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+from uet.cli.main import EXIT_CLEAN, EXIT_ERROR, EXIT_PROBLEMS
+
+if TYPE_CHECKING:  # the engine is imported when a command runs: ``uet --help`` stays fast
+    from uet.engine import EngineEvent, RunHandle, RunResult, Workspace
+
+__all__ = ["register"]
+
+EXIT_INTERRUPTED = 130
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def _reporting_errors(
+    handler: Callable[[argparse.Namespace], int],
+) -> Callable[[argparse.Namespace], int]:
+    """Turn the engine's expected errors into a one-line message and an exit status."""
+
+    def wrapped(args: argparse.Namespace) -> int:
+        from uet.engine import EngineError, RunControlError, RunNotFoundError
+
+        try:
+            return handler(args)
+        except (RunNotFoundError, RunControlError) as exc:
+            print(f"uet: {exc}", file=sys.stderr)
+            return EXIT_PROBLEMS
+        except EngineError as exc:
+            print(f"uet: {exc}", file=sys.stderr)
+            return EXIT_ERROR
+
+    wrapped.__doc__ = handler.__doc__
+    return wrapped
+
+
+def register(subparsers: Any) -> None:
+    """Add the engine commands to the ``uet`` parser."""
+    run = subparsers.add_parser(
+        "run",
+        help="run a workstream",
+        description=(
+            "Run WORKSTREAM: tasks start as soon as their dependencies succeed, up to --jobs "
+            "at once. Progress goes to stderr, the summary to stdout. Exit status: 0 the run "
+            "succeeded, 1 it failed, was quarantined or canceled, 2 the workstream or router "
+            "config is invalid (nothing started), 130 interrupted (Ctrl-C)."
+        ),
+    )
+    run.add_argument("workstream", type=Path, metavar="WORKSTREAM")
+    _add_run_options(run)
+    run.add_argument("--router", type=Path, metavar="PATH", help="router config to use")
+    run.set_defaults(handler=_reporting_errors(run_command))
+
+    resume = subparsers.add_parser("resume", help="resume an interrupted run")
+    resume.add_argument("run_id", metavar="RUN_ID")
+    _add_run_options(resume)
+    _add_workspace_option(resume)
+    resume.set_defaults(handler=_reporting_errors(resume_command))
+
+    cancel = subparsers.add_parser("cancel", help="cancel a run (from any process)")
+    cancel.add_argument("run_id", metavar="RUN_ID")
+    cancel.add_argument("--wait", type=float, default=30.0, metavar="SECONDS")
+    _add_workspace_option(cancel)
+    cancel.set_defaults(handler=_reporting_errors(cancel_command))
+
+    runs = subparsers.add_parser("runs", help="list recent runs")
+    runs.add_argument("--limit", type=int, default=20, metavar="N")
+    runs.add_argument("--json", action="store_true", help="print JSON")
+    _add_workspace_option(runs)
+    runs.set_defaults(handler=_reporting_errors(runs_command))
+
+    status = subparsers.add_parser("status", help="show a run's tasks, states and logs")
+    status.add_argument("run_id", metavar="RUN_ID")
+    status.add_argument("--json", action="store_true", help="print the run's artifacts")
+    _add_workspace_option(status)
+    status.set_defaults(handler=_reporting_errors(status_command))
+
+    logs = subparsers.add_parser("logs", help="print the output of a run's tasks")
+    logs.add_argument("run_id", metavar="RUN_ID")
+    logs.add_argument("task", nargs="?", metavar="TASK")
+    logs.add_argument("--attempt", type=int, metavar="N", help="this attempt (default: last)")
+    _add_workspace_option(logs)
+    logs.set_defaults(handler=_reporting_errors(logs_command))
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Run WORKSTREAM: exit 0 only when the run succeeded."""
+    from uet.engine import RunOptions, start_run
+
+    options = RunOptions(jobs=args.jobs, router_path=args.router, requested_by="uet run")
+    if not args.workstream.is_file():
+        print(f"uet: {args.workstream}: no such file", file=sys.stderr)
+        return EXIT_ERROR
+    return _follow(
+        lambda subscribers: start_run(args.workstream, options=options, subscribers=subscribers),
+        args.json,
+    )
+
+
+def resume_command(args: argparse.Namespace) -> int:
+    """Resume RUN_ID after its engine stopped."""
+    from uet.engine import RunOptions, resume_run
+
+    workspace = _workspace(args)
+    options = RunOptions(jobs=args.jobs, requested_by="uet resume")
+    return _follow(
+        lambda subscribers: resume_run(
+            args.run_id, workspace=workspace, options=options, subscribers=subscribers
+        ),
+        args.json,
+    )
+
+
+def cancel_command(args: argparse.Namespace) -> int:
+    """Cancel RUN_ID, waiting for its engine to stop it."""
+    from uet.engine import cancel_run
+
+    workspace = _workspace(args)
+    state = cancel_run(workspace.db_path, args.run_id, wait_seconds=args.wait)
+    print(f"run {args.run_id}: {state}")
+    return EXIT_CLEAN if state == "canceled" else EXIT_PROBLEMS
+
+
+def runs_command(args: argparse.Namespace) -> int:
+    """List recent runs, newest first."""
+    from uet.engine import connect, list_runs
+
+    workspace = _workspace(args)
+    if not workspace.db_path.exists():
+        print("[]" if args.json else "no runs yet", file=sys.stdout)
+        return EXIT_CLEAN
+    connection = connect(workspace.db_path)
+    try:
+        summaries = list_runs(connection, args.limit)
+    finally:
+        connection.close()
+    if args.json:
+        print(json.dumps([dataclasses.asdict(summary) for summary in summaries], indent=2))
+        return EXIT_CLEAN
+    for summary in summaries:
+        counts = summary.task_counts
+        done = counts.get("succeeded", 0)
+        print(
+            f"{summary.run_id}  {summary.state:<11} {done}/{summary.total_tasks} tasks"
+            f"  {_duration(summary.duration_seconds):>8}  {summary.created_at}"
+            f"  {summary.workstream_id or ''}{'  (active)' if summary.active else ''}"
+        )
+    return EXIT_CLEAN
+
+
+def status_command(args: argparse.Namespace) -> int:
+    """Show RUN_ID: its state, and each task's state, attempts, duration and log."""
+    from uet.engine import (
+        run_event_records,
+        run_record,
+        run_summary,
+        step_attempt_records,
+        task_statuses,
+    )
+
+    with _store(args) as (connection, run_id):
+        if args.json:
+            document = {
+                "run": run_record(connection, run_id),
+                "step_attempts": step_attempt_records(connection, run_id),
+                "events": run_event_records(connection, run_id),
+            }
+            print(json.dumps(document, indent=2))
+            return EXIT_CLEAN
+        summary = run_summary(connection, run_id)
+        tasks = task_statuses(connection, run_id)
+    print(f"run {summary.run_id}  {summary.state}  ({summary.workstream_id})")
+    if summary.state_reason:
+        print(f"  {summary.state_reason}")
+    print(
+        f"  started {summary.started_at or '-'}  ended {summary.ended_at or '-'}"
+        f"  took {_duration(summary.duration_seconds)}"
+    )
+    width = max((len(task.task_id) for task in tasks), default=4)
+    for task in tasks:
+        took = _duration(task.duration_ms / 1000 if task.duration_ms is not None else None)
+        line = f"  {task.task_id:<{width}}  {task.state:<9} {task.attempts} att  {took:>8}"
+        if task.state not in ("succeeded", "pending", "running") and task.reason:
+            line += f"  {task.reason}"
+        if task.logs_path:
+            line += f"  log: {task.logs_path}"
+        print(line)
+    return EXIT_CLEAN
+
+
+def logs_command(args: argparse.Namespace) -> int:
+    """Print the logs of RUN_ID (every task, or TASK; the last attempt unless --attempt)."""
+    with _store(args) as (connection, run_id):
+        workspace = _workspace(args)
+        query = "SELECT task_id, attempt, logs_path FROM step_attempts WHERE run_id = ?"
+        parameters: list[Any] = [run_id]
+        if args.task:
+            query += " AND task_id = ?"
+            parameters.append(args.task)
+        rows = connection.execute(query + " ORDER BY sequence", parameters).fetchall()
+    if args.task and not rows:
+        print(f"uet: run {run_id} has no attempt of task {args.task!r}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    chosen: dict[str, tuple[int, str | None]] = {}
+    for task_id, attempt, logs_path in rows:
+        if args.attempt is None or attempt == args.attempt:
+            chosen[task_id] = (attempt, logs_path)
+    for task_id, (attempt, logs_path) in chosen.items():
+        if len(chosen) > 1 or not args.task:
+            print(f"==> {task_id} (attempt {attempt}) <==")
+        if logs_path is None:
+            print("(no output)")
+            continue
+        path = workspace.root / logs_path
+        try:
+            sys.stdout.write(path.read_text(encoding="utf-8", errors="replace"))
+        except OSError as exc:
+            print(f"(log unreadable: {exc.strerror or exc})")
+    return EXIT_CLEAN
+
+
+def _follow(
+    start: Callable[[list[Callable[[EngineEvent], None]]], RunHandle], as_json: bool
+) -> int:
+    from uet.engine import SpecError
+
+    display = (
+        _JsonDisplay() if as_json else (_RichDisplay() if sys.stderr.isatty() else _PlainDisplay())
+    )
+    try:
+        handle = start([display.on_event])
+    except SpecError as exc:
+        for line in exc.problems:
+            print(line, file=sys.stderr)
+        print(f"uet: {exc} (nothing was started)", file=sys.stderr)
+        return EXIT_ERROR
+    interrupted = threading.Event()
+
+    def interrupt() -> None:
+        interrupted.set()
+        handle.cancel("interrupted (Ctrl-C)")
+
+    with _on_interrupt(interrupt), display:
+        result = None
+        while result is None:
+            result = handle.wait(timeout=0.2)
+    _print_result(handle, result, as_json)
+    if interrupted.is_set():
+        return EXIT_INTERRUPTED
+    return EXIT_CLEAN if result.succeeded else EXIT_PROBLEMS
+
+
+def _print_result(handle: RunHandle, result: RunResult, as_json: bool) -> None:
+    from uet.engine import connect, run_record, step_attempt_records, task_statuses
+
+    connection = connect(handle.workspace.db_path)
+    try:
+        if as_json:
+            document = {
+                "run": run_record(connection, result.run_id),
+                "step_attempts": step_attempt_records(connection, result.run_id),
+            }
+            print(json.dumps(document, indent=2))
+            return
+        tasks = task_statuses(connection, result.run_id)
+    finally:
+        connection.close()
+    snap = result.snapshot
+    print(
+        f"run {result.run_id} {result.state} in {_duration(snap.elapsed_seconds)}: {result.reason}"
+    )
+    print(
+        f"  {snap.succeeded} succeeded, {snap.failed} failed, {snap.skipped} skipped, "
+        f"{snap.canceled} canceled (of {snap.total})"
+    )
+    for task in tasks:
+        if task.state in ("failed", "skipped", "canceled"):
+            log = f"  log: {task.logs_path}" if task.logs_path else ""
+            print(f"  {task.state:<9} {task.task_id}: {task.reason}{log}")
+    print(f"details: uet status {result.run_id}")
+
+
+class _PlainDisplay:
+    """One line per finished task on stderr (no terminal control codes)."""
+
+    def __enter__(self) -> _PlainDisplay:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        sys.stderr.flush()
+
+    def on_event(self, event: EngineEvent) -> None:
+        snap = event.snapshot
+        if event.kind == "run_started":
+            print(f"run {event.run_id}: {snap.total} task(s)", file=sys.stderr, flush=True)
+        elif event.kind in ("task_finished", "task_skipped"):
+            detail = "" if event.state == "succeeded" else f": {event.detail}"
+            print(
+                f"[{snap.done}/{snap.total}] {event.state:<9} {event.task_id}{detail}",
+                file=sys.stderr,
+                flush=True,
+            )
+        elif event.kind == "retry_scheduled":
+            print(f"retry     {event.task_id}: {event.detail}", file=sys.stderr, flush=True)
+
+
+class _JsonDisplay(_PlainDisplay):
+    """Nothing while running: stdout carries one JSON document at the end."""
+
+    def on_event(self, event: EngineEvent) -> None:
+        del event
+
+
+class _RichDisplay(_PlainDisplay):
+    """A rich progress bar: tasks, %, ETA and the names of running tasks."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        self._progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.percentage:>3.0f}%"),
+            TextColumn("ETA {task.fields[eta]}"),
+            TextColumn("{task.fields[running]}", style="dim"),
+            console=Console(stderr=True),
+        )
+        self._task = self._progress.add_task("run", total=None, eta="-", running="")
+
+    def __enter__(self) -> _RichDisplay:
+        self._progress.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._progress.stop()
+
+    def on_event(self, event: EngineEvent) -> None:
+        snap = event.snapshot
+        running = ", ".join(snap.running[:3]) + (" …" if len(snap.running) > 3 else "")
+        eta = "-" if snap.eta_seconds is None else _duration(snap.eta_seconds)
+        self._progress.update(
+            self._task,
+            total=snap.total,
+            completed=snap.done,
+            eta=eta,
+            running=running,
+            description=event.run_id[-6:],
+        )
+        if event.kind == "task_finished" and event.state != "succeeded":
+            self._progress.console.print(f"{event.state} {event.task_id}: {event.detail}")
+
+
+@contextmanager
+def _on_interrupt(action: Callable[[], None]) -> Iterator[None]:
+    """Route Ctrl-C (and SIGTERM) to ``action`` (cancel) while the body runs (main thread
+    only): the run's children live in their own process groups, so they must be stopped by
+    the engine, not by the signal."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        del signum, frame
+        print("\ncanceling (tasks get SIGTERM, then SIGKILL)…", file=sys.stderr, flush=True)
+        action()
+
+    previous = {signum: signal.signal(signum, handler) for signum in _STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for signum, old_handler in previous.items():
+            signal.signal(signum, old_handler)
+
+
+@contextmanager
+def _store(args: argparse.Namespace) -> Iterator[tuple[Any, str]]:
+    from uet.engine import RunNotFoundError, connect, find_run_id
+
+    workspace = _workspace(args)
+    if not workspace.db_path.exists():
+        raise RunNotFoundError(f"no runs in {workspace.root}")
+    connection = connect(workspace.db_path)
+    try:
+        yield connection, find_run_id(connection, args.run_id)
+    finally:
+        connection.close()
+
+
+def _workspace(args: argparse.Namespace) -> Workspace:
+    from uet.engine import find_workspace
+
+    start = getattr(args, "workspace", None)
+    return find_workspace(start)
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--jobs", "-j", type=int, metavar="N", help="tasks to run at once")
+    parser.add_argument("--json", action="store_true", help="print the run's artifacts as JSON")
+
+
+def _add_workspace_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--workspace", type=Path, metavar="DIR", help="workspace root (default: found from .)"
+    )
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    if seconds < 120:
+        return f"{seconds:.1f} s"
+    return f"{int(seconds // 60)} min {int(seconds % 60)} s"

@@ -1,0 +1,90 @@
+"""The adapter interface: how one attempt of a task is executed.
+
+An adapter turns an :class:`AdapterRequest` (what to run, where, for how long, where its
+output goes) into an :class:`AdapterResult`, streaming output chunks to an optional sink and
+stopping early when the cancel token fires. Adapters never touch the run store: recording is
+the engine's job, so an adapter can be tested (and replaced) on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Protocol
+
+from uet.engine.cancel import CancelToken
+
+__all__ = [
+    "DEFAULT_KILL_GRACE_SECONDS",
+    "DEFAULT_LOG_MAX_BYTES",
+    "Adapter",
+    "AdapterRequest",
+    "AdapterResult",
+    "AttemptStatus",
+    "OutputSink",
+    "SpawnHook",
+]
+
+DEFAULT_LOG_MAX_BYTES = 10 * 1024 * 1024
+DEFAULT_KILL_GRACE_SECONDS = 3.0
+
+OutputSink = Callable[[bytes], None]
+SpawnHook = Callable[[int], None]
+
+
+class AttemptStatus(StrEnum):
+    """How an attempt ended."""
+
+    COMPLETED = "completed"
+    FAILED = "failed"
+    TIMED_OUT = "timed_out"
+    CANCELED = "canceled"
+    SPAWN_FAILED = "spawn_failed"
+
+
+@dataclass(frozen=True, slots=True)
+class AdapterRequest:
+    """One attempt to run: an argument vector (never a shell string unless ``shell``)."""
+
+    argv: tuple[str, ...]
+    cwd: Path
+    log_path: Path
+    env: Mapping[str, str] = field(default_factory=dict)
+    timeout_seconds: float | None = None
+    log_max_bytes: int = DEFAULT_LOG_MAX_BYTES
+    kill_grace_seconds: float = DEFAULT_KILL_GRACE_SECONDS
+
+
+@dataclass(frozen=True, slots=True)
+class AdapterResult:
+    """The outcome of one attempt. ``log_path`` is ``None`` when there was no output."""
+
+    status: AttemptStatus
+    exit_code: int | None
+    duration_ms: float
+    reason: str
+    log_path: Path | None = None
+    output_bytes: int = 0
+    truncated: bool = False
+    process_group: int | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        """Whether the attempt completed (exit code 0)."""
+        return self.status is AttemptStatus.COMPLETED
+
+
+class Adapter(Protocol):
+    """Executes attempts. Implementations must be safe to call from several threads."""
+
+    def execute(
+        self,
+        request: AdapterRequest,
+        cancel: CancelToken,
+        on_output: OutputSink | None = None,
+        on_spawn: SpawnHook | None = None,
+    ) -> AdapterResult:
+        """Run ``request`` to its end (or timeout, or cancellation) and report how it went."""
+        ...

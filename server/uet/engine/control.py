@@ -1,0 +1,286 @@
+"""Run ownership and control across processes: heartbeats, orphans, cancel requests.
+
+A running run is *owned* by one engine (``runs.owner_*``); the owner's writer thread
+refreshes ``heartbeat_at`` and watches ``cancel_requested``, so that ``uet cancel`` in
+another process only has to set the flag. A run whose owner is gone (its process died, or its
+heartbeat is stale) is an *orphan*: resume and cancel claim it with a compare-and-set on
+``owner_id`` (only one claimant wins), kill the process groups its attempts left behind,
+and close those attempts as interrupted.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sqlite3
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from uet.engine.errors import RunControlError
+from uet.engine.ids import new_ulid
+from uet.engine.records import find_run_id
+from uet.engine.states import (
+    TERMINAL_RUN_STATES,
+    EventKind,
+    RunState,
+    StepOutcome,
+    StepState,
+    TaskState,
+    transition,
+)
+from uet.engine.store import append_event, connect, transaction
+
+__all__ = [
+    "HEARTBEAT_INTERVAL_SECONDS",
+    "HEARTBEAT_STALE_SECONDS",
+    "Owner",
+    "cancel_run",
+    "claim_run",
+    "close_interrupted_attempts",
+    "heartbeat",
+    "kill_orphan_groups",
+    "owner_alive",
+    "pending_cancel_request",
+]
+
+HEARTBEAT_INTERVAL_SECONDS = 1.0
+# A heartbeat older than this means the owner is gone even if its pid exists (pid reuse).
+HEARTBEAT_STALE_SECONDS = 30.0
+_CANCEL_POLL_SECONDS = 0.05
+_PROC = Path("/proc")
+
+
+@dataclass(frozen=True, slots=True)
+class Owner:
+    """The engine instance driving a run."""
+
+    owner_id: str
+    pid: int
+    host: str
+
+    @classmethod
+    def current(cls) -> Owner:
+        """A new owner identity for this process."""
+        return cls(new_ulid(), os.getpid(), socket.gethostname())
+
+
+def claim_run(
+    connection: sqlite3.Connection, run_id: str, owner: Owner, expected_owner_id: str | None
+) -> bool:
+    """Take ownership of ``run_id`` if its owner is still ``expected_owner_id``."""
+    cursor = connection.execute(
+        "UPDATE runs SET owner_id = ?, owner_pid = ?, owner_host = ?, heartbeat_at = ?"
+        " WHERE run_id = ? AND owner_id IS ?",
+        (owner.owner_id, owner.pid, owner.host, time.time(), run_id, expected_owner_id),
+    )
+    return cursor.rowcount == 1
+
+
+def heartbeat(connection: sqlite3.Connection, run_id: str, owner: Owner) -> None:
+    """Refresh the owner's heartbeat (autocommit)."""
+    connection.execute(
+        "UPDATE runs SET heartbeat_at = ? WHERE run_id = ? AND owner_id = ?",
+        (time.time(), run_id, owner.owner_id),
+    )
+
+
+def pending_cancel_request(connection: sqlite3.Connection, run_id: str) -> str | None:
+    """The reason of a cancel request recorded for ``run_id``, if any."""
+    row = connection.execute(
+        "SELECT cancel_requested, cancel_reason FROM runs WHERE run_id = ?", (run_id,)
+    ).fetchone()
+    if row is None or not row[0]:
+        return None
+    return str(row[1] or "canceled")
+
+
+def owner_alive(row: sqlite3.Row, now: float | None = None) -> bool:
+    """Whether the engine recorded as owning the run (``runs`` row) still drives it."""
+    pid, host, beat = row["owner_pid"], row["owner_host"], row["heartbeat_at"]
+    if pid is None:
+        return False
+    fresh = beat is not None and (now or time.time()) - float(beat) < HEARTBEAT_STALE_SECONDS
+    if host == socket.gethostname():
+        return fresh and _pid_alive(int(pid))
+    return fresh
+
+
+def kill_orphan_groups(connection: sqlite3.Connection, run_id: str) -> list[int]:
+    """SIGKILL the process groups of ``run_id``'s unfinished attempts; returns those hit."""
+    killed: list[int] = []
+    rows = connection.execute(
+        "SELECT process_group, started_at FROM step_attempts"
+        " WHERE run_id = ? AND state IN ('pending', 'running') AND process_group IS NOT NULL",
+        (run_id,),
+    ).fetchall()
+    for pgid, started_at in rows:
+        if not _group_matches(int(pgid), _epoch(started_at)):
+            continue
+        try:
+            os.killpg(int(pgid), signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            continue
+        killed.append(int(pgid))
+    return killed
+
+
+def close_interrupted_attempts(
+    connection: sqlite3.Connection,
+    run_id: str,
+    *,
+    step_state: StepState,
+    task_state: TaskState,
+    reason: str,
+) -> list[str]:
+    """Close every unfinished attempt of ``run_id`` (in the caller's transaction) and put
+    the unfinished tasks in ``task_state``; returns the attempt ids."""
+    rows = connection.execute(
+        "SELECT step_attempt_id, task_id, state FROM step_attempts"
+        " WHERE run_id = ? AND state IN ('pending', 'running') ORDER BY sequence",
+        (run_id,),
+    ).fetchall()
+    for attempt_id, task_id, state in rows:
+        target = step_state
+        if state == StepState.PENDING and target is StepState.ERROR:
+            target = StepState.CANCELED  # a pending attempt never ran: it cannot have failed
+        transition(
+            connection,
+            run_id=run_id,
+            step_attempt_id=attempt_id,
+            to=target,
+            reason=reason,
+            outcome=StepOutcome(),
+        )
+        append_event(
+            connection,
+            run_id,
+            EventKind.ATTEMPT_INTERRUPTED,
+            {"task_id": task_id, "reason": reason},
+            step_attempt_id=attempt_id,
+        )
+    connection.execute(
+        "UPDATE run_tasks SET state = ?, state_reason = ?"
+        " WHERE run_id = ? AND state IN ('pending', 'running')",
+        (task_state, reason if task_state is not TaskState.PENDING else None, run_id),
+    )
+    return [row[0] for row in rows]
+
+
+def cancel_run(
+    db_path: Path, run: str, reason: str = "canceled by user", *, wait_seconds: float = 30.0
+) -> RunState:
+    """Cancel run ``run`` (id or unique prefix) from any process; returns its state after.
+
+    A live owner is asked through the database and waited for (up to ``wait_seconds``); an
+    orphaned or never-started run is canceled here: its leftover processes are killed and
+    its unfinished attempts closed.
+    """
+    connection = connect(db_path)
+    try:
+        run_id = find_run_id(connection, run)
+        row = _run_row(connection, run_id)
+        state = RunState(row["state"])
+        if state in TERMINAL_RUN_STATES or state is RunState.FAILED:
+            raise RunControlError(f"run {run_id} has already finished ({state})")
+        with transaction(connection):
+            connection.execute(
+                "UPDATE runs SET cancel_requested = 1, cancel_reason = ? WHERE run_id = ?",
+                (reason, run_id),
+            )
+        if owner_alive(row):
+            return _wait_for_end(connection, run_id, wait_seconds)
+        return _cancel_orphan(connection, run_id, row["owner_id"], reason)
+    finally:
+        connection.close()
+
+
+def _cancel_orphan(
+    connection: sqlite3.Connection, run_id: str, owner_id: str | None, reason: str
+) -> RunState:
+    with transaction(connection):
+        if not claim_run(connection, run_id, Owner.current(), owner_id):
+            raise RunControlError(f"run {run_id} was claimed by another process meanwhile")
+        kill_orphan_groups(connection, run_id)
+        close_interrupted_attempts(
+            connection,
+            run_id,
+            step_state=StepState.CANCELED,
+            task_state=TaskState.CANCELED,
+            reason=f"canceled: {reason}",
+        )
+        transition(connection, run_id=run_id, to=RunState.CANCELED, reason=reason)
+    return RunState.CANCELED
+
+
+def _wait_for_end(connection: sqlite3.Connection, run_id: str, wait_seconds: float) -> RunState:
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        state = RunState(_run_row(connection, run_id)["state"])
+        if state in TERMINAL_RUN_STATES or state is RunState.FAILED:
+            return state
+        if time.monotonic() >= deadline:
+            return state
+        time.sleep(_CANCEL_POLL_SECONDS)
+
+
+def _run_row(connection: sqlite3.Connection, run_id: str) -> sqlite3.Row:
+    row: sqlite3.Row | None = connection.execute(
+        "SELECT * FROM runs WHERE run_id = ?", (run_id,)
+    ).fetchone()
+    if row is None:
+        raise RunControlError(f"run {run_id} disappeared")
+    return row
+
+
+def _pid_alive(pid: int) -> bool:
+    if _PROC.joinpath("self").exists():
+        try:
+            fields = (_PROC / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            return False
+        return fields[0] not in ("Z", "X")
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _group_matches(pgid: int, started_at: float | None) -> bool:
+    """Whether process group ``pgid`` can still be the one an attempt started then.
+
+    While any member of a group lives, Linux does not hand its id to a new process; when the
+    leader itself still exists, its start time must match the attempt's.
+    """
+    if started_at is None or not _PROC.joinpath("self").exists():
+        return True
+    try:
+        fields = (_PROC / str(pgid) / "stat").read_text().rsplit(")", 1)[1].split()
+        boot = _boot_time()
+    except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
+        return True
+    if boot is None:
+        return True
+    leader_started = boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")
+    return started_at - 5.0 <= leader_started <= started_at + 120.0
+
+
+def _boot_time() -> float | None:
+    for line in (_PROC / "stat").read_text().splitlines():
+        if line.startswith("btime "):
+            return float(line.split()[1])
+    return None
+
+
+def _epoch(timestamp: str | None) -> float | None:
+    if not timestamp:
+        return None
+    try:
+        return datetime.fromisoformat(timestamp.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None

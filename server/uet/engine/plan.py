@@ -1,0 +1,194 @@
+"""Planning a run: everything decided before the first task starts.
+
+A plan holds the workstream and router config, the task graph (cycles refused), each task's
+route (unroutable tasks refused) and the resolved invocation of every (task, candidate app)
+pair: argument vector, confined working directory, environment, timeout, retry and breaker
+policies. Any problem raises :class:`SpecError` with every problem found, so a run never
+starts half-valid. The plan document (the plain values) is stored with the run, so resume
+continues with exactly what was started, even if the files changed since.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from uet.engine.config import (
+    DEFAULT_BREAKER,
+    DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_RETRY,
+    AppConfig,
+    BreakerPolicy,
+    RetryPolicy,
+    RouterConfig,
+)
+from uet.engine.errors import SpecError, UnroutableTaskError, WorkspaceError
+from uet.engine.loading import (
+    load_router_config_value,
+    load_workstream_value,
+    router_config_from_value,
+    workstream_from_value,
+)
+from uet.engine.router import Route, route_task
+from uet.engine.scheduler import TaskGraph, build_graph
+from uet.engine.spec import Command, TaskSpec, WorkstreamSpec
+from uet.engine.workspace import Workspace, confine
+
+__all__ = ["Invocation", "RunPlan", "TaskPlan", "plan_from_document", "plan_run"]
+
+SHELL = ("/bin/sh", "-c")
+
+
+@dataclass(frozen=True, slots=True)
+class Invocation:
+    """How one task runs on one app (``app_id`` ``None``: the task's own command)."""
+
+    app_id: str | None
+    argv: tuple[str, ...]
+    cwd: Path
+    env: Mapping[str, str]
+    timeout_seconds: float | None
+    max_attempts: int
+    retry: RetryPolicy
+    breaker: BreakerPolicy
+
+
+@dataclass(frozen=True, slots=True)
+class TaskPlan:
+    """A task, its route, and its invocation per candidate app."""
+
+    task: TaskSpec
+    route: Route
+    invocations: Mapping[str | None, Invocation]
+
+
+@dataclass(frozen=True, slots=True)
+class RunPlan:
+    """Everything a run needs, validated."""
+
+    workspace: Workspace
+    workstream: WorkstreamSpec
+    router: RouterConfig
+    graph: TaskGraph
+    tasks: Mapping[str, TaskPlan]
+    jobs: int
+    document: Mapping[str, Any]
+
+
+def plan_run(
+    workspace: Workspace,
+    workstream_path: Path,
+    *,
+    router_path: Path | None = None,
+    jobs: int | None = None,
+) -> RunPlan:
+    """Load, check and plan the workstream at ``workstream_path``; raises SpecError."""
+    workstream_value, workstream = load_workstream_value(workstream_path, workspace)
+    router_value, router = load_router_config_value(router_path, workspace)
+    document = {
+        "workstream_path": workspace.relative(workstream_path),
+        "workstream": workstream_value,
+        "router_config": router_value,
+        "jobs": jobs,
+    }
+    return plan_from_document(workspace, document, parsed=(workstream, router))
+
+
+def plan_from_document(
+    workspace: Workspace,
+    document: Mapping[str, Any],
+    *,
+    parsed: tuple[WorkstreamSpec, RouterConfig] | None = None,
+) -> RunPlan:
+    """The plan of a stored plan document (also how resume rebuilds its plan).
+
+    ``parsed``: the document's workstream and router config already parsed.
+    """
+    shown = str(document.get("workstream_path") or "workstream")
+    if parsed is None:
+        workstream = workstream_from_value(document.get("workstream"), shown)
+        router = router_config_from_value(document.get("router_config"))
+    else:
+        workstream, router = parsed
+    graph = build_graph(workstream.tasks)  # raises CycleError with the cycle's path
+    problems: list[str] = []
+    tasks: dict[str, TaskPlan] = {}
+    for task in workstream.tasks:
+        try:
+            route = route_task(task, router)
+        except UnroutableTaskError as exc:
+            problems.append(str(exc))
+            continue
+        invocations: dict[str | None, Invocation] = {}
+        for app_id in route.candidates or (None,):
+            app = router.apps.get(app_id) if app_id is not None else None
+            try:
+                invocations[app_id] = resolve_invocation(task, app, router, workspace)
+            except (SpecError, WorkspaceError) as exc:
+                problems.append(f"task {task.task_id!r} on {app_id or 'its command'}: {exc}")
+        tasks[task.task_id] = TaskPlan(task, route, invocations)
+    if problems:
+        raise SpecError(f"{shown} cannot be run", problems)
+    requested_jobs = document.get("jobs")
+    jobs = requested_jobs if isinstance(requested_jobs, int) and requested_jobs > 0 else None
+    return RunPlan(
+        workspace=workspace,
+        workstream=workstream,
+        router=router,
+        graph=graph,
+        tasks=tasks,
+        jobs=jobs or workstream.max_parallel or 1,
+        document=dict(document),
+    )
+
+
+def resolve_invocation(
+    task: TaskSpec, app: AppConfig | None, config: RouterConfig, workspace: Workspace
+) -> Invocation:
+    """The invocation of ``task`` on ``app``: the task's ``command`` if given, else the
+    app's ``command`` plus the task's ``args``."""
+    shell = app is not None and app.shell
+    if task.command is not None:
+        argv = _argv(task.command, (), shell)
+    elif app is not None and app.command is not None:
+        argv = _argv(app.command, task.args, shell)
+    else:
+        raise SpecError("there is no command to run")
+    retry = app.retry if app is not None else DEFAULT_RETRY
+    return Invocation(
+        app_id=app.app_id if app is not None else None,
+        argv=argv,
+        cwd=confine(workspace, task.cwd or (app.cwd if app is not None else None)),
+        env={**(app.env if app is not None else {}), **task.env},
+        timeout_seconds=task.timeout_seconds
+        or (app.timeout_seconds if app is not None else None)
+        or config.default_timeout_seconds,
+        max_attempts=task.max_attempts
+        or retry.max_attempts
+        or config.default_max_attempts
+        or DEFAULT_MAX_ATTEMPTS,
+        retry=retry,
+        breaker=app.breaker if app is not None else DEFAULT_BREAKER,
+    )
+
+
+def _argv(command: Command, args: tuple[str, ...], shell: bool) -> tuple[str, ...]:
+    """An argument vector; a shell only when the app asked for one."""
+    if shell:
+        text = command if isinstance(command, str) else shlex.join(command)
+        if args:
+            text = f"{text} {shlex.join(args)}"
+        return (*SHELL, text)
+    if isinstance(command, str):
+        try:
+            words = tuple(shlex.split(command))
+        except ValueError as exc:
+            raise SpecError(f"command {command!r} cannot be split into words: {exc}") from None
+    else:
+        words = command
+    if not words:
+        raise SpecError("the command is empty")
+    return (*words, *args)

@@ -1,0 +1,179 @@
+"""Progress of a run, and the events subscribers (CLI bar, language server) receive.
+
+The engine publishes a closed set of :class:`EngineEventKind` events. A
+:class:`ProgressTracker` turns task starts and outcomes into :class:`ProgressSnapshot`s
+(done/total, %, running tasks, elapsed, ETA from observed durations) that travel with the
+events. Subscribers are called synchronously on the engine's threads and must return
+quickly (hand work to their own thread or loop); one that raises is logged and kept.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+__all__ = [
+    "EngineEvent",
+    "EngineEventKind",
+    "EventBus",
+    "ProgressSnapshot",
+    "ProgressTracker",
+    "Subscriber",
+]
+
+log = logging.getLogger(__name__)
+
+
+class EngineEventKind(StrEnum):
+    """What happened in a run (in-process events; the run store keeps run_events)."""
+
+    RUN_STARTED = "run_started"
+    TASK_STARTED = "task_started"
+    TASK_OUTPUT = "task_output"
+    TASK_FINISHED = "task_finished"
+    TASK_SKIPPED = "task_skipped"
+    RETRY_SCHEDULED = "retry_scheduled"
+    RUN_FINISHED = "run_finished"
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressSnapshot:
+    """Where a run stands at one moment."""
+
+    run_id: str
+    total: int
+    succeeded: int
+    failed: int
+    skipped: int
+    canceled: int
+    running: tuple[str, ...]
+    elapsed_seconds: float
+    eta_seconds: float | None
+
+    @property
+    def done(self) -> int:
+        """Tasks with an outcome."""
+        return self.succeeded + self.failed + self.skipped + self.canceled
+
+    @property
+    def percent(self) -> float:
+        """Completion in percent (100 for an empty run)."""
+        return 100.0 if self.total == 0 else 100.0 * self.done / self.total
+
+
+@dataclass(frozen=True, slots=True)
+class EngineEvent:
+    """One event of a run. ``snapshot`` is the progress right after it happened."""
+
+    kind: EngineEventKind
+    run_id: str
+    snapshot: ProgressSnapshot
+    task_id: str | None = None
+    state: str | None = None
+    detail: str | None = None
+    attempt: int | None = None
+    output: bytes | None = None
+
+
+Subscriber = Callable[[EngineEvent], None]
+
+
+class EventBus:
+    """Subscribers of one run (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._subscribers: tuple[Subscriber, ...] = ()
+
+    @property
+    def active(self) -> bool:
+        """Whether anyone listens (lets the engine skip building events)."""
+        return bool(self._subscribers)
+
+    def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
+        """Add ``subscriber``; returns the function that removes it."""
+        with self._lock:
+            self._subscribers = (*self._subscribers, subscriber)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                self._subscribers = tuple(s for s in self._subscribers if s is not subscriber)
+
+        return unsubscribe
+
+    def publish(self, event: EngineEvent) -> None:
+        """Deliver ``event`` to every subscriber; a failing subscriber is logged."""
+        for subscriber in self._subscribers:
+            try:
+                subscriber(event)
+            except Exception:  # one barrier per subscriber: never break the run
+                log.exception("progress subscriber %r failed on %s", subscriber, event.kind)
+
+
+class ProgressTracker:
+    """Counts task outcomes and estimates the time left (thread-safe)."""
+
+    def __init__(
+        self,
+        run_id: str,
+        total: int,
+        parallelism: int,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._run_id = run_id
+        self._total = total
+        self._parallelism = max(1, parallelism)
+        self._clock = clock
+        self._started = clock()
+        self._lock = threading.Lock()
+        self._running: dict[str, float] = {}
+        self._counts = {"succeeded": 0, "failed": 0, "skipped": 0, "canceled": 0}
+        self._duration_total = 0.0
+        self._durations = 0
+
+    def restore(self, succeeded: int, failed: int, skipped: int, canceled: int) -> None:
+        """Count outcomes recorded before this process started (resume)."""
+        with self._lock:
+            self._counts.update(
+                succeeded=succeeded, failed=failed, skipped=skipped, canceled=canceled
+            )
+
+    def started(self, task_id: str) -> None:
+        """A task began running (again, for a retry: its start time is kept)."""
+        with self._lock:
+            self._running.setdefault(task_id, self._clock())
+
+    def finished(self, task_id: str, outcome: str) -> None:
+        """A task got its outcome (``succeeded``, ``failed``, ``skipped``, ``canceled``)."""
+        with self._lock:
+            began = self._running.pop(task_id, None)
+            if began is not None and outcome in ("succeeded", "failed"):
+                self._duration_total += self._clock() - began
+                self._durations += 1
+            self._counts[outcome] += 1
+
+    def snapshot(self) -> ProgressSnapshot:
+        """The progress now."""
+        with self._lock:
+            now = self._clock()
+            done = sum(self._counts.values())
+            eta = None
+            if self._durations:
+                mean = self._duration_total / self._durations
+                left = self._total - done
+                eta = mean * left / min(self._parallelism, max(left, 1))
+            return ProgressSnapshot(
+                run_id=self._run_id,
+                total=self._total,
+                succeeded=self._counts["succeeded"],
+                failed=self._counts["failed"],
+                skipped=self._counts["skipped"],
+                canceled=self._counts["canceled"],
+                running=tuple(self._running),
+                elapsed_seconds=now - self._started,
+                eta_seconds=eta,
+            )

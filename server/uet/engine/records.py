@@ -1,0 +1,261 @@
+"""Rows of the run store: creating runs, tasks and attempts, and reading them back as
+run_record, step_attempt and run_event artifacts (plain dicts valid against the schemas).
+
+State changes are not written here: they go through :func:`uet.engine.states.transition`.
+Optional fields that are unset are left out of the artifacts rather than written as null.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from uet.engine.errors import RunNotFoundError
+from uet.engine.ids import utc_timestamp
+from uet.engine.states import EventKind, RunState, StepState, TaskState
+from uet.engine.store import append_event
+
+__all__ = [
+    "NewAttempt",
+    "NewRun",
+    "find_run_id",
+    "insert_attempt",
+    "insert_attempts",
+    "insert_run",
+    "run_event_records",
+    "run_record",
+    "set_task_state",
+    "step_attempt_record",
+    "step_attempt_records",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class NewRun:
+    """A run about to be created, with its tasks (id, name) in workstream order."""
+
+    run_id: str
+    project_id: str
+    phase_id: str
+    workstream_id: str | None
+    workstream_path: str | None
+    workspace: str
+    plan: Mapping[str, Any]
+    tasks: Sequence[tuple[str, str]]
+    requested_by: str | None = None
+    trigger_type: str = "manual"
+
+
+@dataclass(frozen=True, slots=True)
+class NewAttempt:
+    """A step attempt about to be created in the ``pending`` state."""
+
+    step_attempt_id: str
+    run_id: str
+    task_id: str
+    sequence: int
+    attempt: int
+    tool_id: str
+    execution_request: Mapping[str, Any] | None = None
+
+
+def insert_run(connection: sqlite3.Connection, run: NewRun, now: str | None = None) -> None:
+    """Create a ``pending`` run, its ``pending`` tasks and a run_created event."""
+    now = now or utc_timestamp()
+    connection.execute(
+        "INSERT INTO runs (run_id, project_id, phase_id, workstream_id, workstream_path,"
+        " workspace, state, created_at, trigger_type, requested_by, plan_json)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            run.run_id,
+            run.project_id,
+            run.phase_id,
+            run.workstream_id,
+            run.workstream_path,
+            run.workspace,
+            RunState.PENDING,
+            now,
+            run.trigger_type,
+            run.requested_by,
+            json.dumps(run.plan, separators=(",", ":")),
+        ),
+    )
+    connection.executemany(
+        "INSERT INTO run_tasks (run_id, task_id, position, name, state) VALUES (?, ?, ?, ?, ?)",
+        [
+            (run.run_id, task_id, position, name, TaskState.PENDING)
+            for position, (task_id, name) in enumerate(run.tasks)
+        ],
+    )
+    append_event(
+        connection,
+        run.run_id,
+        EventKind.RUN_CREATED,
+        {"workstream_id": run.workstream_id, "tasks": len(run.tasks)},
+        ts=now,
+    )
+
+
+def insert_attempt(
+    connection: sqlite3.Connection, attempt: NewAttempt, now: str | None = None
+) -> None:
+    """Create a ``pending`` step attempt (no event: its first transition records it)."""
+    insert_attempts(connection, [(attempt, now or utc_timestamp())])
+
+
+def insert_attempts(
+    connection: sqlite3.Connection, attempts: Sequence[tuple[NewAttempt, str]]
+) -> None:
+    """Create ``pending`` step attempts, each with its creation time, in one statement."""
+    connection.executemany(
+        "INSERT INTO step_attempts (step_attempt_id, run_id, task_id, sequence, attempt,"
+        " tool_id, state, started_at, execution_request_id, execution_request_json)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                attempt.step_attempt_id,
+                attempt.run_id,
+                attempt.task_id,
+                attempt.sequence,
+                attempt.attempt,
+                attempt.tool_id,
+                StepState.PENDING,
+                now,
+                None if request is None else request.get("request_id"),
+                None if request is None else json.dumps(request, separators=(",", ":")),
+            )
+            for attempt, now in attempts
+            for request in (attempt.execution_request,)
+        ],
+    )
+
+
+def set_task_state(
+    connection: sqlite3.Connection,
+    run_id: str,
+    task_id: str,
+    state: TaskState,
+    reason: str,
+    *,
+    now: str | None = None,
+    kind: EventKind = EventKind.TASK_SKIPPED,
+) -> None:
+    """Record the outcome of a task without a step transition (skipped, canceled before it
+    started, refused by an open circuit), with an event of ``kind``."""
+    connection.execute(
+        "UPDATE run_tasks SET state = ?, state_reason = ? WHERE run_id = ? AND task_id = ?",
+        (state, reason, run_id, task_id),
+    )
+    append_event(
+        connection,
+        run_id,
+        kind,
+        {"task_id": task_id, "state": state.value, "reason": reason},
+        ts=now,
+    )
+
+
+def find_run_id(connection: sqlite3.Connection, text: str) -> str:
+    """The run id ``text`` names: a full id, or a unique prefix (case-insensitive)."""
+    wanted = text.strip().upper()
+    if not wanted:
+        raise RunNotFoundError("empty run id")
+    rows = connection.execute(
+        "SELECT run_id FROM runs WHERE run_id >= ? AND run_id < ? ORDER BY run_id LIMIT 2",
+        (wanted, wanted + "\U0010ffff"),
+    ).fetchall()
+    if not rows:
+        raise RunNotFoundError(f"no run {text!r}")
+    if len(rows) > 1 and rows[0][0] != wanted:
+        raise RunNotFoundError(f"run id prefix {text!r} is ambiguous")
+    return str(rows[0][0])
+
+
+def run_record(connection: sqlite3.Connection, run_id: str) -> dict[str, Any]:
+    """The run_record artifact of ``run_id``."""
+    row = connection.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+    if row is None:
+        raise RunNotFoundError(f"no run {run_id}")
+    counts = connection.execute(
+        "SELECT COUNT(*), COALESCE(SUM(state = 'error'), 0) FROM step_attempts WHERE run_id = ?",
+        (run_id,),
+    ).fetchone()
+    origin: dict[str, Any] = {"trigger_type": row["trigger_type"]}
+    if row["requested_by"]:
+        origin["requested_by"] = row["requested_by"]
+    record: dict[str, Any] = {
+        "run_id": row["run_id"],
+        "project_id": row["project_id"],
+        "phase_id": row["phase_id"],
+        "workstream_id": row["workstream_id"],
+        "execution_request_id": row["execution_request_id"],
+        "created_at": row["created_at"],
+        "started_at": row["started_at"],
+        "ended_at": row["ended_at"],
+        "state": row["state"],
+        "state_reason": row["state_reason"],
+        "origin": origin,
+        "counters": {"step_attempts": int(counts[0]), "errors": int(counts[1])},
+    }
+    return _without_none(record)
+
+
+def step_attempt_record(row: sqlite3.Row) -> dict[str, Any]:
+    """The step_attempt artifact of one ``step_attempts`` row."""
+    record: dict[str, Any] = {
+        "step_attempt_id": row["step_attempt_id"],
+        "run_id": row["run_id"],
+        "task_id": row["task_id"],
+        "sequence": row["sequence"],
+        "attempt": row["attempt"],
+        "tool_id": row["tool_id"],
+        "tool_run_id": None if row["process_group"] is None else f"pgid:{row['process_group']}",
+        "execution_request_id": row["execution_request_id"],
+        "started_at": row["started_at"],
+        "ended_at": row["ended_at"],
+        "state": row["state"],
+        "state_reason": row["state_reason"],
+        "exit_code": row["exit_code"],
+        "duration_ms": row["duration_ms"],
+    }
+    if row["logs_path"]:
+        record["outputs"] = {"logs_path": row["logs_path"]}
+    return _without_none(record)
+
+
+def step_attempt_records(connection: sqlite3.Connection, run_id: str) -> list[dict[str, Any]]:
+    """Every step_attempt artifact of ``run_id``, in sequence order."""
+    rows = connection.execute(
+        "SELECT * FROM step_attempts WHERE run_id = ? ORDER BY sequence", (run_id,)
+    ).fetchall()
+    return [step_attempt_record(row) for row in rows]
+
+
+def run_event_records(
+    connection: sqlite3.Connection, run_id: str, *, after: str | None = None
+) -> list[dict[str, Any]]:
+    """The run_event artifacts of ``run_id`` in order (only those after event ``after``)."""
+    rows = connection.execute(
+        "SELECT * FROM run_events WHERE run_id = ? AND event_id > ? ORDER BY event_id",
+        (run_id, after or ""),
+    ).fetchall()
+    records: list[dict[str, Any]] = []
+    for row in rows:
+        record: dict[str, Any] = {
+            "event_id": row["event_id"],
+            "run_id": row["run_id"],
+            "step_attempt_id": row["step_attempt_id"],
+            "ts": row["ts"],
+            "kind": row["kind"],
+        }
+        if row["payload_json"]:
+            record["payload"] = json.loads(row["payload_json"])
+        records.append(_without_none(record))
+    return records
+
+
+def _without_none(record: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in record.items() if value is not None}

@@ -1,0 +1,250 @@
+"""The live state of one executing run, shared by its threads, and how it is recorded.
+
+A :class:`RunSession` bundles the plan, the writer, the cancel token, the progress tracker,
+the event bus, the breakers and the routing statistics of one run. Its ``record_*`` methods
+queue run-store writes (state changes always through :func:`~uet.engine.states.transition`);
+the scheduler state itself is guarded by :attr:`RunSession.lock` in the driver.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import sqlite3
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from uet.engine.adapters.base import DEFAULT_KILL_GRACE_SECONDS, DEFAULT_LOG_MAX_BYTES
+from uet.engine.adapters.registry import AdapterRegistry
+from uet.engine.cancel import CancelToken
+from uet.engine.control import Owner
+from uet.engine.executor import Executor
+from uet.engine.ids import utc_timestamp
+from uet.engine.plan import RunPlan
+from uet.engine.progress import EngineEvent, EngineEventKind, EventBus, ProgressTracker
+from uet.engine.records import NewAttempt, insert_attempts, set_task_state
+from uet.engine.resilience import Breaker, BreakerBoard, save_breaker
+from uet.engine.router import AppStats, RoundRobin
+from uet.engine.scheduler import DynamicSchedule
+from uet.engine.states import (
+    EventKind,
+    StepChange,
+    StepOutcome,
+    StepState,
+    TaskState,
+    apply_step_changes,
+)
+from uet.engine.store import append_event
+from uet.engine.writer import StoreWriter
+
+__all__ = ["RunOptions", "RunSession", "load_app_stats"]
+
+_UNSAFE_FILE_CHARS = re.compile(r"[^A-Za-z0-9._-]")
+
+
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    """How to run: everything has a default. Callables are injection points for tests."""
+
+    jobs: int | None = None
+    router_path: Path | None = None
+    log_max_bytes: int = DEFAULT_LOG_MAX_BYTES
+    kill_grace_seconds: float = DEFAULT_KILL_GRACE_SECONDS
+    requested_by: str | None = None
+    trigger_type: str = "manual"
+    # Sleep between retries; the default waits on the run's cancel token.
+    sleep: Callable[[float], object] | None = None
+    # Wall clock of the circuit breakers (wall time, so that it survives a restart).
+    clock: Callable[[], float] | None = None
+    # Builds the executor for ``jobs`` workers; default: a local thread pool.
+    executor_factory: Callable[[int], Executor] | None = None
+
+
+@dataclass(eq=False)
+class RunSession:
+    """Shared state of one executing run."""
+
+    run_id: str
+    plan: RunPlan
+    options: RunOptions
+    owner: Owner
+    writer: StoreWriter
+    cancel: CancelToken
+    bus: EventBus
+    tracker: ProgressTracker
+    breakers: BreakerBoard
+    registry: AdapterRegistry
+    schedule: DynamicSchedule
+    stats: dict[str, AppStats] = field(default_factory=dict)
+    attempt_numbers: dict[str, int] = field(default_factory=dict)
+    next_sequence: int = 1
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    round_robin: RoundRobin = field(default_factory=RoundRobin)
+    app_slots: Mapping[str, threading.Semaphore] = field(default_factory=dict)
+    user_canceled: bool = False
+    failed_tasks: list[str] = field(default_factory=list)
+    finished: threading.Event = field(default_factory=threading.Event)
+
+    def __post_init__(self) -> None:
+        self._sequence = itertools.count(self.next_sequence)
+        self._counter_lock = threading.Lock()
+        self.logs_dir = self.plan.workspace.logs_dir / self.run_id
+        # Attempt rows and step transitions are buffered and written in batches (one
+        # statement per kind per batch); the buffer keeps their order.
+        self._buffer_lock = threading.Lock()
+        self._new_attempts: list[tuple[NewAttempt, str]] = []
+        self._step_changes: list[StepChange] = []
+        self._flush_queued = False
+
+    def allocate_attempt(self, task_id: str) -> tuple[int, int]:
+        """The next (attempt number of ``task_id``, sequence number in the run)."""
+        with self._counter_lock:
+            number = self.attempt_numbers.get(task_id, 0) + 1
+            self.attempt_numbers[task_id] = number
+            return number, next(self._sequence)
+
+    def log_path(self, task_id: str, attempt: int) -> Path:
+        """Where attempt ``attempt`` of ``task_id`` writes its output."""
+        return self.logs_dir / f"{_UNSAFE_FILE_CHARS.sub('_', task_id)}.{attempt}.log"
+
+    def publish(self, kind: EngineEventKind, **fields: Any) -> None:
+        """Publish an event with the current progress (skipped when nobody listens)."""
+        if self.bus.active:
+            self.bus.publish(EngineEvent(kind, self.run_id, self.tracker.snapshot(), **fields))
+
+    def record_attempt_created(self, attempt: NewAttempt) -> None:
+        """Queue the creation of a pending attempt."""
+        with self._buffer_lock:
+            self._new_attempts.append((attempt, utc_timestamp()))
+            self._queue_flush()
+
+    def record_step(
+        self,
+        attempt_id: str,
+        to: StepState,
+        *,
+        expected: StepState,
+        task_id: str,
+        reason: str | None = None,
+        outcome: StepOutcome | None = None,
+    ) -> None:
+        """Queue the step transition ``expected → to`` of attempt ``attempt_id``."""
+        change = StepChange(
+            run_id=self.run_id,
+            step_attempt_id=attempt_id,
+            task_id=task_id,
+            expected=expected,
+            to=to,
+            now=utc_timestamp(),
+            reason=reason,
+            outcome=outcome or StepOutcome(),
+        )
+        with self._buffer_lock:
+            self._step_changes.append(change)
+            self._queue_flush()
+
+    def _queue_flush(self) -> None:
+        """Ask the writer for one flush of the buffer (caller holds the buffer lock)."""
+        if not self._flush_queued:
+            self._flush_queued = True
+            self.writer.submit(_BufferedWrites(self))
+
+    def take_buffer(self) -> tuple[list[tuple[NewAttempt, str]], list[StepChange]]:
+        """Empty the write buffer and return what it held (writer thread)."""
+        with self._buffer_lock:
+            attempts, self._new_attempts = self._new_attempts, []
+            changes, self._step_changes = self._step_changes, []
+            self._flush_queued = False
+        return attempts, changes
+
+    def record_task(
+        self,
+        task_id: str,
+        state: TaskState,
+        reason: str,
+        kind: EventKind = EventKind.TASK_SKIPPED,
+    ) -> None:
+        """Queue the outcome of a task that has no step transition to carry it."""
+        now = utc_timestamp()
+        run_id = self.run_id
+        self.writer.submit(
+            lambda connection: set_task_state(
+                connection, run_id, task_id, state, reason, now=now, kind=kind
+            )
+        )
+
+    def record_retry(self, task_id: str, attempt: int, delay: float, reason: str) -> None:
+        """Queue a retry_scheduled event."""
+        now = utc_timestamp()
+        run_id = self.run_id
+        payload: dict[str, object] = {
+            "task_id": task_id,
+            "attempt": attempt,
+            "delay_seconds": round(delay, 3),
+            "reason": reason,
+        }
+        self.writer.submit(
+            lambda connection: append_event(
+                connection, run_id, EventKind.RETRY_SCHEDULED, payload, ts=now
+            )
+        )
+
+    def record_breaker(self, old: Breaker, new: Breaker) -> None:
+        """Queue the persistence of a breaker change (and an event when its state moved)."""
+        now = utc_timestamp()
+        run_id = self.run_id
+
+        def write(connection: sqlite3.Connection) -> None:
+            save_breaker(connection, new, now)
+            if old.state is not new.state:
+                append_event(
+                    connection,
+                    run_id,
+                    EventKind.CIRCUIT_STATE_CHANGED,
+                    {
+                        "app_id": new.app_id,
+                        "from": old.state.value,
+                        "to": new.state.value,
+                        "failures": new.failure_count,
+                    },
+                    ts=now,
+                )
+
+        self.writer.submit(write)
+
+    def record_stats(self, app_id: str, success: bool, duration_ms: float) -> None:
+        """Fold one finished attempt into the routing statistics."""
+        with self._counter_lock:
+            previous = self.stats.get(app_id, AppStats())
+            self.stats[app_id] = previous.with_outcome(success, duration_ms)
+
+
+class _BufferedWrites:
+    """One flush of a session's write buffer, as a writer operation.
+
+    The items are taken on the first call and kept, so that when the writer replays a
+    failed batch this operation writes the same items again.
+    """
+
+    def __init__(self, session: RunSession) -> None:
+        self._session = session
+        self._taken: tuple[list[tuple[NewAttempt, str]], list[StepChange]] | None = None
+
+    def __call__(self, connection: sqlite3.Connection) -> None:
+        if self._taken is None:
+            self._taken = self._session.take_buffer()
+        attempts, changes = self._taken
+        insert_attempts(connection, attempts)
+        apply_step_changes(connection, changes)
+
+
+def load_app_stats(connection: sqlite3.Connection) -> dict[str, AppStats]:
+    """Per-app outcome statistics of every finished attempt in the store."""
+    rows = connection.execute(
+        "SELECT tool_id, COUNT(*), SUM(state = 'completed'), AVG(duration_ms)"
+        " FROM step_attempts WHERE state IN ('completed', 'error') GROUP BY tool_id"
+    ).fetchall()
+    return {str(row[0]): AppStats(int(row[1]), int(row[2] or 0), row[3]) for row in rows}

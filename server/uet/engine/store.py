@@ -1,0 +1,145 @@
+"""The run store: one SQLite database per workspace (``.uet/runs.db``).
+
+Owns opening connections (WAL, ``synchronous=NORMAL``, foreign keys, busy timeout), the
+migration runner and short ``BEGIN IMMEDIATE`` transactions. Several processes (a CLI, the
+language server) may use one database at once: every write takes the write lock up front
+(``BEGIN IMMEDIATE``) so that no transaction ever has to upgrade a read lock, and waiters
+queue on the busy timeout instead of failing.
+
+Each thread opens its own connection; connections are never shared between threads.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from uet.engine.errors import MigrationError, StoreError
+from uet.engine.ids import new_ulid, utc_timestamp
+from uet.engine.migrations import MIGRATIONS, SCHEMA_VERSION
+
+__all__ = [
+    "BUSY_TIMEOUT_SECONDS",
+    "append_event",
+    "connect",
+    "integrity_problems",
+    "schema_version",
+    "transaction",
+]
+
+# Long enough for another process's short transactions (and its WAL checkpoints) to finish.
+BUSY_TIMEOUT_SECONDS = 30.0
+
+
+def connect(path: Path, *, migrate: bool = True) -> sqlite3.Connection:
+    """Open (creating when needed) the run store at ``path`` and bring it up to date.
+
+    The connection is in autocommit mode: writes go through :func:`transaction`.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        connection = sqlite3.connect(
+            path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=True
+        )
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot open run store {path}: {exc}") from exc
+    try:
+        connection.row_factory = sqlite3.Row
+        connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+        mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise StoreError(f"run store {path} cannot use write-ahead logging (mode {mode})")
+        connection.execute("PRAGMA synchronous = NORMAL")
+        connection.execute("PRAGMA foreign_keys = ON")
+        if migrate:
+            _migrate(connection, path)
+    except sqlite3.Error as exc:
+        connection.close()
+        raise StoreError(f"cannot use run store {path}: {exc}") from exc
+    except StoreError:
+        connection.close()
+        raise
+    return connection
+
+
+@contextmanager
+def transaction(connection: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One short write transaction: ``BEGIN IMMEDIATE`` ... ``COMMIT`` (rollback on error)."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        yield connection
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
+
+
+def schema_version(connection: sqlite3.Connection) -> int:
+    """The ``user_version`` of the database (number of migrations applied)."""
+    return int(connection.execute("PRAGMA user_version").fetchone()[0])
+
+
+def integrity_problems(connection: sqlite3.Connection) -> list[str]:
+    """``PRAGMA integrity_check`` and ``foreign_key_check`` findings (empty when sound)."""
+    problems = [
+        str(row[0])
+        for row in connection.execute("PRAGMA integrity_check").fetchall()
+        if str(row[0]) != "ok"
+    ]
+    problems.extend(
+        f"foreign key violation in {row[0]} row {row[1]} -> {row[2]}"
+        for row in connection.execute("PRAGMA foreign_key_check").fetchall()
+    )
+    return problems
+
+
+def append_event(
+    connection: sqlite3.Connection,
+    run_id: str,
+    kind: str,
+    payload: Mapping[str, Any] | None = None,
+    *,
+    step_attempt_id: str | None = None,
+    ts: str | None = None,
+) -> str:
+    """Append one run_event row (inside the caller's transaction); returns its id."""
+    event_id = new_ulid()
+    connection.execute(
+        "INSERT INTO run_events (event_id, run_id, step_attempt_id, ts, kind, payload_json)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (
+            event_id,
+            run_id,
+            step_attempt_id,
+            ts or utc_timestamp(),
+            kind,
+            json.dumps(payload, separators=(",", ":")) if payload else None,
+        ),
+    )
+    return event_id
+
+
+def _migrate(connection: sqlite3.Connection, path: Path) -> None:
+    """Apply every migration the database lacks, each in its own transaction."""
+    if schema_version(connection) == SCHEMA_VERSION:
+        return
+    for migration in MIGRATIONS:
+        with transaction(connection):
+            # Re-read under the write lock: another process may have migrated meanwhile.
+            current = schema_version(connection)
+            if current > SCHEMA_VERSION:
+                raise MigrationError(
+                    f"run store {path} has schema version {current}, newer than this uet "
+                    f"understands ({SCHEMA_VERSION}); upgrade uet-lsp"
+                )
+            if current >= migration.version:
+                continue
+            if current != migration.version - 1:
+                raise MigrationError(f"run store {path} skipped migrations (at {current})")
+            for statement in migration.statements:
+                connection.execute(statement)
+            connection.execute(f"PRAGMA user_version = {migration.version}")

@@ -1,0 +1,248 @@
+"""Subprocess adapter with real child processes (small Python programs written here)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from engine_support import process_alive, wait_until
+
+from uet.engine.adapters.base import AdapterRequest, AttemptStatus
+from uet.engine.adapters.logs import CappedLog
+from uet.engine.adapters.subprocess import SubprocessAdapter
+from uet.engine.cancel import CancelToken
+
+ADAPTER = SubprocessAdapter()
+
+
+@pytest.fixture(autouse=True, params=["posix_spawn", "popen"])
+def spawn_path(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> str:
+    """Run every test through both ways of starting a child: posix_spawn is used when the
+    child's cwd is the current directory, Popen otherwise."""
+    monkeypatch.chdir(tmp_path if request.param == "posix_spawn" else tmp_path.parent)
+    return str(request.param)
+
+
+def script(tmp_path: Path, name: str, body: str) -> tuple[str, ...]:
+    path = tmp_path / f"{name}.py"
+    path.write_text(textwrap.dedent(body))
+    return (sys.executable, str(path))
+
+
+def request(tmp_path: Path, argv: tuple[str, ...], **kwargs: object) -> AdapterRequest:
+    return AdapterRequest(
+        argv=argv,
+        cwd=kwargs.pop("cwd", tmp_path),  # type: ignore[arg-type]
+        log_path=tmp_path / "logs" / "attempt.log",
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def run(req: AdapterRequest, cancel: CancelToken | None = None, **kwargs: object):  # type: ignore[no-untyped-def]
+    with CancelToken() as token:
+        return ADAPTER.execute(req, cancel or token, **kwargs)  # type: ignore[arg-type]
+
+
+def test_success_streams_output_to_the_log(tmp_path: Path) -> None:
+    argv = script(tmp_path, "ok", "import sys\nprint('hello')\nprint('oops', file=sys.stderr)\n")
+    chunks: list[bytes] = []
+    spawned: list[int] = []
+    result = run(request(tmp_path, argv), on_output=chunks.append, on_spawn=spawned.append)
+    assert result.status is AttemptStatus.COMPLETED
+    assert result.exit_code == 0
+    assert result.log_path is not None
+    text = result.log_path.read_text()
+    assert "hello" in text and "oops" in text
+    assert b"".join(chunks).decode() == text
+    assert spawned == [result.process_group]
+
+
+def test_no_output_means_no_log_file(tmp_path: Path) -> None:
+    result = run(request(tmp_path, ("true",)))
+    assert result.status is AttemptStatus.COMPLETED
+    assert result.log_path is None
+    assert not (tmp_path / "logs").exists()
+
+
+def test_nonzero_exit_is_failed(tmp_path: Path) -> None:
+    argv = script(tmp_path, "fail", "import sys\nprint('bad')\nsys.exit(3)\n")
+    result = run(request(tmp_path, argv))
+    assert result.status is AttemptStatus.FAILED
+    assert result.exit_code == 3
+    assert result.reason == "exit code 3"
+
+
+def test_missing_program_is_a_spawn_failure(tmp_path: Path) -> None:
+    result = run(request(tmp_path, ("definitely-not-a-program-uet",)))
+    assert result.status is AttemptStatus.SPAWN_FAILED
+    assert "definitely-not-a-program-uet" in result.reason
+    result = run(request(tmp_path, ("./not-here",)))
+    assert result.status is AttemptStatus.SPAWN_FAILED
+
+
+def test_program_is_looked_up_on_the_child_path(tmp_path: Path) -> None:
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    tool = tools / "uet-test-tool"
+    tool.write_text('#!/bin/sh\necho from-tool "$1"\n')
+    tool.chmod(0o755)
+    env = {"PATH": f"{tools}{os.pathsep}{os.environ.get('PATH', '')}"}
+    result = run(request(tmp_path, ("uet-test-tool", "x y"), env=env))
+    assert result.status is AttemptStatus.COMPLETED, result
+    assert result.log_path is not None
+    assert result.log_path.read_text() == "from-tool x y\n"
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs /proc")
+def test_children_do_not_inherit_ignored_sigpipe(tmp_path: Path) -> None:
+    # Python ignores SIGPIPE; its children must get the default action back.
+    result = run(request(tmp_path, ("grep", "SigIgn", "/proc/self/status")))
+    assert result.log_path is not None
+    ignored = int(result.log_path.read_text().split()[1], 16)
+    assert not ignored & (1 << (signal.SIGPIPE - 1))
+
+
+def test_flood_is_capped_keeping_head_and_tail(tmp_path: Path) -> None:
+    argv = script(
+        tmp_path,
+        "flood",
+        """
+        import sys
+        sys.stdout.write("FIRST\\n")
+        for i in range(40000):
+            sys.stdout.write("x" * 99 + "\\n")
+        sys.stdout.write("LAST\\n")
+        """,
+    )
+    result = run(request(tmp_path, argv, log_max_bytes=256 * 1024))
+    assert result.status is AttemptStatus.COMPLETED
+    assert result.truncated
+    assert result.output_bytes > 4_000_000
+    assert result.log_path is not None
+    data = result.log_path.read_bytes()
+    assert len(data) < 256 * 1024 + 100
+    assert data.startswith(b"FIRST\n")
+    assert data.endswith(b"LAST\n")
+    assert b"bytes of output omitted]" in data
+
+
+def test_capped_log_keeps_everything_under_the_cap(tmp_path: Path) -> None:
+    log = CappedLog(tmp_path / "x.log", max_bytes=1000)
+    payload = bytes(range(256)) * 3
+    for start in range(0, len(payload), 7):
+        log.write(payload[start : start + 7])
+    log.close()
+    log.close()
+    assert (tmp_path / "x.log").read_bytes() == payload
+    assert not log.truncated
+
+
+GRANDCHILD = """
+import os, subprocess, sys, time
+child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+with open(sys.argv[1], "w") as handle:
+    handle.write(str(child.pid))
+print("started", flush=True)
+time.sleep(60)
+"""
+
+
+def test_timeout_kills_grandchildren_and_keeps_partial_output(tmp_path: Path) -> None:
+    pid_file = tmp_path / "grandchild.pid"
+    argv = (*script(tmp_path, "tree", GRANDCHILD), str(pid_file))
+    started = time.monotonic()
+    result = run(request(tmp_path, argv, timeout_seconds=1.0, kill_grace_seconds=1.0))
+    assert time.monotonic() - started < 5
+    assert result.status is AttemptStatus.TIMED_OUT
+    assert result.reason == "timed out after 1 s"
+    assert result.log_path is not None
+    assert "started" in result.log_path.read_text()
+    grandchild = int(pid_file.read_text())
+    assert wait_until(lambda: not process_alive(grandchild), timeout=5)
+
+
+def test_sigterm_ignored_gets_sigkill_after_grace(tmp_path: Path) -> None:
+    argv = script(
+        tmp_path,
+        "stubborn",
+        """
+        import signal, time
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        print("ignoring", flush=True)
+        time.sleep(60)
+        """,
+    )
+    started = time.monotonic()
+    result = run(request(tmp_path, argv, timeout_seconds=0.5, kill_grace_seconds=0.5))
+    elapsed = time.monotonic() - started
+    assert result.status is AttemptStatus.TIMED_OUT
+    assert result.exit_code == -9
+    assert 0.9 <= elapsed < 5
+
+
+def test_cancel_stops_the_whole_tree(tmp_path: Path) -> None:
+    pid_file = tmp_path / "grandchild.pid"
+    argv = (*script(tmp_path, "tree", GRANDCHILD), str(pid_file))
+    with CancelToken() as token:
+        timer = threading.Timer(0.5, token.cancel, args=("user asked",))
+        timer.start()
+        result = ADAPTER.execute(request(tmp_path, argv, kill_grace_seconds=1.0), token)
+        timer.join()
+    assert result.status is AttemptStatus.CANCELED
+    assert result.reason == "canceled: user asked"
+    grandchild = int(pid_file.read_text())
+    assert wait_until(lambda: not process_alive(grandchild), timeout=5)
+    assert result.process_group is not None
+    assert not process_alive(result.process_group)
+
+
+def test_already_canceled_never_spawns(tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    with CancelToken() as token:
+        token.cancel("early")
+        result = ADAPTER.execute(request(tmp_path, ("touch", str(marker))), token)
+    assert result.status is AttemptStatus.CANCELED
+    assert not marker.exists()
+
+
+def test_stragglers_holding_the_pipe_are_terminated(tmp_path: Path) -> None:
+    pid_file = tmp_path / "straggler.pid"
+    argv = (
+        *script(
+            tmp_path,
+            "straggler",
+            """
+            import subprocess, sys
+            child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+            open(sys.argv[1], "w").write(str(child.pid))
+            print("leader done", flush=True)
+            """,
+        ),
+        str(pid_file),
+    )
+    started = time.monotonic()
+    result = run(request(tmp_path, argv, kill_grace_seconds=1.0))
+    assert time.monotonic() - started < 5
+    assert result.status is AttemptStatus.COMPLETED
+    assert wait_until(lambda: not process_alive(int(pid_file.read_text())), timeout=5)
+
+
+@pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="needs pidfd (Linux)")
+def test_many_parallel_attempts_do_not_leak_descriptors(tmp_path: Path) -> None:
+    before = len(list(Path("/proc/self/fd").iterdir()))
+    threads = [
+        threading.Thread(target=run, args=(request(tmp_path, ("true",)),)) for _ in range(20)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(list(Path("/proc/self/fd").iterdir())) == before
