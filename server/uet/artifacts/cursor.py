@@ -96,7 +96,15 @@ def _yaml_context(text: str, offset: int) -> CursorContext:
     before = text[line_start:offset]
     current = _parse_line(before + "x") or _Line((), len(before), None, "")
     if current.key is not None and before.find(":", current.content) != -1:
-        return _yaml_value(text, lines, line_number, before, line_start, offset, current)
+        return _yaml_value(
+            text,
+            lines=lines,
+            line_number=line_number,
+            before=before,
+            line_start=line_start,
+            offset=offset,
+            current=current,
+        )
     word_start = current.content if current.content <= len(before) else len(before)
     prefix = before[word_start:]
     replace = Span(line_start + word_start, _word_end(text, offset))
@@ -112,6 +120,7 @@ def _yaml_context(text: str, offset: int) -> CursorContext:
 
 def _yaml_value(
     text: str,
+    *,
     lines: list[str],
     line_number: int,
     before: str,
@@ -251,7 +260,7 @@ def _json_context(text: str, offset: int) -> CursorContext:
         token = match.group()
         if start >= offset:
             break
-        if end >= offset and (token[0] == '"' or not token[0] in "{}[]:, \t\r\n"):
+        if end >= offset and (token[0] == '"' or token[0] not in "{}[]:, \t\r\n"):
             if token[0] == '"' and (end > offset or not _closed(token)):
                 quoted, token_start, prefix = True, start, text[start + 1 : offset]
                 break

@@ -93,6 +93,7 @@ def complete(
     offset: int,
     schema: str,
     registry: SchemaRegistry,
+    *,
     ids: IdLookup | None = None,
     root_value: Any = MISSING,
 ) -> list[Completion]:

@@ -22,7 +22,7 @@ from uet.artifacts.loader import ParsedFile
 from uet.artifacts.positions import Span
 from uet.artifacts.tree import Member, Node, NodeKind
 
-__all__ = ["QuickFix", "TextEdit", "quick_fixes"]
+__all__ = ["QuickFix", "TextEdit", "quick_fixes", "replace_scalar"]
 
 _REPLACE_WITH_SUGGESTION = frozenset({"UET108", "UET302", "UET304", "UET305", "UET306"})
 _MAX_ENUM_FIXES = 20
@@ -62,7 +62,7 @@ def quick_fixes(
         return [
             QuickFix(
                 f"Replace with {json.dumps(value)}",
-                (_replace_scalar(parsed, span, value),),
+                (replace_scalar(parsed, span, value),),
                 preferred=value == suggestion,
             )
             for value in values[:_MAX_ENUM_FIXES]
@@ -74,14 +74,14 @@ def quick_fixes(
         return [
             QuickFix(
                 f"Change to '{suggestion}'",
-                (_replace_scalar(parsed, span, suggestion),),
+                (replace_scalar(parsed, span, suggestion),),
                 preferred=True,
             )
         ]
     return []
 
 
-def _replace_scalar(parsed: ParsedFile, span: Span, value: Any) -> TextEdit:
+def replace_scalar(parsed: ParsedFile, span: Span, value: Any) -> TextEdit:
     """Replace the scalar at ``span``, keeping its quotes when it was a quoted string."""
     original = parsed.text[span.start : span.end]
     if isinstance(value, str) and len(original) >= 2 and original[0] == original[-1] == "'":
@@ -113,7 +113,7 @@ def _unknown_key(parsed: ParsedFile, span: Span, data: Mapping[str, Any]) -> lis
         fixes.append(
             QuickFix(
                 f"Rename '{member.key}' to '{suggestion}'",
-                (_replace_scalar(parsed, span, suggestion),),
+                (replace_scalar(parsed, span, suggestion),),
                 preferred=True,
             )
         )

@@ -1,0 +1,62 @@
+"""``uet serve``: run the language server on stdio (or TCP for debugging).
+
+The protocol owns stdout, so logging goes to stderr (the editor's output channel) or to
+``--log-file``; nothing here prints.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+__all__ = ["register", "run_serve"]
+
+_LEVELS = ("error", "warning", "info", "debug")
+
+
+def register(subparsers: Any) -> None:
+    """Add ``serve`` to the ``uet`` parser."""
+    serve = subparsers.add_parser(
+        "serve",
+        help="run the UET language server (stdio by default)",
+        description="Run the UET language server for editors (LSP over stdio).",
+    )
+    serve.add_argument(
+        "--tcp", metavar="HOST:PORT", help="listen on a TCP socket instead (for debugging)"
+    )
+    serve.add_argument("--log-file", type=Path, metavar="PATH", help="write the log here")
+    serve.add_argument(
+        "--log-level", choices=_LEVELS, default=None, help="log verbosity (default: info)"
+    )
+    serve.set_defaults(handler=run_serve)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    """Start the server; returns when the client sends ``exit``."""
+    from uet.lsp.server import create_server
+
+    level = getattr(logging, (args.log_level or "info").upper())
+    handler: logging.Handler = (
+        logging.FileHandler(args.log_file, encoding="utf-8")
+        if args.log_file is not None
+        else logging.StreamHandler(sys.stderr)
+    )
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.WARNING)
+    logging.getLogger("uet").setLevel(level)
+    server = create_server()
+    server.log_level_from_command_line = args.log_level is not None
+    if args.tcp:
+        host, _, port = str(args.tcp).rpartition(":")
+        if not host or not port.isdigit():
+            print("uet serve: --tcp expects HOST:PORT", file=sys.stderr)
+            return 2
+        server.start_tcp(host, int(port))
+    else:
+        server.start_io()
+    return 0

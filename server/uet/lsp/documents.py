@@ -1,0 +1,389 @@
+"""The validation pipeline shared by every feature: snapshot → check in a thread → index →
+diagnostics to the client.
+
+Open documents are validated from the editor's text, other files from disk. Checking
+(parse, associate, validate) runs in the thread pool on an immutable ``Snapshot``; the
+result is applied to the workspace index on the event loop only if the document still has
+the version that was checked (stale results are dropped). Each open document has at most
+one validation in flight; changes that arrive meanwhile are picked up when it returns.
+
+Debounce is adaptive: a change is validated at once when the document's last validation
+took at most ``FAST_SECONDS``, or when the previous change is older than that validation
+took (the user is not typing faster than we validate). Only bursts of changes to slow
+documents wait ``uet.debounce`` milliseconds for the typing to pause.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from lsprotocol import types
+from pygls.uris import from_fs_path, to_fs_path
+
+from uet.artifacts import CheckSettings, Diagnostic, FileReport, SchemaRegistry, Span
+from uet.artifacts.checking import check_file, check_parsed
+from uet.artifacts.loader import Language, load_bytes
+from uet.lsp import convert
+from uet.lsp.server import UetLanguageServer
+from uet.lsp.state import DocumentState, Stamp, check_settings_of
+
+__all__ = [
+    "FAST_SECONDS",
+    "DiskJob",
+    "Snapshot",
+    "apply_reports",
+    "check_disk",
+    "close_document",
+    "current_report",
+    "diagnostics_of",
+    "fingerprint",
+    "open_document",
+    "path_of",
+    "publish",
+    "schedule",
+    "uri_of",
+]
+
+log = logging.getLogger("uet.lsp")
+
+# Up to this cost a document is re-validated on every change without a timer: one
+# validation is in flight per document and changes arriving meanwhile coalesce, so fast
+# typing costs at most one validation per this interval. Slower documents are debounced.
+FAST_SECONDS = 0.1
+_EMPTY = hash(())  # the fingerprint of no diagnostics
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """One version of an open document, as handed to a worker thread."""
+
+    path: str
+    relative: str
+    version: int | None
+    text: str
+    language: Language | None
+    settings: CheckSettings
+
+
+@dataclass(frozen=True, slots=True)
+class DiskJob:
+    """One file to check from disk."""
+
+    path: str
+    root: Path | None
+    settings: CheckSettings
+
+
+@lru_cache(maxsize=4096)
+def path_of(uri: str) -> str:
+    """The filesystem path of a ``file:`` URI (symlinks resolved); other URIs as they are."""
+    path = to_fs_path(uri)
+    return os.path.realpath(path) if path else uri
+
+
+@lru_cache(maxsize=4096)
+def uri_of(path: str) -> str:
+    """The URI of an index path."""
+    if "://" in path or path.startswith("untitled:"):
+        return path
+    return from_fs_path(path) or path
+
+
+def check_snapshot(snapshot: Snapshot, registry: SchemaRegistry) -> tuple[FileReport, float]:
+    """Check one document version (worker thread). The size and binary checks of files on
+    disk apply to editor buffers as well."""
+    started = time.perf_counter()
+    data = snapshot.text.encode("utf-8", "surrogatepass")
+    parsed = load_bytes(data, snapshot.path, snapshot.language, snapshot.settings.max_file_bytes)
+    report = check_parsed(parsed, snapshot.relative, registry=registry, settings=snapshot.settings)
+    return report, time.perf_counter() - started
+
+
+def check_disk(
+    jobs: list[DiskJob], registry: SchemaRegistry
+) -> list[tuple[FileReport, Stamp | None]]:
+    """Check files from disk (worker thread), with the stamp each was read at."""
+    results: list[tuple[FileReport, Stamp | None]] = []
+    for job in jobs:
+        try:
+            info = Path(job.path).stat()
+            stamp: Stamp | None = (info.st_mtime_ns, info.st_size)
+        except OSError:
+            stamp = None
+        report = check_file(job.path, registry=registry, settings=job.settings, root=job.root)
+        results.append((report, stamp))
+    return results
+
+
+def is_artifact(report: FileReport) -> bool:
+    """Whether the index keeps the file (an artifact, or a file naming an unknown schema)."""
+    return report.schema is not None or report.association.problem is not None
+
+
+def apply_reports(server: UetLanguageServer, reports: list[FileReport]) -> set[str]:
+    """Put reports into the index (event loop); returns the paths whose diagnostics may
+    have changed."""
+    index = server.state.index
+    affected: set[str] = set()
+    for report in reports:
+        if is_artifact(report):
+            affected |= index.update(report)
+        else:
+            affected |= index.remove(report.path) | {report.path}
+    return affected
+
+
+def diagnostics_of(server: UetLanguageServer, path: str) -> list[Diagnostic]:
+    """The current diagnostics of ``path`` (per-file and cross-file)."""
+    return server.state.index.diagnostics(path)
+
+
+def fingerprint(items: list[Diagnostic]) -> int:
+    """Identity of a diagnostic list (to skip publishing what the client already has)."""
+    if not items:
+        return _EMPTY
+    return hash(tuple((item.span, item.code, item.message) for item in items))
+
+
+def to_lsp(server: UetLanguageServer, path: str, items: list[Diagnostic]) -> list[types.Diagnostic]:
+    """Convert diagnostics of ``path`` with the text they were computed on."""
+    report = server.state.index.report(path)
+    if report is None or not items:
+        return []
+    index = report.parsed.line_index
+    return [convert.to_diagnostic(item, index, server.encoding, _locator(server)) for item in items]
+
+
+def _locator(server: UetLanguageServer) -> convert.RelatedLocator:
+    def locate(path: str, span: Span) -> types.Location | None:
+        report = server.state.index.report(path)
+        if report is None:
+            return None
+        index = report.parsed.line_index
+        return types.Location(
+            uri=uri_of(path), range=convert.to_range(index, span, server.encoding)
+        )
+
+    return locate
+
+
+def publish(
+    server: UetLanguageServer, paths: set[str], fresh: frozenset[str] | set[str] = frozenset()
+) -> None:
+    """Send diagnostics of ``paths`` that changed (always for ``fresh`` open documents).
+
+    Open documents of a pull client are not pushed: if theirs changed because of another
+    file, the client is asked to pull again (``workspace/diagnostic/refresh``).
+    """
+    state = server.state
+    refresh = False
+    for path in sorted(paths):
+        uri = uri_of(path)
+        document = state.documents.get(uri)
+        items = diagnostics_of(server, path)
+        mark = fingerprint(items)
+        if document is not None and state.client.pull_diagnostics:
+            if path not in fresh and state.pulled.get(path, _EMPTY) != mark:
+                refresh = True
+            continue
+        if path not in fresh and state.published.get(path, _EMPTY) == mark:
+            continue  # the client already shows exactly these (or nothing, for clean files)
+        state.published[path] = mark
+        version = document.validated_version if document is not None else None
+        server.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(
+                uri=uri, version=version, diagnostics=to_lsp(server, path, items)
+            )
+        )
+    if refresh and state.client.diagnostic_refresh:
+        server.workspace_diagnostic_refresh(None)
+
+
+def clear(server: UetLanguageServer, path: str) -> None:
+    """Remove every pushed diagnostic of ``path``."""
+    if server.state.published.pop(path, _EMPTY) == _EMPTY:
+        return
+    server.text_document_publish_diagnostics(
+        types.PublishDiagnosticsParams(uri=uri_of(path), diagnostics=[])
+    )
+
+
+# -- open documents ----------------------------------------------------------------------
+
+
+def open_document(server: UetLanguageServer, uri: str, language_id: str) -> DocumentState:
+    """Start tracking an open document and validate it."""
+    state = server.state
+    document = DocumentState(uri, path_of(uri), language_id)
+    state.documents[uri] = document
+    if state.client.pull_diagnostics:
+        clear(server, document.path)  # from now on the client pulls this file's diagnostics
+    schedule(server, uri)
+    return document
+
+
+def schedule(server: UetLanguageServer, uri: str) -> None:
+    """Validate ``uri`` now if it is fast to validate, else after the debounce delay."""
+    document = server.state.documents.get(uri)
+    if document is None:
+        return
+    if document.timer is not None:
+        document.timer.cancel()
+        document.timer = None
+    now = time.monotonic()
+    gap, document.last_change = now - document.last_change, now
+    if document.running:
+        return  # the running validation notices the new version when it returns
+    delay = 0.0 if gap >= document.last_seconds else _delay(server, document)
+    if delay <= 0:
+        _start(server, document)
+    else:
+        loop = asyncio.get_running_loop()
+        document.timer = loop.call_later(delay, _start, server, document)
+
+
+def _delay(server: UetLanguageServer, document: DocumentState) -> float:
+    if document.last_seconds <= FAST_SECONDS:
+        return 0.0
+    return server.state.settings_for(document.path).debounce / 1000
+
+
+def _start(server: UetLanguageServer, document: DocumentState) -> None:
+    document.timer = None
+    if document.running or server.state.documents.get(document.uri) is not document:
+        return
+    document.running = True
+    server.spawn(_validate(server, document), f"validate {document.uri}")
+
+
+def _snapshot(server: UetLanguageServer, document: DocumentState) -> Snapshot:
+    text_document = server.workspace.get_text_document(document.uri)
+    state = server.state
+    language: Language | None = None
+    if document.language_id in ("json", "jsonc"):
+        language = "json"
+    elif document.language_id == "yaml":
+        language = "yaml"
+    return Snapshot(
+        document.path,
+        state.relative_path(document.path),
+        text_document.version,
+        text_document.source,
+        language,
+        check_settings_of(state.settings_for(document.path)),
+    )
+
+
+async def _validate(server: UetLanguageServer, document: DocumentState) -> None:
+    state = server.state
+    try:
+        while state.documents.get(document.uri) is document:
+            snapshot = _snapshot(server, document)
+            report, seconds = await server.in_pool(check_snapshot, snapshot, state.registry)
+            document.last_seconds = seconds
+            if state.documents.get(document.uri) is not document:
+                return
+            if server.workspace.get_text_document(document.uri).version != snapshot.version:
+                delay = _delay(server, document)
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                continue  # stale: dropped, validate the newest text
+            document.validated_version = snapshot.version
+            document.report = report
+            if report.parsed.documents and report.parsed.documents[0].root is not None:
+                document.last_good_value = report.parsed.documents[0].root.value
+            applied = time.perf_counter()
+            affected = apply_reports(server, [report])
+            publish(server, affected, fresh={document.path})
+            log.debug(
+                "validated %s v%s: check %.1f ms, index+publish %.1f ms, %d file(s) affected",
+                document.uri, snapshot.version, seconds * 1000,
+                (time.perf_counter() - applied) * 1000, len(affected),
+            )  # fmt: skip
+            return
+    finally:
+        document.running = False
+        _wake(document)
+
+
+def _wake(document: DocumentState) -> None:
+    waiters, document.waiters = document.waiters, []
+    for waiter in waiters:
+        if not waiter.done():
+            waiter.set_result(None)
+
+
+async def current_report(server: UetLanguageServer, uri: str) -> FileReport | None:
+    """The report of the document's current version (waiting for its validation, which a
+    pending debounce does not delay), or of the file on disk when it is not open."""
+    state = server.state
+    document = state.documents.get(uri)
+    if document is None:
+        path = path_of(uri)
+        known = state.index.report(path)
+        if known is not None or not Path(path).is_file():
+            return known
+        settings = check_settings_of(state.settings_for(path))
+        job = DiskJob(path, state.folder_of(path), settings)
+        ((report, _),) = await server.in_pool(check_disk, [job], state.registry)
+        return report
+    while state.documents.get(uri) is document:
+        version = server.workspace.get_text_document(uri).version
+        if document.validated_version == version and document.report is not None:
+            return document.report
+        if document.timer is not None:
+            document.timer.cancel()
+            _start(server, document)
+        elif not document.running:
+            _start(server, document)
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        document.waiters.append(waiter)
+        await waiter
+    return None
+
+
+async def close_document(server: UetLanguageServer, uri: str) -> None:
+    """Stop tracking ``uri``: files of the workspace index fall back to their disk
+    contents; other files lose their diagnostics."""
+    state = server.state
+    document = state.documents.pop(uri, None)
+    if document is None:
+        return
+    if document.timer is not None:
+        document.timer.cancel()
+    _wake(document)
+    path = document.path
+    state.pulled.pop(path, None)
+    if path in state.stamps and Path(path).is_file():
+        settings = check_settings_of(state.settings_for(path))
+        job = DiskJob(path, state.folder_of(path), settings)
+        results = await server.in_pool(check_disk, [job], state.registry)
+        if uri in state.documents:
+            return  # reopened meanwhile
+        for _, stamp in results:
+            if stamp is not None:
+                state.stamps[path] = stamp
+        affected = apply_reports(server, [report for report, _ in results])
+        publish(server, affected, fresh={path})
+        return
+    affected = state.index.remove(path)
+    affected.discard(path)
+    clear(server, path)
+    publish(server, affected)
+
+
+async def report_at(
+    server: UetLanguageServer, uri: str, position: types.Position
+) -> tuple[FileReport, int] | None:
+    """The current report of ``uri`` and the code-point offset of ``position`` in it."""
+    report = await current_report(server, uri)
+    if report is None:
+        return None
+    offset = convert.to_offset(report.parsed.line_index, position, server.encoding)
+    return report, offset

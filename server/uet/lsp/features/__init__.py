@@ -1,0 +1,41 @@
+"""Every LSP feature of uet-lsp, one module each, registered in this order.
+
+Each module exposes ``register(server)`` and keeps its handlers to thin adapters: decode
+the params, call a domain function (``uet.artifacts``), convert with ``uet.lsp.convert``.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from uet.lsp.features import (
+    code_actions,
+    completion,
+    configuration,
+    diagnostics,
+    folding,
+    hover,
+    indexing,
+    navigation,
+    rename,
+    schema_info,
+    startup,
+    symbols,
+)
+
+__all__ = ["FEATURES"]
+
+FEATURES: tuple[ModuleType, ...] = (
+    startup,
+    configuration,
+    diagnostics,
+    indexing,
+    hover,
+    completion,
+    code_actions,
+    symbols,
+    folding,
+    navigation,
+    rename,
+    schema_info,
+)

@@ -1,0 +1,61 @@
+"""Completion: property keys not yet written, enum values, booleans, defaults, and ids
+from the workspace index (task ids in ``depends_on``, phase ids, app ids, profile ids).
+
+Works on broken text: the cursor context is read from the text
+(``uet.artifacts.cursor``) and the last version that parsed picks ``oneOf`` branches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from lsprotocol import types
+
+from uet.artifacts.editing import complete
+from uet.artifacts.facts import TASK, WORKSTREAM
+from uet.lsp import convert, documents
+from uet.lsp.server import UetLanguageServer
+
+__all__ = ["register"]
+
+
+def register(server: UetLanguageServer) -> None:
+    """Add ``textDocument/completion``."""
+
+    @server.feature(
+        types.TEXT_DOCUMENT_COMPLETION,
+        types.CompletionOptions(trigger_characters=['"', ":", " ", "-", "["]),
+    )
+    async def completion(
+        ls: UetLanguageServer, params: types.CompletionParams
+    ) -> types.CompletionList | None:
+        uri = params.text_document.uri
+        found = await documents.report_at(ls, uri, params.position)
+        if found is None or found[0].schema is None:
+            return None
+        report, offset = found
+        schema = report.schema
+        if schema is None:
+            return None
+        document = ls.state.documents.get(uri)
+        last_good = document.last_good_value if document is not None else report.value
+        path = documents.path_of(uri)
+
+        def ids(kind: str) -> Sequence[str]:
+            if kind != TASK:
+                return ls.state.index.ids(kind)
+            facts = ls.state.index.facts(path)
+            scopes = [s.id for s in facts.symbols if s.kind == WORKSTREAM] if facts else []
+            return ls.state.index.ids(TASK, scopes[0] if scopes else path)
+
+        items = complete(
+            report.parsed, offset, schema, ls.state.registry, ids=ids, root_value=last_good
+        )
+        index = report.parsed.line_index
+        markdown = ls.state.client.markdown_completion
+        return types.CompletionList(
+            is_incomplete=False,
+            items=[
+                convert.to_completion_item(item, index, ls.encoding, markdown) for item in items
+            ],
+        )

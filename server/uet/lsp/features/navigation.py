@@ -1,0 +1,59 @@
+"""Go to definition and find references for ids across the workspace
+(``uet.artifacts.navigation`` over the workspace index)."""
+
+from __future__ import annotations
+
+from lsprotocol import types
+
+from uet.artifacts.index import Located
+from uet.artifacts.navigation import definitions, references, target_at
+from uet.lsp import convert, documents
+from uet.lsp.server import UetLanguageServer
+
+__all__ = ["locations", "register"]
+
+
+def register(server: UetLanguageServer) -> None:
+    """Add ``textDocument/definition`` and ``textDocument/references``."""
+
+    @server.feature(types.TEXT_DOCUMENT_DEFINITION)
+    async def definition(
+        ls: UetLanguageServer, params: types.DefinitionParams
+    ) -> list[types.Location] | None:
+        found = await documents.report_at(ls, params.text_document.uri, params.position)
+        if found is None:
+            return None
+        target = target_at(ls.state.index, found[0].path, found[1])
+        if target is None:
+            return None
+        return locations(ls, definitions(ls.state.index, target)) or None
+
+    @server.feature(types.TEXT_DOCUMENT_REFERENCES)
+    async def references_(
+        ls: UetLanguageServer, params: types.ReferenceParams
+    ) -> list[types.Location] | None:
+        found = await documents.report_at(ls, params.text_document.uri, params.position)
+        if found is None:
+            return None
+        target = target_at(ls.state.index, found[0].path, found[1])
+        if target is None:
+            return None
+        include = params.context.include_declaration
+        return locations(ls, references(ls.state.index, target, include)) or None
+
+
+def locations(server: UetLanguageServer, found: list[Located]) -> list[types.Location]:
+    """LSP locations of indexed items."""
+    result: list[types.Location] = []
+    for located in found:
+        report = server.state.index.report(located.path)
+        if report is None:
+            continue
+        index = report.parsed.line_index
+        result.append(
+            types.Location(
+                uri=documents.uri_of(located.path),
+                range=convert.to_range(index, located.item.span, server.encoding),
+            )
+        )
+    return result

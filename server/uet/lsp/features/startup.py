@@ -1,0 +1,86 @@
+"""Session start and end: read the client's capabilities and folders, then (on
+``initialized``) load the settings, register dynamic capabilities and index the workspace.
+
+``initialized`` is async: it awaits the client's answers (configuration, registration)
+without blocking the loop, then leaves indexing to a background task.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from pathlib import Path
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+
+from uet.lsp.documents import path_of
+from uet.lsp.features import configuration, indexing
+from uet.lsp.server import UetLanguageServer
+from uet.lsp.state import ClientFeatures
+
+__all__ = ["register", "workspace_folders"]
+
+log = logging.getLogger("uet.lsp")
+
+
+def register(server: UetLanguageServer) -> None:
+    """Add the ``initialize``, ``initialized`` and ``shutdown`` handlers."""
+
+    @server.feature(types.INITIALIZE)
+    def initialize(ls: UetLanguageServer, params: types.InitializeParams) -> None:
+        ls.state.client = ClientFeatures.from_capabilities(params.capabilities)
+        ls.state.initialization_options = params.initialization_options
+        ls.state.folders = workspace_folders(ls)
+
+    @server.feature(types.INITIALIZED)
+    async def initialized(ls: UetLanguageServer, params: types.InitializedParams) -> None:
+        await configuration.load_settings(ls)
+        indexing.start(ls, full=True)
+        await _register_dynamic(ls)
+
+    @server.feature(types.SHUTDOWN)
+    def shutdown(ls: UetLanguageServer, params: None) -> None:
+        if ls.state.indexing is not None:
+            ls.state.indexing.cancel()
+
+
+def workspace_folders(server: UetLanguageServer) -> list[Path]:
+    """The workspace folders as resolved paths (the root when the client sent no folders)."""
+    uris = [folder.uri for folder in server.workspace.folders.values()]
+    if not uris and server.workspace.root_uri:
+        uris = [server.workspace.root_uri]
+    folders = [Path(path_of(uri)) for uri in uris if uri.startswith("file:")]
+    return [folder for folder in folders if folder.is_dir()]
+
+
+async def _register_dynamic(server: UetLanguageServer) -> None:
+    client = server.state.client
+    registrations: list[types.Registration] = []
+    if client.watched_files_dynamic:
+        watcher = types.FileSystemWatcher(glob_pattern="**/*.{json,jsonc,yaml,yml}")
+        registrations.append(
+            types.Registration(
+                id=str(uuid.uuid4()),
+                method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                register_options=types.DidChangeWatchedFilesRegistrationOptions(watchers=[watcher]),
+            )
+        )
+    if client.configuration_change_dynamic:
+        registrations.append(
+            types.Registration(
+                id=str(uuid.uuid4()),
+                method=types.WORKSPACE_DID_CHANGE_CONFIGURATION,
+                register_options=types.DidChangeConfigurationRegistrationOptions(section="uet"),
+            )
+        )
+    if not registrations:
+        return
+    try:
+        await server.client_register_capability_async(
+            types.RegistrationParams(registrations=registrations)
+        )
+    except JsonRpcException as error:  # the client refused: keep rescanning on save
+        log.warning("client/registerCapability failed: %s", error)
+        return
+    server.state.watching = client.watched_files_dynamic

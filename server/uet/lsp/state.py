@@ -1,0 +1,160 @@
+"""The server's state: what the client can do, the settings, the index and open documents.
+
+One ``ServerState`` per server, touched only on the event loop (the workspace index is not
+thread-safe; worker threads receive immutable snapshots and return reports). Nothing here
+talks to the client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.capabilities import get_capability
+
+from uet.artifacts import AssociationSettings, CheckSettings, FileReport, SchemaRegistry
+from uet.artifacts.index import WorkspaceIndex
+from uet.artifacts.workspace import builtin_profile_ids
+from uet.settings import Settings
+
+__all__ = ["ClientFeatures", "DocumentState", "ServerState", "check_settings_of"]
+
+Stamp = tuple[int, int]  # (mtime_ns, size) of a file on disk
+
+
+@dataclass(frozen=True, slots=True)
+class ClientFeatures:
+    """The client capabilities the server acts on (every server→client request is gated)."""
+
+    pull_diagnostics: bool = False
+    diagnostic_refresh: bool = False
+    configuration: bool = False
+    watched_files_dynamic: bool = False
+    configuration_change_dynamic: bool = False
+    work_done_progress: bool = False
+    document_changes: bool = False
+    markdown_hover: bool = False
+    markdown_completion: bool = False
+    hierarchical_symbols: bool = False
+    folding_range_limit: int | None = None
+
+    @classmethod
+    def from_capabilities(cls, caps: types.ClientCapabilities) -> ClientFeatures:
+        """Read the flags from the ``initialize`` capabilities."""
+        hover_formats = get_capability(caps, "text_document.hover.content_format", None) or []
+        completion_formats = (
+            get_capability(
+                caps, "text_document.completion.completion_item.documentation_format", None
+            )
+            or []
+        )
+        return cls(
+            pull_diagnostics=get_capability(caps, "text_document.diagnostic", None) is not None,
+            diagnostic_refresh=bool(
+                get_capability(caps, "workspace.diagnostics.refresh_support", False)
+            ),
+            configuration=bool(get_capability(caps, "workspace.configuration", False)),
+            watched_files_dynamic=bool(
+                get_capability(
+                    caps, "workspace.did_change_watched_files.dynamic_registration", False
+                )
+            ),
+            configuration_change_dynamic=bool(
+                get_capability(
+                    caps, "workspace.did_change_configuration.dynamic_registration", False
+                )
+            ),
+            work_done_progress=bool(get_capability(caps, "window.work_done_progress", False)),
+            document_changes=bool(
+                get_capability(caps, "workspace.workspace_edit.document_changes", False)
+            ),
+            markdown_hover=types.MarkupKind.Markdown in hover_formats,
+            markdown_completion=types.MarkupKind.Markdown in completion_formats,
+            hierarchical_symbols=bool(
+                get_capability(
+                    caps,
+                    "text_document.document_symbol.hierarchical_document_symbol_support",
+                    False,
+                )
+            ),
+            folding_range_limit=get_capability(
+                caps, "text_document.folding_range.range_limit", None
+            ),
+        )
+
+
+@dataclass(slots=True, eq=False)
+class DocumentState:
+    """Validation bookkeeping of one open document."""
+
+    uri: str
+    path: str
+    language_id: str
+    validated_version: int | None = None
+    report: FileReport | None = None
+    last_good_value: Any = None  # root value of the last version that parsed (completion)
+    last_seconds: float = 0.0  # how long the last validation took (adaptive debounce)
+    last_change: float = 0.0  # time.monotonic() of the last change
+    running: bool = False
+    timer: asyncio.TimerHandle | None = None
+    waiters: list[asyncio.Future[None]] = field(default_factory=list)
+
+
+@dataclass(slots=True, eq=False)
+class ServerState:
+    """Everything the features share."""
+
+    registry: SchemaRegistry
+    client: ClientFeatures = field(default_factory=ClientFeatures)
+    index: WorkspaceIndex = field(default_factory=lambda: WorkspaceIndex(builtin_profile_ids()))
+    folders: list[Path] = field(default_factory=list)
+    default_settings: Settings = field(default_factory=Settings)
+    folder_settings: dict[Path, Settings] = field(default_factory=dict)
+    initialization_options: Any = None
+    documents: dict[str, DocumentState] = field(default_factory=dict)
+    stamps: dict[str, Stamp] = field(default_factory=dict)  # indexed files as read from disk
+    published: dict[str, int] = field(default_factory=dict)  # path → fingerprint pushed
+    pulled: dict[str, int] = field(default_factory=dict)  # path → fingerprint last pulled
+    indexing: asyncio.Task[None] | None = None
+    watching: bool = False  # didChangeWatchedFiles registered: no rescan on save needed
+    sync_lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # one index sync at a time
+
+    def folder_of(self, path: str) -> Path | None:
+        """The innermost workspace folder holding ``path``."""
+        best: Path | None = None
+        candidate = Path(path)
+        for folder in self.folders:
+            if candidate.is_relative_to(folder) and (
+                best is None or len(folder.parts) > len(best.parts)
+            ):
+                best = folder
+        return best
+
+    def settings_for(self, path: str) -> Settings:
+        """The settings of the folder holding ``path`` (the defaults outside folders)."""
+        folder = self.folder_of(path)
+        if folder is None:
+            return self.default_settings
+        return self.folder_settings.get(folder, self.default_settings)
+
+    def relative_path(self, path: str) -> str:
+        """``path`` relative to its folder (posix), as association globs expect."""
+        folder = self.folder_of(path)
+        candidate = Path(path)
+        if folder is not None:
+            return candidate.relative_to(folder).as_posix()
+        return candidate.as_posix().lstrip("/")
+
+
+def check_settings_of(settings: Settings) -> CheckSettings:
+    """The per-file checking settings a ``Settings`` implies."""
+    return CheckSettings(
+        associations=AssociationSettings(
+            schemas={name: tuple(globs) for name, globs in settings.schemas.items()},
+            use_conventions=settings.schema_conventions,
+        ),
+        max_file_bytes=settings.max_file_size,
+    )

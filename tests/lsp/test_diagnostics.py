@@ -1,0 +1,109 @@
+"""Diagnostics: exact ranges, push vs pull, stale versions, size and binary limits."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from lsprotocol import types
+
+from .conftest import Session, codes, range_text, until
+
+WORKSTREAM = "workstreams/build.yaml"
+
+
+async def test_diagnostic_range_is_the_exact_node(session: Session) -> None:
+    await session.start()
+    text = (session.root / WORKSTREAM).read_text()
+    text = text.replace(
+        "objective: Lint and test the project.",
+        'objective: "\U0001f680 go"\ntags: ["\U0001f680 fast", 5]',
+    )
+    uri = session.open(WORKSTREAM, text)
+    (diagnostic,) = await session.diagnostics(uri)
+    assert diagnostic.code == "UET201"
+    assert diagnostic.source == "uet"
+    # `5` is at code-point column 17; the emoji counts twice in UTF-16.
+    assert range_text(diagnostic) == "6:18-6:19"
+
+
+async def test_push_or_pull_matches_the_client(session: Session) -> None:
+    await session.start()
+    uri = session.open(
+        WORKSTREAM, (session.root / WORKSTREAM).read_text().replace("fail_fast", "fail_fst")
+    )
+    items = await session.diagnostics(uri)
+    assert codes(items) == ["UET204"]
+    assert items[0].data["suggestion"] == "fail_fast"
+    if session.pull:
+        await asyncio.sleep(0.2)
+        assert session.last_published(uri) is None  # clean on disk, pulled once opened
+    else:
+        assert session.last_published(uri) is not None
+
+
+async def test_stale_versions_are_dropped(session: Session) -> None:
+    await session.start()
+    original = (session.root / WORKSTREAM).read_text()
+    uri = session.open(WORKSTREAM, original)
+    for number in range(30):
+        session.replace(uri, original.replace("fail_fast", f"bad{number}"))
+    final = session.replace(uri, original.replace("fail_fast", "escalatee"))
+    items = await session.diagnostics(uri)
+    assert codes(items) == ["UET204"]
+    assert "escalatee" in items[0].message
+    versions = [p.version for p in session.published if p.uri == uri and p.version is not None]
+    assert versions == sorted(versions)  # never an older version after a newer one
+    if not session.pull:
+        assert versions[-1] == final
+
+
+async def test_oversized_and_binary_files_yield_one_diagnostic(session: Session) -> None:
+    (session.root / "workstreams" / "binary.yaml").write_bytes(b"workstream_id: \x00\x01\x02\n")
+    await session.start()
+    binary_uri = session.uri("workstreams/binary.yaml")
+    await session.pushed(binary_uri, lambda items: codes(items) == ["UET104"])
+    huge = "workstream_id: WS-HUGE\n" + "# padding line for the size limit\n" * 160_000
+    assert len(huge) > 5 * 1024 * 1024
+    uri = session.open("workstreams/huge.yaml", huge)
+    assert codes(await session.diagnostics(uri)) == ["UET103"]
+    # The server is still responsive afterwards.
+    other = session.open(WORKSTREAM)
+    assert await session.diagnostics(other) == []
+
+
+async def test_closing_a_file_outside_the_workspace_clears_it(session: Session, tmp_path) -> None:
+    await session.start()
+    outside = tmp_path / "elsewhere" / "loose.workstream.yaml"
+    outside.parent.mkdir()
+    outside.write_text("workstream_id: WS-LOOSE\n")
+    uri = outside.as_uri()
+    session.versions[uri] = 1
+    session.client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(
+                uri=uri, language_id="yaml", version=1, text=outside.read_text()
+            )
+        )
+    )
+    assert codes(await session.diagnostics(uri)) == ["UET202"]
+    session.client.text_document_did_close(
+        types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    )
+    if not session.pull:
+        await session.pushed(uri, lambda items: items == [])
+    else:
+        await asyncio.sleep(0.2)
+        assert session.last_published(uri) is None
+
+
+async def test_unexpected_requests_do_not_break_the_server(session: Session) -> None:
+    await session.start()
+    from pygls.exceptions import JsonRpcException
+
+    for method in ("uet/noSuchMethod", "uet/schemaForDocument"):
+        with contextlib.suppress(JsonRpcException):
+            await session.client.protocol.send_request_async(method, {"nonsense": True})
+    uri = session.open(WORKSTREAM)
+    assert await session.diagnostics(uri) == []
+    await until(lambda: True)

@@ -1,0 +1,171 @@
+"""Hover, completion, quick fixes, symbols and folding over the real server."""
+
+from __future__ import annotations
+
+from lsprotocol import types
+
+from .conftest import Session, codes
+
+WORKSTREAM = "workstreams/build.yaml"
+
+
+def at(text: str, marker: str, delta: int = 0) -> types.Position:
+    """The position of the first ``marker`` in ``text`` (plus ``delta`` columns)."""
+    offset = text.index(marker) + delta
+    line = text.count("\n", 0, offset)
+    column = offset - (text.rfind("\n", 0, offset) + 1)
+    return types.Position(line=line, character=column)
+
+
+def apply(text: str, edits: list[types.TextEdit]) -> str:
+    """Apply LSP text edits (ASCII text: columns are code points)."""
+    lines = text.split("\n")
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line) + 1)
+    resolved = [
+        (
+            starts[edit.range.start.line] + edit.range.start.character,
+            starts[edit.range.end.line] + edit.range.end.character,
+            edit.new_text,
+        )
+        for edit in edits
+    ]
+    for start, end, new_text in sorted(resolved, reverse=True):
+        text = text[:start] + new_text + text[end:]
+    return text
+
+
+def edits_of(edit: types.WorkspaceEdit) -> dict[str, list[types.TextEdit]]:
+    """Edits per URI, from ``changes`` or ``documentChanges``."""
+    if edit.changes is not None:
+        return {uri: list(items) for uri, items in edit.changes.items()}
+    found: dict[str, list[types.TextEdit]] = {}
+    for change in edit.document_changes or []:
+        assert isinstance(change, types.TextDocumentEdit)
+        found.setdefault(change.text_document.uri, []).extend(change.edits)  # type: ignore[arg-type]
+    return found
+
+
+async def test_hover_shows_description_and_allowed_values(session: Session) -> None:
+    await session.start()
+    text = (session.root / WORKSTREAM).read_text()
+    uri = session.open(WORKSTREAM, text)
+    hover = await session.client.text_document_hover_async(
+        types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=uri), position=at(text, "fail_fast", 2)
+        )
+    )
+    assert hover is not None and isinstance(hover.contents, types.MarkupContent)
+    value = hover.contents.value
+    assert "Reaction to a failed task." in value
+    assert "escalate" in value and "Stop and hand the decision to a human." in value
+    assert "workstream_spec" in value
+    assert hover.range == types.Range(start=at(text, "fail_fast"), end=at(text, "fail_fast", 9))
+
+
+async def complete(
+    session: Session, uri: str, position: types.Position
+) -> dict[str, types.CompletionItem]:
+    result = await session.client.text_document_completion_async(
+        types.CompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri), position=position
+        )
+    )
+    assert isinstance(result, types.CompletionList)
+    return {item.label: item for item in result.items}
+
+
+async def test_completion_offers_keys_values_and_ids(session: Session) -> None:
+    await session.start()
+    text = (session.root / WORKSTREAM).read_text()
+    uri = session.open(WORKSTREAM, text)
+    # A new key in the second task: keys not written yet, not the ones present.
+    edited = text.replace("    tool: pytest\n", "    tool: pytest\n    \n")
+    session.replace(uri, edited)
+    items = await complete(session, uri, at(edited, "    tool: pytest\n    \n", 17 + 4))
+    assert "allow_parallel" in items and "tool" not in items and "task_id" not in items
+    # Enum values with their descriptions.
+    items = await complete(session, uri, at(edited, "fail_fast"))
+    assert {"fail_fast", "continue", "escalate"} <= set(items)
+    # Task ids of this workstream in depends_on, phase ids, app ids.
+    items = await complete(session, uri, at(edited, "[lint]", 1))
+    assert {"lint", "test"} <= set(items)
+    items = await complete(session, uri, at(edited, "PH-BUILD"))
+    assert "PH-BUILD" in items
+    items = await complete(session, uri, at(edited, "tool: ruff", 6))
+    assert {"ruff", "pytest"} <= set(items)
+
+
+async def test_quick_fixes_repair_the_document(session: Session) -> None:
+    await session.start()
+    text = (session.root / WORKSTREAM).read_text()
+    broken = (
+        text.replace("name: Build and test\n", "")
+        .replace("strategy: fail_fast", "strategy: fail_fst")
+        .replace("    kind: lint\n", "    kind: lint\n    tol: ruff\n    extra: 1\n")
+        .replace("    tool: ruff\n", "")
+    )
+    uri = session.open(WORKSTREAM, broken)
+    diagnostics = await session.diagnostics(uri)
+    assert sorted(codes(diagnostics)) == ["UET202", "UET203", "UET203", "UET204"]
+    actions = await session.client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=types.Range(start=types.Position(line=0, character=0), end=at(broken, "tasks:")),
+            context=types.CodeActionContext(diagnostics=diagnostics),
+        )
+    )
+    assert actions is not None
+    titles = {action.title for action in actions if isinstance(action, types.CodeAction)}
+    assert "Add missing property 'name'" in titles
+    assert "Rename 'tol' to 'tool'" in titles
+    assert "Remove property 'extra'" in titles
+    assert {'Replace with "fail_fast"', 'Replace with "escalate"'} <= titles
+    chosen = [
+        action
+        for action in actions
+        if isinstance(action, types.CodeAction)
+        and action.title
+        in (
+            "Add missing property 'name'",
+            "Rename 'tol' to 'tool'",
+            "Remove property 'extra'",
+            'Replace with "fail_fast"',
+        )
+    ]
+    assert all(action.kind == types.CodeActionKind.QuickFix for action in chosen)
+    fixed = broken
+    for action in sorted(chosen, key=lambda a: -a.diagnostics[0].range.start.line):  # type: ignore[index]
+        assert action.edit is not None
+        (edits,) = edits_of(action.edit).values()
+        fixed = apply(fixed, edits)
+    session.replace(uri, fixed.replace('name: ""', "name: Build"))
+    assert await session.diagnostics(uri) == []
+
+
+async def test_document_symbols_nest_tasks_under_the_workstream(session: Session) -> None:
+    await session.start()
+    uri = session.open(WORKSTREAM)
+    symbols = await session.client.text_document_document_symbol_async(
+        types.DocumentSymbolParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    )
+    assert symbols is not None
+    (workstream,) = symbols
+    assert isinstance(workstream, types.DocumentSymbol)
+    assert workstream.name == "Build and test"
+    assert [child.name for child in workstream.children or []] == [
+        "Lint the sources",
+        "Run the tests",
+    ]
+
+
+async def test_folding_ranges_for_yaml_and_json(session: Session) -> None:
+    await session.start()
+    for relative, expected in ((WORKSTREAM, (8, 17)), ("router_config.json", (2, 12))):
+        uri = session.open(relative)
+        folds = await session.client.text_document_folding_range_async(
+            types.FoldingRangeParams(text_document=types.TextDocumentIdentifier(uri=uri))
+        )
+        assert folds is not None
+        assert expected in {(fold.start_line, fold.end_line) for fold in folds}

@@ -1,0 +1,96 @@
+"""Go to definition, find references and rename of ids across files."""
+
+from __future__ import annotations
+
+import pytest
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+
+from .conftest import Session, range_text
+from .test_editing import apply, at, edits_of
+
+WORKSTREAM = "workstreams/build.yaml"
+
+
+def doc(uri: str) -> types.TextDocumentIdentifier:
+    return types.TextDocumentIdentifier(uri=uri)
+
+
+async def test_definition_of_a_dependency_and_a_phase(session: Session) -> None:
+    await session.start()
+    text = (session.root / WORKSTREAM).read_text()
+    uri = session.open(WORKSTREAM, text)
+    found = await session.client.text_document_definition_async(
+        types.DefinitionParams(text_document=doc(uri), position=at(text, "[lint]", 2))
+    )
+    assert isinstance(found, list)
+    (location,) = found
+    assert location.uri == uri and range_text(location) == "9:13-9:17"
+    found = await session.client.text_document_definition_async(
+        types.DefinitionParams(text_document=doc(uri), position=at(text, "PH-BUILD", 3))
+    )
+    assert isinstance(found, list)
+    (location,) = found
+    assert location.uri == session.uri("phases/build.yaml") and range_text(location) == "0:10-0:18"
+
+
+async def test_references_of_an_app_span_files(session: Session) -> None:
+    await session.start()
+    router = (session.root / "router_config.json").read_text()
+    uri = session.open("router_config.json", router)
+    found = await session.client.text_document_references_async(
+        types.ReferenceParams(
+            text_document=doc(uri),
+            position=at(router, '"pytest": {', 2),
+            context=types.ReferenceContext(include_declaration=True),
+        )
+    )
+    assert found is not None
+    places = sorted((location.uri.rsplit("/", 1)[-1], range_text(location)) for location in found)
+    assert places == [
+        ("build.yaml", "17:10-17:16"),
+        ("router_config.json", "16:72-16:80"),
+        ("router_config.json", "8:4-8:12"),
+    ]
+
+
+async def test_rename_changes_every_reference_in_one_edit(session: Session) -> None:
+    await session.start()
+    text = (session.root / WORKSTREAM).read_text()
+    uri = session.open(WORKSTREAM, text)
+    prepared = await session.client.text_document_prepare_rename_async(
+        types.PrepareRenameParams(text_document=doc(uri), position=at(text, "PH-BUILD", 1))
+    )
+    assert isinstance(prepared, types.PrepareRenamePlaceholder)
+    assert prepared.placeholder == "PH-BUILD"
+    edit = await session.client.text_document_rename_async(
+        types.RenameParams(
+            text_document=doc(uri), position=at(text, "PH-BUILD", 1), new_name="PH-COMPILE"
+        )
+    )
+    assert edit is not None
+    assert (edit.document_changes is not None) == session.pull  # versioned edits for VS Code
+    changes = edits_of(edit)
+    assert set(changes) == {uri, session.uri("phases/build.yaml")}
+    for changed_uri, edits in changes.items():
+        path = session.root / changed_uri.rsplit("/ws/", 1)[1]
+        renamed = apply(path.read_text(), edits)
+        assert "PH-COMPILE" in renamed and "PH-BUILD" not in renamed
+    # Task ids: the definition and every depends_on entry.
+    edit = await session.client.text_document_rename_async(
+        types.RenameParams(
+            text_document=doc(uri), position=at(text, "task_id: lint", 10), new_name="check"
+        )
+    )
+    assert edit is not None
+    (edits,) = edits_of(edit).values()
+    renamed = apply(text, edits)
+    assert "task_id: check" in renamed and "depends_on: [check]" in renamed
+    # An invalid id is refused with an error response, not an internal-error message.
+    with pytest.raises(JsonRpcException, match="not a valid id"):
+        await session.client.text_document_rename_async(
+            types.RenameParams(
+                text_document=doc(uri), position=at(text, "task_id: lint", 10), new_name="a b"
+            )
+        )
+    assert session.client.messages == []
