@@ -106,7 +106,7 @@ def test_alias_bomb_is_refused_quickly() -> None:
 
 
 @pytest.mark.parametrize("opener", ["[", "{a: "])
-def test_deep_flow_nesting_is_refused_before_the_c_parser_recurses(opener: str) -> None:
+def test_deep_flow_nesting_is_refused_with_one_diagnostic(opener: str) -> None:
     text = opener * 10_000
     result = parse_yaml(text)
     assert result.documents == []

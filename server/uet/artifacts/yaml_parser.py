@@ -6,7 +6,8 @@ from them instead of using its constructor because:
   ``on`` stay strings and ``2024-01-01`` is not turned into a date object;
 - aliases are shared, not copied, and their expanded size is bounded (alias bombs get one
   diagnostic instead of eating memory);
-- nesting depth is checked before libyaml recurses (its composer is recursive C code);
+- nesting depth is bounded: libyaml refuses more than 1,000 levels and the pure-Python
+  fallback's RecursionError is caught; our own tree building never recurses;
 - duplicate keys are reported instead of silently overwritten.
 """
 
@@ -25,10 +26,53 @@ from uet.artifacts.tree import Document, Member, Node, NodeKind
 
 __all__ = ["YamlParseResult", "parse_yaml"]
 
-MAX_DEPTH = 256
+MAX_DEPTH = 1000  # libyaml's own limit (yaml_max_nesting_level)
 MAX_EXPANDED_NODES = 1_000_000
 
-_Loader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_DEFAULT_TAGS = {
+    yaml.ScalarNode: "tag:yaml.org,2002:str",
+    yaml.SequenceNode: "tag:yaml.org,2002:seq",
+    yaml.MappingNode: "tag:yaml.org,2002:map",
+}
+
+
+class _PlainTags(yaml.resolver.BaseResolver):
+    """No YAML 1.1 tag resolution: plain scalars are resolved here, by YAML 1.2 rules, so
+    PyYAML's per-node regex matching would be wasted work."""
+
+    def resolve(self, kind: type[Any], value: Any, implicit: Any) -> str:
+        return _DEFAULT_TAGS[kind]
+
+
+_CParser: Any = getattr(yaml, "cyaml", None) and getattr(yaml.cyaml, "CParser", None)
+
+if _CParser is not None:
+
+    class _ComposeLoader(_CParser, _PlainTags):  # type: ignore[misc]
+        """libyaml's parser and composer (C) with plain tags."""
+
+        def __init__(self, stream: str) -> None:
+            _CParser.__init__(self, stream)
+            _PlainTags.__init__(self)
+
+else:  # pragma: no cover - PyYAML without libyaml
+
+    class _ComposeLoader(  # type: ignore[no-redef]
+        yaml.reader.Reader,
+        yaml.scanner.Scanner,
+        yaml.parser.Parser,
+        yaml.composer.Composer,
+        _PlainTags,
+    ):
+        """The pure-Python parser and composer with plain tags."""
+
+        def __init__(self, stream: str) -> None:
+            yaml.reader.Reader.__init__(self, stream)
+            yaml.scanner.Scanner.__init__(self)
+            yaml.parser.Parser.__init__(self)
+            yaml.composer.Composer.__init__(self)
+            _PlainTags.__init__(self)
+
 
 _NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
 _BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
@@ -38,10 +82,11 @@ _INT16 = re.compile(r"^0x[0-9a-fA-F]+$")
 _FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
 _INF = re.compile(r"^[-+]?\.(?:inf|Inf|INF)$")
 _NAN = re.compile(r"^\.(?:nan|NaN|NAN)$")
-_FLOW_TOKENS = re.compile(r"""[\[\]{}]|"(?:[^"\\\n]|\\.)*"|'(?:[^'\n]|'')*'|(?:^|(?<=\s))#[^\n]*""")
 _STANDARD_TAG = "tag:yaml.org,2002:"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _STR_TAG = "tag:yaml.org,2002:str"
+# First characters of plain scalars that may resolve to something other than a string.
+_MAYBE_NOT_STRING = frozenset("0123456789+-.~nNtTfF") | {""}
 
 
 @dataclass(slots=True)
@@ -55,19 +100,8 @@ class YamlParseResult:
 def parse_yaml(text: str, path: str = "") -> YamlParseResult:
     """Parse a YAML stream (several documents allowed) into positional trees."""
     problems: list[Diagnostic] = []
-    too_deep = _flow_depth_overflow(text)
-    if too_deep is not None:
-        problems.append(
-            Diagnostic(
-                span=Span(too_deep, too_deep + 1),
-                severity=Severity.ERROR,
-                code="UET105",
-                message=f"nesting deeper than {MAX_DEPTH} levels is not supported",
-            )
-        )
-        return YamlParseResult([], problems)
     try:
-        roots = list(yaml.compose_all(text, Loader=_Loader))
+        roots = list(yaml.compose_all(text, Loader=_ComposeLoader))
     except yaml.MarkedYAMLError as exc:
         problems.append(_syntax_problem(exc, text, path))
         return YamlParseResult([], problems)
@@ -82,7 +116,7 @@ def parse_yaml(text: str, path: str = "") -> YamlParseResult:
                 Span(0, 0),
                 Severity.ERROR,
                 "UET105",
-                f"nesting deeper than {MAX_DEPTH} levels is not supported",
+                f"nesting deeper than {MAX_DEPTH:,} levels is not supported",
             )
         )
         return YamlParseResult([], problems)
@@ -109,22 +143,6 @@ def parse_yaml(text: str, path: str = "") -> YamlParseResult:
     return YamlParseResult(documents, problems)
 
 
-def _flow_depth_overflow(text: str) -> int | None:
-    """Offset where flow brackets nest deeper than ``MAX_DEPTH`` (quotes, comments skipped)."""
-    if text.count("[") + text.count("{") <= MAX_DEPTH:
-        return None
-    depth = 0
-    for match in _FLOW_TOKENS.finditer(text):
-        token = match.group()
-        if token in "[{":
-            depth += 1
-            if depth > MAX_DEPTH:
-                return match.start()
-        elif token in "]}":
-            depth = max(0, depth - 1)
-    return None
-
-
 def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, path: str) -> Diagnostic:
     mark = exc.problem_mark or exc.context_mark
     at_end = mark is not None and not text[mark.index :].strip()
@@ -137,6 +155,13 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, path: str) -> Diagnost
     if end == start and start < len(text) and text[start] not in "\r\n":
         end = start + 1
     problem = exc.problem or "invalid YAML"
+    if "maximum nesting depth" in problem:  # libyaml's own guard (1,000 levels)
+        return Diagnostic(
+            Span(start, start + 1),
+            Severity.ERROR,
+            "UET105",
+            f"nesting deeper than {MAX_DEPTH:,} levels is not supported",
+        )
     if start < len(text) and text[start] == "\t" and "cannot start any token" in problem:
         problem = "tab characters are not allowed for indentation in YAML; use spaces"
         end = start + 1
@@ -208,7 +233,9 @@ class _Builder:
         first_seen: dict[str, Span] = {}
         merged: list[Member] = []
         for key_node, value_node in node.value:
-            if key_node.tag == _MERGE_TAG:
+            if key_node.tag == _MERGE_TAG or (
+                key_node.value == "<<" and not getattr(key_node, "style", None)
+            ):
                 merged.extend(self._merge_members(value_node))
                 continue
             key_span = self._span(key_node)
@@ -269,8 +296,10 @@ class _Builder:
         span = self._span(node)
         raw = str(node.value)
         tag = str(node.tag)
-        if not node.style and tag == _STR_TAG and not raw.startswith("0o"):
-            value: Any = raw  # YAML 1.1 and 1.2 agree: a plain string
+        if not node.style and tag == _STR_TAG and raw[:1] not in _MAYBE_NOT_STRING:
+            value: Any = raw  # cannot be a number, boolean or null: a plain string
+        elif tag == _STR_TAG and node.style:
+            value = raw  # quoted or block scalar
         elif not node.style and (tag.startswith(_STANDARD_TAG) or tag == "!"):
             value = self._plain_value(raw, span)
         else:
