@@ -8,6 +8,7 @@ handler returns the exit status. Exit statuses follow ruff/check-jsonschema: 0 c
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 from collections.abc import Callable, Sequence
@@ -24,22 +25,41 @@ EXIT_ERROR = 2
 log = logging.getLogger("uet")
 
 
-def _command_modules() -> list[ModuleType]:
-    """The command modules, in the order ``uet --help`` lists them."""
-    from uet.cli import commands_artifacts
+# Command name → the module that defines it. ``uet serve`` (started by editors) and the
+# other commands import only their own module: start-up time matters for the server.
+COMMANDS: dict[str, str] = {
+    "validate": "commands_artifacts",
+    "schemas": "commands_artifacts",
+    "scan": "commands_bootstrap",
+    "profiles": "commands_bootstrap",
+    "bootstrap": "commands_bootstrap",
+    "doctor": "commands_bootstrap",
+    "run": "commands_engine",
+    "resume": "commands_engine",
+    "cancel": "commands_engine",
+    "runs": "commands_engine",
+    "status": "commands_engine",
+    "logs": "commands_engine",
+    "serve": "commands_server",
+}
 
-    modules: list[ModuleType] = [commands_artifacts]
-    for optional in ("commands_bootstrap", "commands_engine", "commands_server"):
-        try:
-            modules.append(__import__(f"uet.cli.{optional}", fromlist=["register"]))
-        except ModuleNotFoundError as exc:
-            if exc.name != f"uet.cli.{optional}":
-                raise
-    return modules
+
+def _command_modules(only: str | None = None) -> list[ModuleType]:
+    """The command modules, in the order ``uet --help`` lists them (or just one)."""
+    names = [COMMANDS[only]] if only in COMMANDS else list(dict.fromkeys(COMMANDS.values()))
+    return [importlib.import_module(f"uet.cli.{name}") for name in names]
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full ``uet`` parser (also used by the docs and the tests)."""
+def _requested_command(argv: Sequence[str]) -> str | None:
+    """The sub-command named in ``argv`` (the first word that is not an option)."""
+    for word in argv:
+        if not word.startswith("-"):
+            return word
+    return None
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The ``uet`` parser: every command, or only the module defining command ``only``."""
     parser = argparse.ArgumentParser(
         prog="uet",
         description="Universal Execution Templates: validate, bootstrap and run UET artifacts.",
@@ -49,15 +69,16 @@ def build_parser() -> argparse.ArgumentParser:
         "-v", "--verbose", action="store_true", help="log debugging details to stderr"
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in _command_modules():
+    for module in _command_modules(only):
         module.register(subparsers)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``uet`` with ``argv`` and return the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_requested_command(arguments))
+    args = parser.parse_args(arguments)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
