@@ -36,3 +36,12 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) dist build .pytest_cache .mypy_cache .ruff_cache
+
+# Editor clients (editor-clients/README.md): the VS Code .vsix, and both editors' real-editor tests.
+.PHONY: vsix test-editors
+
+vsix: $(STAMP)
+	@bash editor-clients/scripts/build-vsix.sh
+
+test-editors: $(STAMP)
+	@bash editor-clients/scripts/test-editors.sh
