@@ -6,12 +6,16 @@ pair: argument vector, confined working directory, environment, timeout, retry a
 policies. Any problem raises :class:`SpecError` with every problem found, so a run never
 starts half-valid. The plan document (the plain values) is stored with the run, so resume
 continues with exactly what was started, even if the files changed since.
+
+A plan may cover a subset of the workstream (``only_tasks``): the named tasks and everything
+they depend on, transitively; the other tasks are not part of the run at all.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import shlex
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,7 +41,14 @@ from uet.engine.scheduler import TaskGraph, build_graph
 from uet.engine.spec import Command, TaskSpec, WorkstreamSpec
 from uet.engine.workspace import Workspace, confine
 
-__all__ = ["Invocation", "RunPlan", "TaskPlan", "plan_from_document", "plan_run"]
+__all__ = [
+    "Invocation",
+    "RunPlan",
+    "TaskPlan",
+    "plan_from_document",
+    "plan_run",
+    "select_tasks",
+]
 
 SHELL = ("/bin/sh", "-c")
 
@@ -84,16 +95,22 @@ def plan_run(
     *,
     router_path: Path | None = None,
     jobs: int | None = None,
+    only_tasks: Iterable[str] | None = None,
 ) -> RunPlan:
-    """Load, check and plan the workstream at ``workstream_path``; raises SpecError."""
+    """Load, check and plan the workstream at ``workstream_path``; raises SpecError.
+
+    ``only_tasks``: plan these tasks and what they depend on instead of every task.
+    """
     workstream_value, workstream = load_workstream_value(workstream_path, workspace)
     router_value, router = load_router_config_value(router_path, workspace)
-    document = {
+    document: dict[str, Any] = {
         "workstream_path": workspace.relative(workstream_path),
         "workstream": workstream_value,
         "router_config": router_value,
         "jobs": jobs,
     }
+    if only_tasks is not None:
+        document["only_tasks"] = list(only_tasks)
     return plan_from_document(workspace, document, parsed=(workstream, router))
 
 
@@ -113,6 +130,9 @@ def plan_from_document(
         router = router_config_from_value(document.get("router_config"))
     else:
         workstream, router = parsed
+    only_tasks = document.get("only_tasks")
+    if isinstance(only_tasks, list):
+        workstream = select_tasks(workstream, [str(task_id) for task_id in only_tasks])
     graph = build_graph(workstream.tasks)  # raises CycleError with the cycle's path
     problems: list[str] = []
     tasks: dict[str, TaskPlan] = {}
@@ -143,6 +163,26 @@ def plan_from_document(
         jobs=jobs or workstream.max_parallel or 1,
         document=dict(document),
     )
+
+
+def select_tasks(workstream: WorkstreamSpec, wanted: Iterable[str]) -> WorkstreamSpec:
+    """``workstream`` with only the ``wanted`` tasks and their transitive dependencies (in
+    file order); raises :class:`SpecError` for an unknown or empty selection."""
+    by_id = {task.task_id: task for task in workstream.tasks}
+    pending = list(dict.fromkeys(wanted))
+    unknown = [task_id for task_id in pending if task_id not in by_id]
+    if unknown or not pending:
+        problems = [f"the workstream has no task {task_id!r}" for task_id in unknown]
+        raise SpecError("the selected tasks cannot be run", problems or ["no task selected"])
+    kept: set[str] = set()
+    while pending:
+        task_id = pending.pop()
+        if task_id in kept:
+            continue
+        kept.add(task_id)
+        pending.extend(dep for dep in by_id[task_id].depends_on if dep in by_id)
+    tasks = tuple(task for task in workstream.tasks if task.task_id in kept)
+    return dataclasses.replace(workstream, tasks=tasks)
 
 
 def resolve_invocation(

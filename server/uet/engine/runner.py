@@ -169,7 +169,13 @@ def start_run(
     """
     options = options or RunOptions()
     workspace = workspace or find_workspace(workstream_path)
-    plan = plan_run(workspace, workstream_path, router_path=options.router_path, jobs=options.jobs)
+    plan = plan_run(
+        workspace,
+        workstream_path,
+        router_path=options.router_path,
+        jobs=options.jobs,
+        only_tasks=options.only_tasks,
+    )
     owner = Owner.current()
     run_id = new_ulid()
     workstream = plan.workstream

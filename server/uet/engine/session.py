@@ -55,6 +55,8 @@ class RunOptions:
     kill_grace_seconds: float = DEFAULT_KILL_GRACE_SECONDS
     requested_by: str | None = None
     trigger_type: str = "manual"
+    # Run only these tasks and everything they depend on (``None``: the whole workstream).
+    only_tasks: tuple[str, ...] | None = None
     # Sleep between retries; the default waits on the run's cancel token.
     sleep: Callable[[float], object] | None = None
     # Wall clock of the circuit breakers (wall time, so that it survives a restart).

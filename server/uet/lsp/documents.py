@@ -140,8 +140,14 @@ def apply_reports(server: UetLanguageServer, reports: list[FileReport]) -> set[s
 
 
 def diagnostics_of(server: UetLanguageServer, path: str) -> list[Diagnostic]:
-    """The current diagnostics of ``path`` (per-file and cross-file)."""
-    return server.state.index.diagnostics(path)
+    """The current diagnostics of ``path``: per-file and cross-file ones, then those of the
+    extra sources (run results)."""
+    found = server.state.index.diagnostics(path)
+    for source in server.state.diagnostic_sources:
+        extra = source(path)
+        if extra:
+            found = [*found, *extra]
+    return found
 
 
 def fingerprint(items: list[Diagnostic]) -> int:
@@ -164,6 +170,9 @@ def _locator(server: UetLanguageServer) -> convert.RelatedLocator:
     def locate(path: str, span: Span) -> types.Location | None:
         report = server.state.index.report(path)
         if report is None:
+            if span.start == span.end == 0:  # the start of any file (a log): no text needed
+                start = types.Position(line=0, character=0)
+                return types.Location(uri=uri_of(path), range=types.Range(start=start, end=start))
             return None
         index = report.parsed.line_index
         return types.Location(

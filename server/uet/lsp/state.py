@@ -8,6 +8,7 @@ talks to the client.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,14 +16,30 @@ from typing import Any
 from lsprotocol import types
 from pygls.capabilities import get_capability
 
-from uet.artifacts import AssociationSettings, CheckSettings, FileReport, SchemaRegistry
+from uet.artifacts import (
+    AssociationSettings,
+    CheckSettings,
+    Diagnostic,
+    FileReport,
+    SchemaRegistry,
+)
 from uet.artifacts.index import WorkspaceIndex
 from uet.artifacts.workspace import builtin_profile_ids
+from uet.lsp.hooks import Hooks
 from uet.settings import Settings
 
-__all__ = ["ClientFeatures", "DocumentState", "ServerState", "check_settings_of"]
+__all__ = [
+    "ClientFeatures",
+    "DiagnosticSource",
+    "DocumentState",
+    "ServerState",
+    "check_settings_of",
+]
 
 Stamp = tuple[int, int]  # (mtime_ns, size) of a file on disk
+# Diagnostics of a path that do not come from checking the file (run results); called on
+# the event loop for every publish and pull, so it must only read memory.
+DiagnosticSource = Callable[[str], Sequence[Diagnostic]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,10 +53,15 @@ class ClientFeatures:
     configuration_change_dynamic: bool = False
     work_done_progress: bool = False
     document_changes: bool = False
+    resource_create: bool = False  # CreateFile in a WorkspaceEdit (with document_changes)
     markdown_hover: bool = False
     markdown_completion: bool = False
     hierarchical_symbols: bool = False
     folding_range_limit: int | None = None
+    show_message_request: bool = False
+    show_document: bool = False
+    code_lens: bool = False
+    code_lens_refresh: bool = False
 
     @classmethod
     def from_capabilities(cls, caps: types.ClientCapabilities) -> ClientFeatures:
@@ -71,6 +93,8 @@ class ClientFeatures:
             document_changes=bool(
                 get_capability(caps, "workspace.workspace_edit.document_changes", False)
             ),
+            resource_create=types.ResourceOperationKind.Create
+            in (get_capability(caps, "workspace.workspace_edit.resource_operations", None) or []),
             markdown_hover=types.MarkupKind.Markdown in hover_formats,
             markdown_completion=types.MarkupKind.Markdown in completion_formats,
             hierarchical_symbols=bool(
@@ -82,6 +106,12 @@ class ClientFeatures:
             ),
             folding_range_limit=get_capability(
                 caps, "text_document.folding_range.range_limit", None
+            ),
+            show_message_request=get_capability(caps, "window.show_message", None) is not None,
+            show_document=bool(get_capability(caps, "window.show_document.support", False)),
+            code_lens=get_capability(caps, "text_document.code_lens", None) is not None,
+            code_lens_refresh=bool(
+                get_capability(caps, "workspace.code_lens.refresh_support", False)
             ),
         )
 
@@ -121,6 +151,8 @@ class ServerState:
     indexing: asyncio.Task[None] | None = None
     watching: bool = False  # didChangeWatchedFiles registered: no rescan on save needed
     sync_lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # one index sync at a time
+    hooks: Hooks = field(default_factory=Hooks)  # contributions between features
+    diagnostic_sources: list[DiagnosticSource] = field(default_factory=list)
 
     def folder_of(self, path: str) -> Path | None:
         """The innermost workspace folder holding ``path``."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 from types import ModuleType
 
 from uet.lsp.features import (
+    bootstrap,
     code_actions,
     completion,
     configuration,
@@ -18,6 +19,7 @@ from uet.lsp.features import (
     indexing,
     navigation,
     rename,
+    runs,
     schema_info,
     startup,
     symbols,
@@ -38,4 +40,6 @@ FEATURES: tuple[ModuleType, ...] = (
     navigation,
     rename,
     schema_info,
+    bootstrap,
+    runs,
 )

@@ -1,6 +1,7 @@
 """Quick fixes from the ``data`` of the diagnostics the client sends back
 (``uet.artifacts.quickfix``): add missing properties, replace an invalid enum value, rename
-or remove an unknown key, replace an unknown id with the suggestion."""
+or remove an unknown key, replace an unknown id with the suggestion. Other features add
+their actions through ``ServerState.hooks.code_actions`` (bootstrap: ``source`` actions)."""
 
 from __future__ import annotations
 
@@ -14,39 +15,51 @@ __all__ = ["register"]
 
 
 def register(server: UetLanguageServer) -> None:
-    """Add ``textDocument/codeAction`` (quick fixes only)."""
+    """Add ``textDocument/codeAction`` (quick fixes, then the hooks' actions)."""
 
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,
-        types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]),
+        types.CodeActionOptions(
+            code_action_kinds=[types.CodeActionKind.QuickFix, types.CodeActionKind.Source]
+        ),
     )
     async def code_action(
         ls: UetLanguageServer, params: types.CodeActionParams
     ) -> list[types.CodeAction] | None:
-        uri = params.text_document.uri
-        ours = [item for item in params.context.diagnostics if item.source == "uet"]
-        if not ours:
-            return None
-        report = await documents.current_report(ls, uri)
-        if report is None:
-            return None
-        document = ls.state.documents.get(uri)
-        version = document.validated_version if document is not None else None
-        index = report.parsed.line_index
-        actions: list[types.CodeAction] = []
-        for diagnostic in ours:
-            span = convert.to_span(index, diagnostic.range, ls.encoding)
-            data = diagnostic.data if isinstance(diagnostic.data, dict) else {}
-            for fix in quick_fixes(report.parsed, str(diagnostic.code), span, data):
-                actions.append(
-                    convert.to_code_action(
-                        fix,
-                        uri,
-                        version,
-                        diagnostic,
-                        index=index,
-                        encoding=ls.encoding,
-                        document_changes=ls.state.client.document_changes,
-                    )
+        actions = await _quick_fixes(ls, params)
+        for contribute in ls.state.hooks.code_actions:
+            actions.extend(await contribute(ls, params))
+        return actions or None
+
+
+async def _quick_fixes(
+    ls: UetLanguageServer, params: types.CodeActionParams
+) -> list[types.CodeAction]:
+    """The quick fixes of the ``uet`` diagnostics in the request's context."""
+    uri = params.text_document.uri
+    ours = [item for item in params.context.diagnostics if item.source == "uet"]
+    if not ours:
+        return []
+    report = await documents.current_report(ls, uri)
+    if report is None:
+        return []
+    document = ls.state.documents.get(uri)
+    version = document.validated_version if document is not None else None
+    index = report.parsed.line_index
+    actions: list[types.CodeAction] = []
+    for diagnostic in ours:
+        span = convert.to_span(index, diagnostic.range, ls.encoding)
+        data = diagnostic.data if isinstance(diagnostic.data, dict) else {}
+        for fix in quick_fixes(report.parsed, str(diagnostic.code), span, data):
+            actions.append(
+                convert.to_code_action(
+                    fix,
+                    uri,
+                    version,
+                    diagnostic,
+                    index=index,
+                    encoding=ls.encoding,
+                    document_changes=ls.state.client.document_changes,
                 )
-        return actions
+            )
+    return actions

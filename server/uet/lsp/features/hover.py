@@ -1,5 +1,6 @@
 """Hover: the description, type, allowed values (with their descriptions), default and
-schema of the key or value under the cursor (``uet.artifacts.editing.hover``)."""
+schema of the key or value under the cursor (``uet.artifacts.editing.hover``), extended by
+the features' ``ServerState.hooks.hovers`` (bootstrap: the active profile on ``profile_id``)."""
 
 from __future__ import annotations
 
@@ -24,5 +25,7 @@ def register(server: UetLanguageServer) -> None:
         info = describe(report.parsed, offset, found[0].schema, ls.state.registry)
         if info is None:
             return None
+        for extend in ls.state.hooks.hovers:
+            info = await extend(ls, report, info)
         index = report.parsed.line_index
         return convert.to_hover(info, index, ls.encoding, ls.state.client.markdown_hover)

@@ -168,6 +168,8 @@ async def _sync(
             state.stamps.setdefault(path, stamp)
     documents.publish(server, affected)
     log.info("indexed %d file(s), %d affected", len(changed), len(affected))
+    for hook in state.hooks.indexed:
+        hook(server, folders)
     return len(changed)
 
 

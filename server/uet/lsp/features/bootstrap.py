@@ -1,0 +1,264 @@
+"""Workspace bootstrap in the editor: profile selection and artifact generation
+(``uet.bootstrap``) offered as code actions and commands, the active profile shown through
+``uet/status`` and hover. Documented in docs/lsp-extensions.md.
+
+- Code actions (kind ``source``, contributed through ``hooks.code_actions`` on any
+  document's request) while a folder holds no UET artifacts:
+  "UET: Bootstrap workspace as <profile> (<score>: <signals>)" for the chosen profile and
+  the next best that scored, plus "Choose a profile…" when the client can be asked.
+- ``uet.bootstrap [profileId?, folderUri?]``: plans the bootstrap (without a profile: the
+  persisted one, else the selected one, else it asks) and sends it as ONE
+  ``workspace/applyEdit`` (``CreateFile`` + ``TextEdit``s) so the user sees and can undo it;
+  once the client applied it, the manifest is recorded. A client that cannot create files
+  through a WorkspaceEdit gets the files written by the server (``apply_plan``: atomic,
+  confined to the folder) and a message saying so.
+- ``uet.selectProfile [profileId?, folderUri?]``: asks with ``window/showMessageRequest``
+  (the ranked profiles) unless a profile is given, then bootstraps with it.
+- ``uet/status`` notification: the folder's active profile (``PROJECT_PROFILE.yaml``, the
+  persisted choice), after an index sync when it changed and after every bootstrap.
+- Hover on ``profile_id`` of a project profile: the profile's description and why it ranks
+  where it does in this workspace (``hooks.hovers``).
+
+Handlers only adapt: the flow (scan cache, plan, apply, record, status) is in
+``uet.lsp.bootstrap_flow``, the words in ``uet.lsp.bootstrap_text``, the protocol types in
+``uet.lsp.convert_bootstrap``. Execution model: every handler and hook is ``async`` on the
+event loop and awaits the pool and the client; the ``indexed`` hook only drops the folder's
+cached scan and schedules the status check.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Coroutine, Sequence
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
+
+from uet.artifacts import FileReport
+from uet.artifacts.editing import HoverInfo
+from uet.bootstrap import BootstrapError
+from uet.bootstrap.generator import PROJECT_PROFILE_PATH
+from uet.lsp import bootstrap_flow, convert_bootstrap, documents
+from uet.lsp.bootstrap_flow import STATUS_NOTIFICATION, BootstrapState
+from uet.lsp.bootstrap_text import choice_message, profile_markdown, ranking_message
+from uet.lsp.server import UetLanguageServer
+
+__all__ = ["OFFERED_PROFILES", "register"]
+
+# Bootstrap code actions offered: the selected profile, then the next best that scored.
+OFFERED_PROFILES = 3
+
+log = logging.getLogger("uet.lsp")
+
+
+def register(server: UetLanguageServer) -> None:
+    """Add the commands and the code-action, hover and index hooks."""
+    state = BootstrapState()
+
+    async def code_actions(
+        ls: UetLanguageServer, params: types.CodeActionParams
+    ) -> list[types.CodeAction]:
+        return await _code_actions(ls, state, params)
+
+    async def hover(ls: UetLanguageServer, report: FileReport, info: HoverInfo) -> HoverInfo:
+        return await _hover(ls, state, report, info)
+
+    def indexed(ls: UetLanguageServer, folders: list[Path]) -> None:
+        for root in folders:
+            state.analyses.pop(root, None)
+        ls.spawn(bootstrap_flow.send_statuses(ls, state, folders), STATUS_NOTIFICATION)
+
+    server.state.hooks.code_actions.append(code_actions)
+    server.state.hooks.hovers.append(hover)
+    server.state.hooks.indexed.append(indexed)
+
+    @server.command(convert_bootstrap.BOOTSTRAP_COMMAND)
+    async def bootstrap(ls: UetLanguageServer, *arguments: Any) -> dict[str, Any]:
+        profile_id, folder_uri = _arguments(arguments)
+        root = _root(ls, folder_uri)
+        return await _cancellable(ls, _bootstrap(ls, state, root, profile_id))
+
+    @server.command(convert_bootstrap.SELECT_PROFILE_COMMAND)
+    async def select_profile(ls: UetLanguageServer, *arguments: Any) -> dict[str, Any]:
+        profile_id, folder_uri = _arguments(arguments)
+        root = _root(ls, folder_uri)
+        return await _cancellable(ls, _select(ls, state, root, profile_id))
+
+
+async def _code_actions(
+    server: UetLanguageServer, state: BootstrapState, params: types.CodeActionParams
+) -> list[types.CodeAction]:
+    if not _kind_requested(types.CodeActionKind.Source, params.context.only):
+        return []
+    root = _folder_of_document(server, params.text_document.uri)
+    if root is None or _has_indexed_artifacts(server, root):
+        return []
+    try:
+        analysis = await bootstrap_flow.analysis(server, state, root)
+    except (BootstrapError, OSError) as error:
+        log.warning("no bootstrap actions for %s: %s", root, error)
+        return []
+    if analysis.discovery.uet_artifacts:
+        return []
+    chosen = analysis.selection.chosen
+    offered = [chosen] + [
+        score for score in analysis.ranking if score.score > 0 and score is not chosen
+    ]
+    folder_uri = documents.uri_of(str(root))
+    subject = _subject(server, root)
+    actions = [
+        convert_bootstrap.to_bootstrap_action(
+            score,
+            folder_uri,
+            subject,
+            preferred=score is chosen and not analysis.selection.ambiguous,
+        )
+        for score in offered[:OFFERED_PROFILES]
+    ]
+    if server.state.client.show_message_request:
+        actions.append(convert_bootstrap.to_select_action(folder_uri, subject))
+    return actions
+
+
+async def _hover(
+    server: UetLanguageServer, state: BootstrapState, report: FileReport, info: HoverInfo
+) -> HoverInfo:
+    if report.schema != "project_profile" or info.path != ("profile_id",):
+        return info
+    value = report.value
+    profile_id = value.get("profile_id") if isinstance(value, dict) else None
+    root = server.state.folder_of(report.path)
+    if not isinstance(profile_id, str) or root is None:
+        return info
+    try:
+        analysis = await bootstrap_flow.analysis(server, state, root)
+    except (BootstrapError, OSError) as error:
+        log.warning("no profile hover for %s: %s", root, error)
+        return info
+    active = Path(report.path) == root / PROJECT_PROFILE_PATH
+    text = profile_markdown(analysis, profile_id, active=active)
+    return HoverInfo(f"{info.markdown}\n\n---\n\n{text}", info.span, info.path)
+
+
+async def _bootstrap(
+    server: UetLanguageServer, state: BootstrapState, root: Path, profile_id: str | None
+) -> dict[str, Any]:
+    """Bootstrap with the given profile; without one, as ``uet bootstrap`` does: the
+    persisted profile, else the selected one, and a question when the selection is
+    ambiguous."""
+    if profile_id is None:
+        state.analyses.pop(root, None)
+        analysis = await bootstrap_flow.analysis(server, state, root)
+        selection = analysis.selection
+        profile_id = analysis.active_profile_id or (
+            None if selection.ambiguous else selection.chosen.profile_id
+        )
+        if profile_id is None:
+            return await _select(server, state, root, None)
+    return await bootstrap_flow.bootstrap(server, state, root, profile_id)
+
+
+async def _select(
+    server: UetLanguageServer, state: BootstrapState, root: Path, profile_id: str | None
+) -> dict[str, Any]:
+    """Bootstrap with the given profile, or with the one the user picks from the ranking."""
+    if profile_id is not None:
+        return await bootstrap_flow.bootstrap(server, state, root, profile_id)
+    state.analyses.pop(root, None)  # the user is deciding: rank what is there now
+    analysis = await bootstrap_flow.analysis(server, state, root)
+    subject = _subject(server, root)
+    if not server.state.client.show_message_request:
+        bootstrap_flow.show(server, types.MessageType.Info, ranking_message(analysis, subject))
+        message = "no profile chosen: the client cannot be asked"
+        return bootstrap_flow.result(root, profile_id=None, message=message)
+    answer = await server.window_show_message_request_async(
+        types.ShowMessageRequestParams(
+            type=types.MessageType.Info,
+            message=choice_message(analysis, subject),
+            actions=convert_bootstrap.to_message_actions(analysis.ranking),
+        )
+    )
+    titles = {convert_bootstrap.choice_title(score): score for score in analysis.ranking}
+    chosen = titles.get(answer.title) if answer is not None else None
+    if chosen is None:
+        return bootstrap_flow.result(root, profile_id=None, message="no profile chosen")
+    return await bootstrap_flow.bootstrap(server, state, root, chosen.profile_id)
+
+
+def _arguments(arguments: tuple[Any, ...]) -> tuple[str | None, str | None]:
+    """``[profileId?, folderUri?]`` (``null`` or ``""`` for an omitted value)."""
+    if len(arguments) > 2 or not all(item is None or isinstance(item, str) for item in arguments):
+        raise JsonRpcInvalidParams("expected arguments [profileId?, folderUri?] (strings)")
+    profile_id = arguments[0] if arguments else None
+    folder_uri = arguments[1] if len(arguments) > 1 else None
+    return profile_id or None, folder_uri or None
+
+
+def _root(server: UetLanguageServer, folder_uri: str | None) -> Path:
+    """The workspace folder a command acts on: the one named (it must be a workspace
+    folder: commands never write elsewhere), or the only one."""
+    folders = server.state.folders
+    if folder_uri is None:
+        if len(folders) == 1:
+            return folders[0]
+        raise JsonRpcInvalidParams(
+            f"{len(folders)} workspace folders: name the one to bootstrap (folderUri)"
+        )
+    path = Path(documents.path_of(folder_uri))
+    if path not in folders:
+        raise JsonRpcInvalidParams(f"{folder_uri} is not a workspace folder")
+    return path
+
+
+def _folder_of_document(server: UetLanguageServer, uri: str) -> Path | None:
+    """The folder holding the document (the only folder for a document outside it)."""
+    folder = server.state.folder_of(documents.path_of(uri))
+    if folder is None and len(server.state.folders) == 1:
+        return server.state.folders[0]
+    return folder
+
+
+def _has_indexed_artifacts(server: UetLanguageServer, root: Path) -> bool:
+    """Whether the index holds an artifact of ``root`` (then no scan is needed)."""
+    prefix = str(root) + os.sep
+    return any(path.startswith(prefix) for path in server.state.index.paths())
+
+
+def _kind_requested(kind: str, only: Sequence[str] | None) -> bool:
+    """Whether ``context.only`` (kinds are hierarchical: ``source`` covers ``source.x``)
+    admits ``kind``."""
+    if not only:
+        return True
+    wanted = _kind_text(kind)
+    for item in only:
+        text = _kind_text(item)
+        if text in ("", wanted) or wanted.startswith(f"{text}."):
+            return True
+    return False
+
+
+def _kind_text(kind: str) -> str:
+    return str(kind.value) if isinstance(kind, Enum) else kind
+
+
+def _subject(server: UetLanguageServer, root: Path) -> str:
+    return "workspace" if len(server.state.folders) <= 1 else f"folder {root.name}"
+
+
+async def _cancellable(
+    server: UetLanguageServer, work: Coroutine[Any, Any, dict[str, Any]]
+) -> dict[str, Any]:
+    """Run a command so that ``$/cancelRequest`` cancels it (see ``UetProtocol``)."""
+    msg_id = server.protocol.msg_id
+    task = asyncio.current_task()
+    if task is not None:
+        server.command_tasks[msg_id] = task
+    try:
+        return await work
+    finally:
+        server.command_tasks.pop(msg_id, None)

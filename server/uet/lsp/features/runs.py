@@ -1,0 +1,287 @@
+"""Running workstreams from the editor: the run commands, code lenses and code actions.
+
+Commands (``workspace/executeCommand``, documented in docs/lsp-extensions.md):
+``uet.runWorkstream [target] [options]``, ``uet.runTask target task [options]``,
+``uet.cancelRun [run]``, ``uet.resumeRun run [options]``, ``uet.listRuns [limit]`` and
+``uet.openLog run [task]``. A target is a workstream file URI or a workstream id; options
+are ``{"wait": bool, "jobs": int}``. A run command returns as soon as the run executes
+(with ``wait``: when it has ended); the run goes on on the engine's threads and is
+followed on the loop (``runs_progress``). ``$/cancelRequest`` of a run command that is
+still open cancels its run (``UetProtocol`` cancels the command's task).
+
+Code lenses and code actions are in ``runs_editor``; the command handlers here are async
+adapters (decode the arguments, call ``runs_control``). Shutdown cancels every run the
+server executes: their processes would outlive it otherwise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
+
+from uet.artifacts.facts import WORKSTREAM
+from uet.engine import EngineError, cancel_run
+from uet.lsp import documents
+from uet.lsp.features import runs_control, runs_editor, runs_results
+from uet.lsp.features.runs_control import RunBoard, RunRequest
+from uet.lsp.features.runs_editor import (
+    CANCEL_RUN,
+    LIST_RUNS,
+    OPEN_LOG,
+    RESUME_RUN,
+    RUN_TASK,
+    RUN_WORKSTREAM,
+)
+from uet.lsp.features.runs_progress import ActiveRun
+from uet.lsp.server import UetLanguageServer
+
+__all__ = [
+    "CANCEL_RUN",
+    "LIST_RUNS",
+    "OPEN_LOG",
+    "RESUME_RUN",
+    "RUN_TASK",
+    "RUN_WORKSTREAM",
+    "register",
+]
+
+CANCEL_WAIT_SECONDS = 10.0  # how long uet.cancelRun waits for the run to end
+SHUTDOWN_WAIT_SECONDS = 2.0  # how long shutdown waits for canceled runs to end
+_MAX_CHOICES = 20  # workstreams offered when uet.runWorkstream has no argument
+
+
+@dataclass(frozen=True, slots=True)
+class CommandOptions:
+    """The optional last argument of the run commands."""
+
+    wait: bool = False
+    jobs: int | None = None
+
+
+def register(server: UetLanguageServer) -> None:
+    """Add the run commands, code lenses and code actions."""
+    board = RunBoard()
+    runs_results.install(server, board.results)
+
+    @server.command(RUN_WORKSTREAM)
+    async def run_workstream(ls: UetLanguageServer, *arguments: Any) -> dict[str, Any]:
+        with _cancellable(ls):
+            target, options = _target_and_options(arguments)
+            path = await _workstream_path(ls, target)
+            run = await runs_control.start(ls, board, RunRequest(path, None, options.jobs))
+            return await _answer(ls, run, options)
+
+    @server.command(RUN_TASK)
+    async def run_task(ls: UetLanguageServer, *arguments: Any) -> dict[str, Any]:
+        with _cancellable(ls):
+            if len(arguments) < 2 or not all(isinstance(item, str) for item in arguments[:2]):
+                raise JsonRpcInvalidParams("expected [workstream URI or id, task id, options?]")
+            if len(arguments) > 3:
+                raise JsonRpcInvalidParams("expected at most 3 arguments")
+            target, task_id = str(arguments[0]), str(arguments[1])
+            options = _options(arguments[2] if len(arguments) > 2 else None)
+            path = await _workstream_path(ls, target)
+            request = RunRequest(path, (task_id,), options.jobs)
+            run = await runs_control.start(ls, board, request)
+            return await _answer(ls, run, options)
+
+    @server.command(RESUME_RUN)
+    async def resume(ls: UetLanguageServer, *arguments: Any) -> dict[str, Any]:
+        with _cancellable(ls):
+            run_text, options = _target_and_options(arguments)
+            if run_text is None:
+                raise JsonRpcInvalidParams("expected [run id, options?]")
+            run = await runs_control.resume(ls, board, run_text, options.jobs)
+            return await _answer(ls, run, options)
+
+    @server.command(CANCEL_RUN)
+    async def cancel(ls: UetLanguageServer, *arguments: Any) -> dict[str, Any]:
+        run_text = _optional_string(arguments, "expected [run id?]")
+        return {"runs": await _cancel(ls, board, run_text)}
+
+    @server.command(LIST_RUNS)
+    async def list_runs(ls: UetLanguageServer, *arguments: Any) -> list[dict[str, Any]]:
+        limit = arguments[0] if arguments else 20
+        if len(arguments) > 1 or not isinstance(limit, int) or isinstance(limit, bool):
+            raise JsonRpcInvalidParams("expected [limit?] (an integer)")
+        return await runs_control.recent_runs(ls, board, max(1, min(limit, 500)))
+
+    @server.command(OPEN_LOG)
+    async def open_log(ls: UetLanguageServer, *arguments: Any) -> dict[str, Any]:
+        if not 1 <= len(arguments) <= 2 or not all(isinstance(item, str) for item in arguments):
+            raise JsonRpcInvalidParams("expected [run id, task id?]")
+        task_id = str(arguments[1]) if len(arguments) == 2 else None
+        path = await runs_control.log_of(ls, board, str(arguments[0]), task_id)
+        uri = documents.uri_of(str(path))
+        shown = False
+        if ls.state.client.show_document:
+            answer = await ls.window_show_document_async(
+                types.ShowDocumentParams(uri=uri, take_focus=True)
+            )
+            shown = bool(answer.success)
+        else:
+            ls.window_show_message(
+                types.ShowMessageParams(type=types.MessageType.Info, message=f"UET log: {path}")
+            )
+        return {"uri": uri, "path": str(path), "shown": shown}
+
+    runs_editor.register(server, board)
+    runs_editor.chain_shutdown(server, lambda ls: _cancel_all_and_wait(ls, board))
+
+
+# -- commands ----------------------------------------------------------------------------
+
+
+@contextmanager
+def _cancellable(server: UetLanguageServer) -> Iterator[None]:
+    """Let ``$/cancelRequest`` of this command request cancel the command's task."""
+    msg_id = server.protocol.msg_id
+    task = asyncio.current_task()
+    if msg_id is not None and task is not None:
+        server.command_tasks[msg_id] = task
+    try:
+        yield
+    finally:
+        server.command_tasks.pop(msg_id, None)
+
+
+async def _answer(
+    server: UetLanguageServer, run: ActiveRun, options: CommandOptions
+) -> dict[str, Any]:
+    """The run's status now, or (``wait``) once it has ended; cancelling the request then
+    cancels the run."""
+    await run.opened.wait()  # the token exists (``begin`` was sent) before the answer
+    if options.wait:
+        try:
+            await run.done.wait()
+        except asyncio.CancelledError:
+            runs_control.cancel(server, run, "canceled by the client ($/cancelRequest)")
+            raise
+    return run.status()
+
+
+async def _cancel(
+    server: UetLanguageServer, board: RunBoard, run_text: str | None
+) -> list[dict[str, Any]]:
+    """Cancel one run (any process's) or, without an id, every run this server follows."""
+    if run_text is None:
+        targets = list(board.active.values())
+        if not targets:
+            raise runs_control.refuse(server, "no run started from the editor is executing")
+    else:
+        active = board.find(run_text)
+        if active is None:
+            return [await _cancel_elsewhere(server, board, run_text)]
+        targets = [active]
+    for run in targets:
+        runs_control.cancel(server, run, "canceled from the editor")
+    await _wait_all(targets, CANCEL_WAIT_SECONDS)
+    return [run.status() for run in targets]
+
+
+async def _cancel_elsewhere(
+    server: UetLanguageServer, board: RunBoard, run_text: str
+) -> dict[str, Any]:
+    """Cancel a run this server does not execute (a CLI run) through the run store."""
+    workspace, run_id = await runs_control.locate_run(server, board, run_text)
+    try:
+        state = await server.in_pool(
+            functools.partial(
+                cancel_run,
+                workspace.db_path,
+                run_id,
+                "canceled from the editor",
+                wait_seconds=CANCEL_WAIT_SECONDS,
+            )
+        )
+    except EngineError as error:
+        raise runs_control.refuse(server, str(error)) from None
+    return {"runId": run_id, "workspace": str(workspace.root), "state": str(state)}
+
+
+async def _cancel_all_and_wait(server: UetLanguageServer, board: RunBoard) -> None:
+    """On shutdown: stop every run (their processes would outlive the server otherwise)."""
+    targets = list(board.active.values())
+    for run in targets:
+        runs_control.cancel(server, run, "the language server shut down")
+    await _wait_all(targets, SHUTDOWN_WAIT_SECONDS)
+
+
+async def _wait_all(runs: list[ActiveRun], timeout: float) -> None:
+    if not runs:
+        return
+    waiting = [asyncio.ensure_future(run.done.wait()) for run in runs]
+    _, pending = await asyncio.wait(waiting, timeout=timeout)
+    for future in pending:
+        future.cancel()
+
+
+async def _workstream_path(server: UetLanguageServer, target: str | None) -> Path:
+    """The workstream file a target names (asking the user when there is no target)."""
+    if target is None:
+        target = await _pick_workstream(server)
+    if target.startswith("file:"):
+        path = Path(documents.path_of(target))
+        if path.is_file():
+            return path
+    else:
+        located = server.state.index.definitions(WORKSTREAM, target)
+        if located:
+            return Path(located[0].path)
+    raise runs_control.refuse(server, f"no workstream {target!r} in the workspace")
+
+
+async def _pick_workstream(server: UetLanguageServer) -> str:
+    ids = server.state.index.ids(WORKSTREAM)
+    if not ids:
+        raise runs_control.refuse(server, "there is no workstream in the workspace")
+    if not server.state.client.show_message_request:
+        raise runs_control.refuse(server, "name the workstream to run (its URI or id)")
+    chosen = await server.window_show_message_request_async(
+        types.ShowMessageRequestParams(
+            type=types.MessageType.Info,
+            message="Which workstream should uet run?",
+            actions=[types.MessageActionItem(title=item) for item in ids[:_MAX_CHOICES]],
+        )
+    )
+    if chosen is None:
+        raise runs_control.refuse(server, "no workstream chosen: nothing was started")
+    return chosen.title
+
+
+def _target_and_options(arguments: tuple[Any, ...]) -> tuple[str | None, CommandOptions]:
+    """``[target?, options?]``: an optional string then an optional options object."""
+    if len(arguments) > 2:
+        raise JsonRpcInvalidParams("expected at most 2 arguments")
+    target = arguments[0] if arguments else None
+    if target is not None and not isinstance(target, str):
+        raise JsonRpcInvalidParams("the first argument must be a string (URI or id)")
+    return target, _options(arguments[1] if len(arguments) > 1 else None)
+
+
+def _options(raw: Any) -> CommandOptions:
+    """``{"wait": boolean, "jobs": integer}``, both optional (``null``: the defaults)."""
+    if raw is None:
+        return CommandOptions()
+    if not isinstance(raw, dict) or not isinstance(raw.get("wait", False), bool):
+        raise JsonRpcInvalidParams('options must be {"wait": boolean, "jobs": integer}')
+    jobs = raw.get("jobs")
+    if jobs is not None and (not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1):
+        raise JsonRpcInvalidParams("options.jobs must be a positive integer")
+    return CommandOptions(wait=bool(raw.get("wait", False)), jobs=jobs)
+
+
+def _optional_string(arguments: tuple[Any, ...], usage: str) -> str | None:
+    if not arguments:
+        return None
+    if len(arguments) > 1 or not isinstance(arguments[0], str):
+        raise JsonRpcInvalidParams(usage)
+    return arguments[0]

@@ -1,0 +1,187 @@
+"""Where users click to run: code lenses, code actions, and the names of the run commands.
+
+Code lenses "▶ Run workstream" above a workstream, "▶ Run task" above each task and, while a
+run of the file executes, "■ Cancel run" (``workspace/codeLens/refresh`` is sent when runs
+start and end, if the client supports it). Clients without code lens (Neovim ≤ 0.10) get
+the same as ``source`` code actions on the workstream / the task under the cursor. Every
+client gets "Open the log of task …" for a run-result diagnostic (UET401/402).
+
+The code actions reach ``textDocument/codeAction`` through ``ServerState.hooks``; the work
+to do on ``shutdown`` is chained after ``startup``'s handler (:func:`chain_shutdown`: a
+server has one handler per method and there is no shutdown hook).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from lsprotocol import types
+
+from uet.artifacts import FileReport, Span
+from uet.artifacts.facts import TASK, WORKSTREAM, FileFacts, extract_facts
+from uet.lsp import convert, documents
+from uet.lsp.features.runs_control import RunBoard
+from uet.lsp.server import UetLanguageServer
+
+__all__ = [
+    "CANCEL_RUN",
+    "LIST_RUNS",
+    "OPEN_LOG",
+    "RESUME_RUN",
+    "RUN_TASK",
+    "RUN_WORKSTREAM",
+    "chain_shutdown",
+    "register",
+    "source_wanted",
+]
+
+RUN_WORKSTREAM = "uet.runWorkstream"
+RUN_TASK = "uet.runTask"
+CANCEL_RUN = "uet.cancelRun"
+RESUME_RUN = "uet.resumeRun"
+LIST_RUNS = "uet.listRuns"
+OPEN_LOG = "uet.openLog"
+WORKSTREAM_SCHEMA = "workstream_spec"
+_RESULT_CODES = frozenset({"UET401", "UET402"})
+
+
+def register(server: UetLanguageServer, board: RunBoard) -> None:
+    """Add ``textDocument/codeLens`` and the run code actions."""
+
+    @server.feature(types.TEXT_DOCUMENT_CODE_LENS)
+    async def code_lens(
+        ls: UetLanguageServer, params: types.CodeLensParams
+    ) -> list[types.CodeLens] | None:
+        found = await _workstream_facts(ls, params.text_document.uri)
+        if found is None:
+            return None
+        report, facts = found
+        return [
+            types.CodeLens(range=_line_start(ls, report, span), command=command)
+            for span, command in _commands(board, report, facts, None)
+        ]
+
+    async def run_actions(
+        ls: UetLanguageServer, params: types.CodeActionParams
+    ) -> list[types.CodeAction]:
+        actions = _log_actions(params.context.diagnostics)
+        if ls.state.client.code_lens or not source_wanted(params.context.only):
+            return actions
+        found = await _workstream_facts(ls, params.text_document.uri)
+        if found is None:
+            return actions
+        report, facts = found
+        index = report.parsed.line_index
+        cursor = convert.to_offset(index, params.range.start, ls.encoding)
+        for _, command in _commands(board, report, facts, cursor):
+            actions.append(
+                types.CodeAction(
+                    title=command.title, kind=types.CodeActionKind.Source, command=command
+                )
+            )
+        return actions
+
+    server.state.hooks.code_actions.append(run_actions)
+
+
+def source_wanted(only: Sequence[str] | None) -> bool:
+    """Whether a ``context.only`` filter lets ``source`` actions through."""
+    source = types.CodeActionKind.Source.value
+    return not only or any(kind == source or source.startswith(f"{kind}.") for kind in only)
+
+
+async def _workstream_facts(
+    server: UetLanguageServer, uri: str
+) -> tuple[FileReport, FileFacts] | None:
+    """The current report and facts of a workstream document (``None`` for other files)."""
+    report = await documents.current_report(server, uri)
+    if report is None or report.schema != WORKSTREAM_SCHEMA:
+        return None
+    facts = server.state.index.facts(report.path)
+    if facts is None or server.state.index.report(report.path) is not report:
+        facts = extract_facts(report.path, report.schema, report.parsed.documents)
+    return report, facts
+
+
+def _commands(
+    board: RunBoard, report: FileReport, facts: FileFacts, cursor: int | None
+) -> list[tuple[Span, types.Command]]:
+    """The run commands of a workstream file, each with the node it belongs to. With a
+    ``cursor`` (code actions), only the tasks whose node holds it."""
+    uri = documents.uri_of(report.path)
+    found: list[tuple[Span, types.Command]] = []
+    running = [run for run in board.active.values() if run.path == report.path]
+    for symbol in facts.symbols:
+        span = symbol.node_span
+        if symbol.kind == WORKSTREAM:
+            found.append(
+                (
+                    span,
+                    types.Command(
+                        title="▶ Run workstream", command=RUN_WORKSTREAM, arguments=[uri]
+                    ),
+                )
+            )
+            found.extend(
+                (
+                    span,
+                    types.Command(title="■ Cancel run", command=CANCEL_RUN, arguments=[run.run_id]),
+                )
+                for run in running
+            )
+        elif symbol.kind == TASK and (cursor is None or span.start <= cursor <= span.end):
+            title = "▶ Run task" if cursor is None else f"▶ Run task {symbol.id}"
+            found.append(
+                (span, types.Command(title=title, command=RUN_TASK, arguments=[uri, symbol.id]))
+            )
+    return found
+
+
+def _line_start(server: UetLanguageServer, report: FileReport, span: Span) -> types.Range:
+    at = Span(span.start, span.start)
+    return convert.to_range(report.parsed.line_index, at, server.encoding)
+
+
+def _log_actions(diagnostics: Sequence[types.Diagnostic]) -> list[types.CodeAction]:
+    """ "Open the log" for the run-result diagnostics the client sends back."""
+    actions: list[types.CodeAction] = []
+    for diagnostic in diagnostics:
+        data = diagnostic.data if isinstance(diagnostic.data, dict) else {}
+        run_id, task_id = data.get("run_id"), data.get("task_id")
+        if diagnostic.code not in _RESULT_CODES or not isinstance(run_id, str):
+            continue
+        actions.append(
+            types.CodeAction(
+                title=f"Open the log of task '{task_id}'",
+                kind=types.CodeActionKind.QuickFix,
+                diagnostics=[diagnostic],
+                command=types.Command(
+                    title="Open log", command=OPEN_LOG, arguments=[run_id, str(task_id)]
+                ),
+            )
+        )
+    return actions
+
+
+# -- shutdown ----------------------------------------------------------------------------
+
+
+def chain_shutdown(
+    server: UetLanguageServer, extra: Callable[[UetLanguageServer], Awaitable[None]]
+) -> None:
+    """Run ``extra`` after the ``shutdown`` handler registered earlier."""
+    previous = server.protocol.fm.features.pop(types.SHUTDOWN, None)
+
+    @server.feature(types.SHUTDOWN)
+    async def shutdown(ls: UetLanguageServer, params: None) -> None:
+        if previous is not None:
+            await _call(previous, params)
+        await extra(ls)
+
+
+async def _call(handler: Callable[..., Any], params: Any) -> Any:
+    """Call a registered handler (already bound to the server), sync or async."""
+    result = handler(params)
+    return await result if inspect.isawaitable(result) else result
