@@ -615,3 +615,12 @@ async def test_an_interrupted_cli_run_is_resumed_from_the_editor(runs: Runs) -> 
     answer = await runs.command("uet.cancelRun", row["runId"])
     assert answer["runs"][0]["state"] == "canceled"
     assert runs.run_state(row["runId"]) == "canceled"
+
+
+async def test_an_editor_in_restricted_mode_never_runs_and_never_asks(runs: Runs) -> None:
+    await runs.start(settings={"uet": {"trustedWorkspace": True}, "workspaceTrusted": False})
+    runs.answers.append(TRUST)
+    with pytest.raises(JsonRpcException, match=r"restricted mode"):
+        await runs.command("uet.runWorkstream", runs.session.uri(THREE))
+    assert runs.questions == []
+    assert not (runs.root / ".uet" / "runs.db").exists()

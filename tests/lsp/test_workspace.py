@@ -146,3 +146,24 @@ async def test_indexing_progress_can_be_cancelled(session: Session) -> None:
     # The server still works after the cancelled indexing.
     uri = session.open(WORKSTREAM)
     assert await session.diagnostics(uri) == []
+
+
+async def test_validate_workspace_rechecks_files_changed_behind_the_servers_back(
+    session: Session,
+) -> None:
+    await session.start()
+    (session.root / "workstreams" / "typo.yaml").write_text(
+        (session.root / WORKSTREAM)
+        .read_text()
+        .replace("WS-BUILD", "WS-TYPO")
+        .replace("kind: lint", "knd: lint")
+    )
+    counts = await session.client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="uet.validateWorkspace", arguments=[])
+    )
+    assert counts["errors"] == 2  # the missing kind and the unknown knd, nothing else
+    assert counts["artifacts"] >= 3
+    assert "2 error(s)" in session.client.messages[-1].message
+    await session.pushed(
+        session.uri("workstreams/typo.yaml"), lambda items: codes(items) == ["UET202", "UET203"]
+    )

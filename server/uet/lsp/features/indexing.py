@@ -27,11 +27,12 @@ from uet.lsp.documents import DiskJob
 from uet.lsp.server import UetLanguageServer
 from uet.lsp.state import Stamp, check_settings_of
 
-__all__ = ["register", "start", "sync"]
+__all__ = ["VALIDATE_COMMAND", "register", "start", "sync"]
 
 log = logging.getLogger("uet.lsp")
 _CHUNK = 64
 _TITLE = "Indexing UET artifacts"
+VALIDATE_COMMAND = "uet.validateWorkspace"
 
 
 def register(server: UetLanguageServer) -> None:
@@ -51,6 +52,27 @@ def register(server: UetLanguageServer) -> None:
         folder = ls.state.folder_of(documents.path_of(params.text_document.uri))
         if folder is not None:
             ls.spawn(sync(ls, [folder]), "rescan on save")
+
+    @server.command(VALIDATE_COMMAND)
+    async def validate_workspace(ls: UetLanguageServer) -> dict[str, int]:
+        """Re-check every artifact of every folder now; answer with the totals."""
+        checked = await sync(ls, ls.state.folders, full=True)
+        counts = {"files": checked, "artifacts": 0, "errors": 0, "warnings": 0}
+        for path in ls.state.index.paths():
+            counts["artifacts"] += 1
+            for item in documents.diagnostics_of(ls, path):
+                if item.severity.label in ("error", "warning"):
+                    counts[f"{item.severity.label}s"] += 1
+        ls.window_show_message(
+            types.ShowMessageParams(
+                type=types.MessageType.Info,
+                message=(
+                    f"UET: {counts['artifacts']} artifact(s) checked: "
+                    f"{counts['errors']} error(s), {counts['warnings']} warning(s)"
+                ),
+            )
+        )
+        return counts
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
     async def folders_changed(
@@ -78,7 +100,16 @@ async def _index(server: UetLanguageServer, full: bool) -> None:
     progress = server.work_done_progress
     if server.state.client.work_done_progress:
         token = str(uuid.uuid4())
-        await progress.create_async(token)
+        # Shielded: when a re-index cancels this task while the client has not answered the
+        # create request yet, the request must still complete normally (pygls would fail to
+        # set the result of a cancelled future and report an internal error).
+        creating = asyncio.ensure_future(progress.create_async(token))
+        try:
+            await asyncio.shield(creating)
+        except asyncio.CancelledError:
+            created = token
+            creating.add_done_callback(lambda _: progress.tokens.pop(created, None))
+            raise
         progress.begin(
             token, types.WorkDoneProgressBegin(title=_TITLE, cancellable=True, percentage=0)
         )

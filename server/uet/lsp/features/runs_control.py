@@ -5,8 +5,9 @@ the server's thread pool; the engine executes the run on its own threads. A run 
 here is *adopted*: it gets an :class:`~uet.lsp.features.runs_progress.ActiveRun` on the
 board and a :func:`~uet.lsp.features.runs_progress.follow` task on the loop.
 
-**Safety:** nothing is started or resumed in a workspace that is not trusted:
-``uet.trustedWorkspace`` for the file's folder, else the answer remembered for the engine
+**Safety:** nothing is started or resumed in a workspace that is not trusted. An editor's
+own "untrusted" signal (``initializationOptions.workspaceTrusted: false``) always wins;
+otherwise ``uet.trustedWorkspace`` for the file's folder, else the answer remembered for the engine
 workspace (``uet.engine.trust``), else the user is asked once (``window/showMessageRequest``,
 when the client supports it; concurrent runs share the one question) and the answer is
 remembered. Otherwise :class:`RunRefused` (LSP ``RequestFailed``) and an error message.
@@ -262,9 +263,23 @@ def _refresh_lenses(server: UetLanguageServer) -> None:
         server.workspace_code_lens_refresh(None)  # a request; the answer is not needed
 
 
+def client_distrusts(server: UetLanguageServer) -> bool:
+    """The editor said the workspace is untrusted (VS Code's restricted mode sends
+    ``initializationOptions.workspaceTrusted: false``): then nothing runs and nobody is asked,
+    whatever the settings or a remembered answer say."""
+    options = server.state.initialization_options
+    return isinstance(options, dict) and options.get("workspaceTrusted") is False
+
+
 async def _require_trust(
     server: UetLanguageServer, board: RunBoard, root: Path, path: Path
 ) -> None:
+    if client_distrusts(server):
+        raise refuse(
+            server,
+            f"not running anything in {root}: the editor has not trusted this workspace "
+            "(restricted mode). Trust the workspace in the editor to allow runs.",
+        )
     if server.state.settings_for(str(path)).trusted_workspace:
         return
     answer = await server.in_pool(trusted, root)
