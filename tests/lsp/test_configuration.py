@@ -67,3 +67,27 @@ async def test_schema_for_document_request_and_command(session: Session) -> None
     assert result["schema"] == "phase_spec"
     await until(lambda: session.client.messages)
     assert session.client.messages[-1].message.startswith("phase_spec: ")
+
+
+async def test_a_settings_change_refreshes_the_diagnostics_of_open_documents(
+    session: Session,
+) -> None:
+    plan = session.root / PLAN
+    plan.parent.mkdir()
+    plan.write_text("workstream_id: WS-PLAN\n")
+    options = settings(session, {"schemas": {"workstream_spec": ["plans/*.yaml"]}})
+    await session.start(options)
+    uri = session.open(PLAN)
+    assert codes(await session.diagnostics(uri)) == ["UET202"]
+    refreshes = session.client.diagnostic_refresh_count
+    change: dict[str, object] = {"schemas": {"none": ["plans/**"]}}
+    if session.pull:
+        session.client.set_configuration(change, section="uet")
+    session.client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(settings=None if session.pull else {"uet": change})
+    )
+    if session.pull:  # the client does not pull by itself: the server must ask it to
+        await until(lambda: session.client.diagnostic_refresh_count > refreshes)
+        assert await session.diagnostics(uri) == []
+    else:
+        await session.pushed(uri, lambda items: items == [])

@@ -309,7 +309,9 @@ async def _validate(server: UetLanguageServer, document: DocumentState) -> None:
                 document.last_good_value = report.parsed.documents[0].root.value
             applied = time.perf_counter()
             affected = apply_reports(server, [report])
-            publish(server, affected, fresh={document.path})
+            fresh = set() if document.external else {document.path}
+            document.external = False
+            publish(server, affected, fresh=fresh)
             log.debug(
                 "validated %s v%s: check %.1f ms, index+publish %.1f ms, %d file(s) affected",
                 document.uri, snapshot.version, seconds * 1000,

@@ -129,6 +129,9 @@ class DocumentState:
     last_seconds: float = 0.0  # how long the last validation took (adaptive debounce)
     last_change: float = 0.0  # time.monotonic() of the last change
     running: bool = False
+    # Re-checked for a reason the client did not cause (a settings change): a pull client
+    # must be asked to pull again, as it will not do so by itself.
+    external: bool = False
     timer: asyncio.TimerHandle | None = None
     waiters: list[asyncio.Future[None]] = field(default_factory=list)
 

@@ -60,4 +60,5 @@ def revalidate_open(server: UetLanguageServer) -> None:
     """Validate every open document again (after a settings change)."""
     for document in server.state.documents.values():
         document.last_seconds = 0.0
+        document.external = True
         documents.schedule(server, document.uri)
