@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -50,13 +51,7 @@ def connect(path: Path, *, migrate: bool = True) -> sqlite3.Connection:
     try:
         connection.row_factory = sqlite3.Row
         connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
-        mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-        if str(mode).lower() != "wal":
-            raise StoreError(f"run store {path} cannot use write-ahead logging (mode {mode})")
-        connection.execute("PRAGMA synchronous = NORMAL")
-        connection.execute("PRAGMA foreign_keys = ON")
-        if migrate:
-            _migrate(connection, path)
+        _set_up(connection, path, migrate=migrate)
     except sqlite3.Error as exc:
         connection.close()
         raise StoreError(f"cannot use run store {path}: {exc}") from exc
@@ -64,6 +59,35 @@ def connect(path: Path, *, migrate: bool = True) -> sqlite3.Connection:
         connection.close()
         raise
     return connection
+
+
+def _set_up(connection: sqlite3.Connection, path: Path, *, migrate: bool) -> None:
+    """WAL, pragmas and migrations, retried while another process sets up the same store.
+
+    Switching a new database to WAL and the first migration take locks for which SQLite
+    answers "database is locked" at once instead of waiting on the busy timeout (to avoid a
+    deadlock between lock upgrades), so concurrent first opens retry with a short back-off.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+    delay = 0.005
+    while True:
+        try:
+            mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                raise StoreError(f"run store {path} cannot use write-ahead logging (mode {mode})")
+            connection.execute("PRAGMA synchronous = NORMAL")
+            connection.execute("PRAGMA foreign_keys = ON")
+            if migrate:
+                _migrate(connection, path)
+            return
+        except sqlite3.OperationalError as exc:
+            locked = "locked" in str(exc) or "busy" in str(exc)
+            if not locked or time.monotonic() + delay > deadline:
+                raise
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
 
 
 @contextmanager
