@@ -89,7 +89,7 @@ CODES: dict[str, str] = {
     "UET401": "task failed (non-zero exit status or error)",
     "UET402": "task timed out",
     "UET403": "task was skipped because a dependency did not succeed",
-    # Workspace health (``uet doctor``; uet.bootstrap.checks.DOCTOR_CODES says the same).
+    # Workspace health (``uet doctor``; uet.bootstrap.checks.DOCTOR_CODES is this subset).
     "UET501": "the workspace is not bootstrapped (no PROJECT_PROFILE.yaml)",
     "UET502": "a generated artifact is missing",
     "UET503": "engine state (.uet/) is not ignored by git",

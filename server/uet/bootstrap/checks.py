@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from uet.artifacts.diagnostics import CODES
 from uet.bootstrap.analysis import Analysis
 from uet.bootstrap.errors import ProblemLevel
 from uet.bootstrap.generator import GITKEEP_PATHS, PROJECT_PROFILE_PATH, ROUTER_CONFIG_PATH
@@ -31,17 +32,8 @@ __all__ = [
     "task_checks",
 ]
 
-DOCTOR_CODES: dict[str, str] = {
-    "UET501": "the workspace has no PROJECT_PROFILE.yaml (it is not bootstrapped)",
-    "UET502": "a generated artifact is missing",
-    "UET503": "engine state (.uet/) is not ignored by git",
-    "UET504": "a framework folder (.tasks/, .ledger/) is missing",
-    "UET505": "an app's executable is not on PATH",
-    "UET506": "a routing rule that no app satisfies",
-    "UET507": "a task that no app can run",
-    "UET508": "a phase without a workstream",
-    "UET509": "a problem in a profile or profile extension",
-}
+# The doctor's codes (UET5xx) are defined once, with every other code, in uet.artifacts.
+DOCTOR_CODES: dict[str, str] = {code: text for code, text in CODES.items() if code[3] == "5"}
 
 
 @dataclass(frozen=True, slots=True)
