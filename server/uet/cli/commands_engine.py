@@ -22,6 +22,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from uet.cli.main import EXIT_CLEAN, EXIT_ERROR, EXIT_PROBLEMS
+from uet.cli.run_display import JsonDisplay, PlainDisplay, RichDisplay, duration
 
 if TYPE_CHECKING:  # the engine is imported when a command runs: ``uet --help`` stays fast
     from uet.engine import EngineEvent, RunHandle, RunResult, Workspace
@@ -161,7 +162,7 @@ def runs_command(args: argparse.Namespace) -> int:
         done = counts.get("succeeded", 0)
         print(
             f"{summary.run_id}  {summary.state:<11} {done}/{summary.total_tasks} tasks"
-            f"  {_duration(summary.duration_seconds):>8}  {summary.created_at}"
+            f"  {duration(summary.duration_seconds):>8}  {summary.created_at}"
             f"  {summary.workstream_id or ''}{'  (active)' if summary.active else ''}"
         )
     return EXIT_CLEAN
@@ -193,11 +194,11 @@ def status_command(args: argparse.Namespace) -> int:
         print(f"  {summary.state_reason}")
     print(
         f"  started {summary.started_at or '-'}  ended {summary.ended_at or '-'}"
-        f"  took {_duration(summary.duration_seconds)}"
+        f"  took {duration(summary.duration_seconds)}"
     )
     width = max((len(task.task_id) for task in tasks), default=4)
     for task in tasks:
-        took = _duration(task.duration_ms / 1000 if task.duration_ms is not None else None)
+        took = duration(task.duration_ms / 1000 if task.duration_ms is not None else None)
         line = f"  {task.task_id:<{width}}  {task.state:<9} {task.attempts} att  {took:>8}"
         if task.state not in ("succeeded", "pending", "running") and task.reason:
             line += f"  {task.reason}"
@@ -244,7 +245,7 @@ def _follow(
     from uet.engine import SpecError
 
     display = (
-        _JsonDisplay() if as_json else (_RichDisplay() if sys.stderr.isatty() else _PlainDisplay())
+        JsonDisplay() if as_json else (RichDisplay() if sys.stderr.isatty() else PlainDisplay())
     )
     try:
         handle = start([display.on_event])
@@ -286,7 +287,7 @@ def _print_result(handle: RunHandle, result: RunResult, as_json: bool) -> None:
         connection.close()
     snap = result.snapshot
     print(
-        f"run {result.run_id} {result.state} in {_duration(snap.elapsed_seconds)}: {result.reason}"
+        f"run {result.run_id} {result.state} in {duration(snap.elapsed_seconds)}: {result.reason}"
     )
     print(
         f"  {snap.succeeded} succeeded, {snap.failed} failed, {snap.skipped} skipped, "
@@ -297,78 +298,6 @@ def _print_result(handle: RunHandle, result: RunResult, as_json: bool) -> None:
             log = f"  log: {task.logs_path}" if task.logs_path else ""
             print(f"  {task.state:<9} {task.task_id}: {task.reason}{log}")
     print(f"details: uet status {result.run_id}")
-
-
-class _PlainDisplay:
-    """One line per finished task on stderr (no terminal control codes)."""
-
-    def __enter__(self) -> _PlainDisplay:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        sys.stderr.flush()
-
-    def on_event(self, event: EngineEvent) -> None:
-        snap = event.snapshot
-        if event.kind == "run_started":
-            print(f"run {event.run_id}: {snap.total} task(s)", file=sys.stderr, flush=True)
-        elif event.kind in ("task_finished", "task_skipped"):
-            detail = "" if event.state == "succeeded" else f": {event.detail}"
-            print(
-                f"[{snap.done}/{snap.total}] {event.state:<9} {event.task_id}{detail}",
-                file=sys.stderr,
-                flush=True,
-            )
-        elif event.kind == "retry_scheduled":
-            print(f"retry     {event.task_id}: {event.detail}", file=sys.stderr, flush=True)
-
-
-class _JsonDisplay(_PlainDisplay):
-    """Nothing while running: stdout carries one JSON document at the end."""
-
-    def on_event(self, event: EngineEvent) -> None:
-        del event
-
-
-class _RichDisplay(_PlainDisplay):
-    """A rich progress bar: tasks, %, ETA and the names of running tasks."""
-
-    def __init__(self) -> None:
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-        self._progress = Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.percentage:>3.0f}%"),
-            TextColumn("ETA {task.fields[eta]}"),
-            TextColumn("{task.fields[running]}", style="dim"),
-            console=Console(stderr=True),
-        )
-        self._task = self._progress.add_task("run", total=None, eta="-", running="")
-
-    def __enter__(self) -> _RichDisplay:
-        self._progress.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._progress.stop()
-
-    def on_event(self, event: EngineEvent) -> None:
-        snap = event.snapshot
-        running = ", ".join(snap.running[:3]) + (" …" if len(snap.running) > 3 else "")
-        eta = "-" if snap.eta_seconds is None else _duration(snap.eta_seconds)
-        self._progress.update(
-            self._task,
-            total=snap.total,
-            completed=snap.done,
-            eta=eta,
-            running=running,
-            description=event.run_id[-6:],
-        )
-        if event.kind == "task_finished" and event.state != "succeeded":
-            self._progress.console.print(f"{event.state} {event.task_id}: {event.detail}")
 
 
 @contextmanager
@@ -423,13 +352,3 @@ def _add_workspace_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--workspace", type=Path, metavar="DIR", help="workspace root (default: found from .)"
     )
-
-
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    if seconds < 1:
-        return f"{seconds * 1000:.0f} ms"
-    if seconds < 120:
-        return f"{seconds:.1f} s"
-    return f"{int(seconds // 60)} min {int(seconds % 60)} s"

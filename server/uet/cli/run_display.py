@@ -1,0 +1,98 @@
+"""How ``uet run`` and ``uet resume`` show a run while it executes.
+
+A rich progress bar (tasks, %, ETA, running task names) on a terminal, one plain line per
+finished task otherwise, nothing with ``--json`` (stdout then carries one JSON document).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from uet.engine import EngineEvent
+
+__all__ = ["JsonDisplay", "PlainDisplay", "RichDisplay", "duration"]
+
+
+class PlainDisplay:
+    """One line per finished task on stderr (no terminal control codes)."""
+
+    def __enter__(self) -> PlainDisplay:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        sys.stderr.flush()
+
+    def on_event(self, event: EngineEvent) -> None:
+        snap = event.snapshot
+        if event.kind == "run_started":
+            print(f"run {event.run_id}: {snap.total} task(s)", file=sys.stderr, flush=True)
+        elif event.kind in ("task_finished", "task_skipped"):
+            detail = "" if event.state == "succeeded" else f": {event.detail}"
+            print(
+                f"[{snap.done}/{snap.total}] {event.state:<9} {event.task_id}{detail}",
+                file=sys.stderr,
+                flush=True,
+            )
+        elif event.kind == "retry_scheduled":
+            print(f"retry     {event.task_id}: {event.detail}", file=sys.stderr, flush=True)
+
+
+class JsonDisplay(PlainDisplay):
+    """Nothing while running: stdout carries one JSON document at the end."""
+
+    def on_event(self, event: EngineEvent) -> None:
+        del event
+
+
+class RichDisplay(PlainDisplay):
+    """A rich progress bar: tasks, %, ETA and the names of running tasks."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        self._progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.percentage:>3.0f}%"),
+            TextColumn("ETA {task.fields[eta]}"),
+            TextColumn("{task.fields[running]}", style="dim"),
+            console=Console(stderr=True),
+        )
+        self._task = self._progress.add_task("run", total=None, eta="-", running="")
+
+    def __enter__(self) -> RichDisplay:
+        self._progress.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._progress.stop()
+
+    def on_event(self, event: EngineEvent) -> None:
+        snap = event.snapshot
+        running = ", ".join(snap.running[:3]) + (" …" if len(snap.running) > 3 else "")
+        eta = "-" if snap.eta_seconds is None else duration(snap.eta_seconds)
+        self._progress.update(
+            self._task,
+            total=snap.total,
+            completed=snap.done,
+            eta=eta,
+            running=running,
+            description=event.run_id[-6:],
+        )
+        if event.kind == "task_finished" and event.state != "succeeded":
+            self._progress.console.print(f"{event.state} {event.task_id}: {event.detail}")
+
+
+def duration(seconds: float | None) -> str:
+    """``830 ms``, ``41.2 s``, ``3 min 5 s``; ``-`` when unknown."""
+    if seconds is None:
+        return "-"
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    if seconds < 120:
+        return f"{seconds:.1f} s"
+    return f"{int(seconds // 60)} min {int(seconds % 60)} s"
