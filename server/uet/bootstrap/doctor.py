@@ -37,6 +37,7 @@ from uet.bootstrap.generator import PROJECT_PROFILE_PATH
 from uet.bootstrap.planner import BootstrapPlan, plan_bootstrap
 from uet.bootstrap.reports import ArtifactStatus, ReportInput, build_report
 from uet.bootstrap.serialize import dump_json
+from uet.bootstrap.validation import LEVEL_BY_SEVERITY
 from uet.bootstrap.writer import write_state, write_text
 
 __all__ = [
@@ -51,13 +52,6 @@ __all__ = [
 ]
 
 REPORT_PATH = ".uet/bootstrap_report.json"
-
-_LEVEL_BY_SEVERITY = {
-    Severity.ERROR: ProblemLevel.ERROR,
-    Severity.WARNING: ProblemLevel.WARNING,
-    Severity.INFORMATION: ProblemLevel.INFO,
-    Severity.HINT: ProblemLevel.INFO,
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +107,7 @@ def run_doctor(
             findings.append(
                 Finding(
                     item.code,
-                    _LEVEL_BY_SEVERITY[item.severity],
+                    LEVEL_BY_SEVERITY[item.severity],
                     f"{relative}:{start.line + 1}:{start.column + 1}",
                     item.message,
                 )

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from uet.artifacts import FileReport, Severity, bundled_registry, check_text
 from uet.bootstrap.errors import Problem, ProblemLevel
 
-__all__ = ["Checked", "check_artifact_text"]
+__all__ = ["LEVEL_BY_SEVERITY", "Checked", "check_artifact_text"]
 
-_LEVELS = {
+# How an artifact diagnostic's severity reads as a bootstrap problem level.
+LEVEL_BY_SEVERITY = {
     Severity.ERROR: ProblemLevel.ERROR,
     Severity.WARNING: ProblemLevel.WARNING,
     Severity.INFORMATION: ProblemLevel.INFO,
@@ -49,7 +50,7 @@ def check_artifact_text(text: str, path: str, schema: str, label: str | None = N
         position = index.position(item.span.start)
         problems.append(
             Problem(
-                _LEVELS[item.severity],
+                LEVEL_BY_SEVERITY[item.severity],
                 f"{shown}:{position.line + 1}:{position.column + 1}",
                 f"{item.code} {item.message}",
             )

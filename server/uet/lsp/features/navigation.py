@@ -6,11 +6,11 @@ from __future__ import annotations
 from lsprotocol import types
 
 from uet.artifacts.index import Located
-from uet.artifacts.navigation import definitions, references, target_at
+from uet.artifacts.navigation import Target, definitions, references, target_at
 from uet.lsp import convert, documents
 from uet.lsp.server import UetLanguageServer
 
-__all__ = ["locations", "register"]
+__all__ = ["locations", "register", "target_under_cursor"]
 
 
 def register(server: UetLanguageServer) -> None:
@@ -20,10 +20,7 @@ def register(server: UetLanguageServer) -> None:
     async def definition(
         ls: UetLanguageServer, params: types.DefinitionParams
     ) -> list[types.Location] | None:
-        found = await documents.report_at(ls, params.text_document.uri, params.position)
-        if found is None:
-            return None
-        target = target_at(ls.state.index, found[0].path, found[1])
+        target = await target_under_cursor(ls, params.text_document.uri, params.position)
         if target is None:
             return None
         return locations(ls, definitions(ls.state.index, target)) or None
@@ -32,10 +29,7 @@ def register(server: UetLanguageServer) -> None:
     async def references_(
         ls: UetLanguageServer, params: types.ReferenceParams
     ) -> list[types.Location] | None:
-        found = await documents.report_at(ls, params.text_document.uri, params.position)
-        if found is None:
-            return None
-        target = target_at(ls.state.index, found[0].path, found[1])
+        target = await target_under_cursor(ls, params.text_document.uri, params.position)
         if target is None:
             return None
         include = params.context.include_declaration
@@ -57,3 +51,13 @@ def locations(server: UetLanguageServer, found: list[Located]) -> list[types.Loc
             )
         )
     return result
+
+
+async def target_under_cursor(
+    server: UetLanguageServer, uri: str, position: types.Position
+) -> Target | None:
+    """The id defined or used at ``position`` of the current version of ``uri``."""
+    found = await documents.report_at(server, uri, position)
+    if found is None:
+        return None
+    return target_at(server.state.index, found[0].path, found[1])

@@ -8,6 +8,7 @@ from pygls.exceptions import JsonRpcInvalidParams
 
 from uet.artifacts.navigation import rename_edits, target_at
 from uet.lsp import convert, documents
+from uet.lsp.features.navigation import target_under_cursor
 from uet.lsp.server import UetLanguageServer
 
 __all__ = ["register"]
@@ -36,10 +37,7 @@ def register(server: UetLanguageServer) -> None:
     async def rename(
         ls: UetLanguageServer, params: types.RenameParams
     ) -> types.WorkspaceEdit | None:
-        found = await documents.report_at(ls, params.text_document.uri, params.position)
-        if found is None:
-            return None
-        target = target_at(ls.state.index, found[0].path, found[1])
+        target = await target_under_cursor(ls, params.text_document.uri, params.position)
         if target is None:
             return None
         edits, problem = rename_edits(ls.state.index, target, params.new_name)
