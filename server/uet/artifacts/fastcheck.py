@@ -21,7 +21,7 @@ from typing import Any
 import referencing
 from jsonschema import FormatChecker
 
-__all__ = ["Check", "Unsupported", "compile_check", "static_properties"]
+__all__ = ["Check", "Compiler", "Unsupported", "compile_check", "static_properties"]
 
 Check = Callable[[Any], bool]
 # referencing's Resolver is not exported publicly; only its lookup() is used here.
@@ -108,7 +108,11 @@ def _unique(items: list[Any]) -> bool:
     return True
 
 
-class _Compiler:
+class Compiler:
+    """Compiles (sub)schemas into checks; ``$ref`` targets are compiled once per
+    compiler, so one instance should serve a whole registry (not thread-safe: callers
+    serialise ``compile``)."""
+
     def __init__(self, registry: referencing.Registry[Any], formats: FormatChecker) -> None:
         self._registry = registry
         self._formats = formats
@@ -366,4 +370,4 @@ def compile_check(
     """The validity predicate of the schema registered as ``schema_id``."""
     resolver = registry.resolver(base_uri=schema_id)
     resolved = resolver.lookup(schema_id)
-    return _Compiler(registry, formats).compile(resolved.contents, resolved.resolver)
+    return Compiler(registry, formats).compile(resolved.contents, resolved.resolver)

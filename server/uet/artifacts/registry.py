@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 import referencing
 import referencing.exceptions
-from jsonschema import Draft202012Validator
 from jsonschema.protocols import Validator
 from referencing.jsonschema import DRAFT202012
 
@@ -80,6 +79,7 @@ class SchemaRegistry:
         self._validators: dict[str, Validator] = {}
         self._checks: dict[str, Check | None] = {}
         self._owners: dict[int, str] | None = None
+        self._validator_type: type[Validator] | None = None
         self._lock = threading.Lock()
         self._aliases = self._build_aliases()
 
@@ -135,13 +135,25 @@ class SchemaRegistry:
             if validator is None:
                 from uet.artifacts.formats import FORMAT_CHECKER
 
-                validator = Draft202012Validator(
+                validator = self._validator_class()(
                     self._infos[name].contents,
                     registry=self._registry,
                     format_checker=FORMAT_CHECKER,
                 )
                 self._validators[name] = validator
         return validator
+
+    def _validator_class(self) -> type[Validator]:
+        """jsonschema's Draft 2020-12 validator, pruned by compiled subschema checks so
+        that errors cost time in proportion to the broken part of a document (called
+        with the lock held)."""
+        if self._validator_type is None:
+            from uet.artifacts.formats import FORMAT_CHECKER
+            from uet.artifacts.pruned import SubschemaChecks, pruning_validator_class
+
+            checks = SubschemaChecks(self._registry, FORMAT_CHECKER, self.resolver_for)
+            self._validator_type = pruning_validator_class(checks)
+        return self._validator_type
 
     def resolver_for(self, subschema: object) -> Any:
         """A ``referencing`` resolver based at the schema resource that contains
