@@ -17,9 +17,7 @@ from typing import Any
 
 import referencing
 import referencing.exceptions
-from jsonschema import Draft202012Validator, FormatChecker, ValidationError, validators
-from jsonschema._keywords import additionalProperties as _additional_properties
-from jsonschema._keywords import items as _items
+from jsonschema import Draft202012Validator, FormatChecker, ValidationError, _keywords, validators
 from jsonschema._utils import find_additional_properties
 from jsonschema.protocols import Validator
 
@@ -67,14 +65,19 @@ class SubschemaChecks:
 
 
 Errors = Iterator[ValidationError]
+# jsonschema's own keyword functions (generators; its type stubs say they return None).
+Keyword = Callable[[Any, Any, Any, Any], Errors]
+_items: Keyword = _keywords.items  # type: ignore[assignment]
+_additional_properties: Keyword = _keywords.additionalProperties  # type: ignore[assignment]
 
 
 def pruning_validator_class(checks: SubschemaChecks) -> type[Validator]:
     """A Draft 2020-12 validator class whose child-descending keywords skip children that
-    ``checks`` proves valid."""
+    ``checks`` proves valid. (``validator`` is typed ``Any``: ``descend`` is not part of
+    jsonschema's public protocol, though every validator class has it.)"""
 
     def properties(
-        validator: Validator, properties: Mapping[str, Any], instance: Any, schema: Any
+        validator: Any, properties: Mapping[str, Any], instance: Any, schema: Any
     ) -> Errors:
         if not isinstance(instance, dict):
             return
@@ -86,7 +89,7 @@ def pruning_validator_class(checks: SubschemaChecks) -> type[Validator]:
                     continue
                 yield from validator.descend(value, subschema, path=name, schema_path=name)
 
-    def items(validator: Validator, items: Any, instance: Any, schema: Any) -> Errors:
+    def items(validator: Any, items: Any, instance: Any, schema: Any) -> Errors:
         check = checks.get(items) if isinstance(items, Mapping) else None
         if check is None or not isinstance(instance, list):
             yield from _items(validator, items, instance, schema)
@@ -96,9 +99,7 @@ def pruning_validator_class(checks: SubschemaChecks) -> type[Validator]:
             if not check(value):
                 yield from validator.descend(value, items, path=index)
 
-    def additional_properties(
-        validator: Validator, extra: Any, instance: Any, schema: Any
-    ) -> Errors:
+    def additional_properties(validator: Any, extra: Any, instance: Any, schema: Any) -> Errors:
         check = checks.get(extra) if isinstance(extra, Mapping) else None
         if check is None or not isinstance(instance, dict):
             yield from _additional_properties(validator, extra, instance, schema)
@@ -108,7 +109,7 @@ def pruning_validator_class(checks: SubschemaChecks) -> type[Validator]:
             if not check(value):
                 yield from validator.descend(value, extra, path=name)
 
-    return validators.extend(  # type: ignore[no-any-return]
+    return validators.extend(  # type: ignore[no-untyped-call,no-any-return]
         Draft202012Validator,
         {
             "properties": properties,
