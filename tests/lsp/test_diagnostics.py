@@ -107,3 +107,32 @@ async def test_unexpected_requests_do_not_break_the_server(session: Session) -> 
     uri = session.open(WORKSTREAM)
     assert await session.diagnostics(uri) == []
     await until(lambda: True)
+
+
+async def test_typing_inside_values_keeps_every_range_exact(session: Session) -> None:
+    """Edits inside one value are applied to the previous parse (incremental reparsing):
+    diagnostics after each keystroke must sit exactly where a fresh parse puts them."""
+    await session.start()
+    original = (session.root / WORKSTREAM).read_text()
+    uri = session.open(WORKSTREAM, original)
+    assert await session.diagnostics(uri) == []
+
+    def expected(text: str, token: str) -> str:
+        line = next(n for n, row in enumerate(text.splitlines()) if token in row)
+        column = text.splitlines()[line].index(token)
+        return f"{line}:{column}-{line}:{column + len(token)}"
+
+    broken = original.replace("fail_fast", "fail_fst")
+    steps = [
+        broken,
+        broken.replace("Lint the sources", "Lint all the sources"),  # after the error
+        broken.replace("Build and test", "Build and then test"),  # before it
+        broken.replace("Build and test", "B"),
+        broken.replace("Build and test", "B").replace("project.", "project, quickly."),  # full
+    ]
+    for text in steps:
+        session.replace(uri, text)
+        (item,) = await session.diagnostics(uri)
+        assert (item.code, range_text(item)) == ("UET204", expected(text, "fail_fst"))
+    session.replace(uri, steps[-1].replace("fail_fst", "fail_fast"))
+    assert await session.diagnostics(uri) == []

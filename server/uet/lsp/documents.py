@@ -28,7 +28,8 @@ from pygls.uris import from_fs_path, to_fs_path
 
 from uet.artifacts import CheckSettings, Diagnostic, FileReport, SchemaRegistry, Span
 from uet.artifacts.checking import check_file, check_parsed
-from uet.artifacts.loader import Language, load_bytes
+from uet.artifacts.loader import Language, ParsedFile, load_bytes
+from uet.artifacts.reparse import reparse
 from uet.lsp import convert
 from uet.lsp.server import UetLanguageServer
 from uet.lsp.state import DocumentState, Stamp, check_settings_of
@@ -69,6 +70,7 @@ class Snapshot:
     text: str
     language: Language | None
     settings: CheckSettings
+    previous: ParsedFile | None = None  # the last validated parse, for incremental reparsing
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,10 +99,22 @@ def uri_of(path: str) -> str:
 
 def check_snapshot(snapshot: Snapshot, registry: SchemaRegistry) -> tuple[FileReport, float]:
     """Check one document version (worker thread). The size and binary checks of files on
-    disk apply to editor buffers as well."""
+    disk apply to editor buffers as well. An edit inside one value patches the previous
+    parse instead of parsing everything again (``uet.artifacts.reparse``)."""
     started = time.perf_counter()
     data = snapshot.text.encode("utf-8", "surrogatepass")
-    parsed = load_bytes(data, snapshot.path, snapshot.language, snapshot.settings.max_file_bytes)
+    parsed: ParsedFile | None = None
+    previous = snapshot.previous
+    if (
+        previous is not None
+        and len(data) <= snapshot.settings.max_file_bytes
+        and snapshot.language in (None, previous.language)
+    ):
+        parsed = reparse(previous, snapshot.text)
+    if parsed is None:
+        parsed = load_bytes(
+            data, snapshot.path, snapshot.language, snapshot.settings.max_file_bytes
+        )
     report = check_parsed(parsed, snapshot.relative, registry=registry, settings=snapshot.settings)
     return report, time.perf_counter() - started
 
@@ -286,6 +300,7 @@ def _snapshot(server: UetLanguageServer, document: DocumentState) -> Snapshot:
         text_document.source,
         language,
         check_settings_of(state.settings_for(document.path)),
+        document.report.parsed if document.report is not None else None,
     )
 
 
