@@ -103,6 +103,39 @@ def test_completion_candidates() -> None:
     assert id_kind_at("workstream_spec", ("tasks", 3, "tool")) == "app"
 
 
+def test_key_completions_carry_snippets() -> None:
+    """Snippets give the value's skeleton: an enum as a choice, a default as a
+    placeholder, lists and objects on the next line (YAML) or in brackets (JSON)."""
+    text, offset = split("workstream_id: a\n|\n")
+    items = {
+        item.label: item
+        for item in complete(load_text(text, "w.yaml"), offset, "workstream_spec", REGISTRY)
+    }
+    assert items["tasks"].snippet == "tasks:\n  - $0"
+    assert items["error_handling"].snippet == "error_handling:\n  $0"
+    assert items["name"].snippet == "name: $0"
+    assert items["name"].insert_text == "name: "
+    text, offset = split("error_handling:\n  |\n")
+    items = {
+        item.label: item
+        for item in complete(load_text(text, "w.yaml"), offset, "workstream_spec", REGISTRY)
+    }
+    assert items["strategy"].snippet == "strategy: ${1|fail_fast,continue,escalate|}"
+    text, offset = split("tasks:\n  - task_id: a\n    execution:\n      |\n")
+    items = {
+        item.label: item
+        for item in complete(load_text(text, "w.yaml"), offset, "workstream_spec", REGISTRY)
+    }
+    assert items["background"].snippet == "background: ${1:false}"  # the default
+    text, offset = split('{"workstream_id": "a", |}')
+    items = {
+        item.label: item
+        for item in complete(load_text(text, "w.json"), offset, "workstream_spec", REGISTRY)
+    }
+    assert items["tasks"].snippet == '"tasks": [$0]'
+    assert items["name"].snippet == '"name": "$0"'
+
+
 def test_hover_text() -> None:
     parsed = load_text("error_handling:\n  strategy: continue\n", "w.yaml")
     info = hover(parsed, 30, "workstream_spec", REGISTRY)

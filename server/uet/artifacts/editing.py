@@ -60,7 +60,13 @@ ID_PROPERTIES: dict[tuple[str, tuple[str, ...]], str] = {
 
 @dataclass(frozen=True, slots=True)
 class Completion:
-    """One completion candidate: ``insert_text`` replaces ``replace``."""
+    """One completion candidate: ``insert_text`` replaces ``replace``.
+
+    ``snippet`` is the same insertion in LSP snippet syntax for editors that expand
+    snippets (a key with its value's skeleton and the cursor where the value goes, enum
+    values as a choice, the default as a placeholder); it may span lines, indented
+    relative to the key's line.
+    """
 
     label: str
     kind: CompletionKind
@@ -69,6 +75,7 @@ class Completion:
     detail: str = ""
     documentation: str = ""
     sort_text: str = ""
+    snippet: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,12 +208,53 @@ def _key_candidates(
             insert = f"{name}: "
         order = "0" if name in required else "2"
         detail = " | ".join(summary.types) + (" (required)" if name in required else "")
+        snippet = _key_snippet(name, language, summary)
         found.append(
             Completion(
-                name, "property", insert, context.replace, detail, summary.description, order
+                name,
+                "property",
+                insert,
+                context.replace,
+                detail,
+                summary.description,
+                order,
+                snippet,
             )
         )
     return found
+
+
+def _key_snippet(name: str, language: str, summary: SchemaSummary) -> str:
+    """``name`` with the skeleton of its value, in snippet syntax."""
+    if language == "json":
+        head = _snippet_text(json.dumps(name, ensure_ascii=False)) + ": "
+        shapes = {"object": "{$0}", "array": "[$0]", "string": '"$0"'}
+    else:
+        head = _snippet_text(name) + ":"
+        shapes = {"object": "\n  $0", "array": "\n  - $0"}
+    enum = summary.enum or ((True, False) if summary.types == ("boolean",) else ())
+    if enum and not (summary.has_default and not summary.enum):
+        choices = ",".join(_snippet_choice(render_scalar(value, language)) for value in enum)
+        return f"{head}{'' if language == 'json' else ' '}${{1|{choices}|}}"
+    if summary.has_default and not isinstance(summary.default, Mapping | list):
+        default = _snippet_text(render_scalar(summary.default, language), in_placeholder=True)
+        return f"{head}{'' if language == 'json' else ' '}${{1:{default}}}"
+    if len(summary.types) == 1 and summary.types[0] in shapes:
+        return head + shapes[summary.types[0]]
+    return head + ("" if language == "json" else " ") + "$0"
+
+
+def _snippet_text(text: str, in_placeholder: bool = False) -> str:
+    """``text`` with the characters snippet syntax gives a meaning escaped."""
+    text = text.replace("\\", "\\\\").replace("$", "\\$")
+    return text.replace("}", "\\}") if in_placeholder else text
+
+
+def _snippet_choice(text: str) -> str:
+    """One ``${1|a,b|}`` choice, escaped."""
+    for char in ("\\", "$", "}", ",", "|"):
+        text = text.replace(char, "\\" + char)
+    return text
 
 
 def _value_candidates(
