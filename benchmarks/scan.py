@@ -7,6 +7,10 @@ the command line, prints:
 - ``scan/git``: ``scan_workspace`` listing with git (the default);
 - ``scan/walk``: the same with the scandir walk + pathspec ``.gitignore`` matching;
 - ``analyze``: what ``uet profiles`` does (load profiles, scan with their probes, rank);
+- ``list/git``, ``list/walk``: the listing alone (``uet.artifacts.files.list_files``, the
+  one gitignore-aware walker), with git and with the walk;
+- ``candidates``: what ``uet validate`` and the language server's indexing list
+  (``iter_artifact_candidates``: JSON/YAML files only, git listing);
 - ``git ls-files``: the bare listing subprocess, the floor any git-based scan pays;
 - peak RSS of the process doing the work, and the ratio scan/``git ls-files``.
 
@@ -31,7 +35,7 @@ import tempfile
 import time
 from pathlib import Path
 
-MODES = ("scan/git", "scan/walk", "analyze", "git ls-files")
+MODES = ("scan/git", "scan/walk", "analyze", "list/git", "list/walk", "candidates", "git ls-files")
 _GIT_ENV = {
     "GIT_AUTHOR_NAME": "bench",
     "GIT_AUTHOR_EMAIL": "bench@example.invalid",
@@ -90,6 +94,7 @@ def generate_tree(root: Path, files: int, seed: int = 7) -> None:
 
 def measure(path: Path, mode: str) -> dict[str, float]:
     """One timed run of ``mode`` on ``path`` in this process (called in a child)."""
+    from uet.artifacts.files import ListingOptions, iter_artifact_candidates, list_files
     from uet.bootstrap import AnalysisOptions, ScanOptions, analyze_workspace, scan_workspace
 
     started = time.perf_counter()
@@ -100,6 +105,10 @@ def measure(path: Path, mode: str) -> dict[str, float]:
         count = len(scan_workspace(path, ScanOptions(use_git=False)).files)
     elif mode == "analyze":
         count = len(analyze_workspace(path, AnalysisOptions()).discovery.files)
+    elif mode in ("list/git", "list/walk"):
+        count = len(list_files(path, ListingOptions(use_git=mode == "list/git")).files)
+    elif mode == "candidates":
+        count = sum(1 for _ in iter_artifact_candidates(path))
     else:
         listed = subprocess.run(
             ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],

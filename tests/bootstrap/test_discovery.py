@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from tests.bootstrap import support
+from uet.artifacts.files import FileEntry, ListingOptions, list_files
 from uet.bootstrap import ScanOptions, WorkspaceError, scan_workspace
 from uet.bootstrap.discovery import _read_files
-from uet.bootstrap.ignore import FileEntry, ListingOptions, list_files
 
 
 def test_python_library_languages_lines_markers_and_dependencies(tmp_path: Path) -> None:
@@ -81,6 +81,18 @@ def test_walk_honours_nested_gitignore_and_skips_vendored_folders(tmp_path: Path
     assert listing.mode == "walk"
     assert listing.skipped.ignored == 3
     assert listing.skipped.vendored == 2
+
+
+@pytest.mark.parametrize("use_git", [False, True], ids=["walk", "git"])
+def test_the_scan_also_skips_build_output(tmp_path: Path, use_git: bool) -> None:
+    support.write(
+        tmp_path, {"main.py": "x = 1\n", "build/lib/main.py": "x = 1\n", "dist/x.js": "1\n"}
+    )
+    if use_git:
+        support.git_repository(tmp_path)
+    discovery = scan_workspace(tmp_path, ScanOptions(use_git=use_git))
+    assert discovery.files == ("main.py",)
+    assert discovery.listing_mode == ("git" if use_git else "walk")
 
 
 def test_git_repository_with_5000_ignored_files_lists_only_project_files(tmp_path: Path) -> None:

@@ -1,10 +1,11 @@
 """Scans a workspace once and returns what it is made of (``Discovery``).
 
-One pass over the listed files (``uet.bootstrap.ignore``): each text file is read once (at
-most ``MAX_READ_BYTES``) to count its lines and to test the content probes that match its
-path. Everything else (markers, folder roles, dependencies, tools on ``PATH``, VCS state)
-is derived from the path list and a handful of manifests. The result is plain frozen data:
-the selector and the generator are pure functions of it.
+One pass over the files ``uet.artifacts.files.list_files`` lists (git's listing or the
+walk with nested ``.gitignore`` files; build output skipped too): each text file is read
+once (at most ``MAX_READ_BYTES``) to count its lines and to test the content probes that
+match its path. Everything else (markers, folder roles, dependencies, tools on ``PATH``,
+VCS state) is derived from the path list and a handful of manifests. The result is plain
+frozen data: the selector and the generator are pure functions of it.
 
 Progress is reported through an optional callback ``(done, total)``; the CLI turns it into
 a rich progress bar on a terminal, the language server into work-done progress.
@@ -20,8 +21,16 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from uet.artifacts.files import (
+    BUILD_OUTPUT_DIR_NAMES,
+    SKIPPED_DIR_NAMES,
+    FileEntry,
+    FileListing,
+    ListingOptions,
+    SkipCounts,
+    list_files,
+)
 from uet.bootstrap.errors import Problem, ProblemLevel, WorkspaceError
-from uet.bootstrap.ignore import FileEntry, FileListing, ListingOptions, SkipCounts, list_files
 from uet.bootstrap.languages import BINARY_SNIFF_BYTES, NO_LINE_COUNT, count_lines, language_of
 from uet.bootstrap.manifests import project_name, read_dependencies
 from uet.bootstrap.markers import (
@@ -35,6 +44,7 @@ from uet.bootstrap.markers import (
 __all__ = [
     "MAX_READ_BYTES",
     "PROBE_HEAD_BYTES",
+    "SCAN_SKIPPED_DIR_NAMES",
     "UET_LAYOUT_PATTERNS",
     "Discovery",
     "LanguageStat",
@@ -46,6 +56,9 @@ __all__ = [
 
 MAX_READ_BYTES = 4 * 1024 * 1024
 PROBE_HEAD_BYTES = 16 * 1024
+# Build output would drown the project's own signals, so the scan skips it as well as the
+# tool and dependency folders every listing skips.
+SCAN_SKIPPED_DIR_NAMES = SKIPPED_DIR_NAMES | BUILD_OUTPUT_DIR_NAMES
 _MAX_UNREADABLE_PROBLEMS = 20
 
 ProgressCallback = Callable[[int, int], None]
@@ -139,7 +152,17 @@ def scan_workspace(
     started = time.perf_counter()
     if not root.is_dir():
         raise WorkspaceError(f"{root} is not a directory")
-    listing = list_files(root, ListingOptions(use_git=options.use_git, max_files=options.max_files))
+    listing = list_files(
+        root,
+        ListingOptions(
+            use_git=options.use_git,
+            max_files=options.max_files,
+            skipped_dir_names=SCAN_SKIPPED_DIR_NAMES,
+        ),
+    )
+    listing_problems = tuple(
+        Problem(ProblemLevel.INFO, note.path, note.message) for note in listing.notes
+    )
     probes = BUILTIN_PROBES + options.probes
     project_files: list[FileEntry] = []
     layout_files: list[str] = []
@@ -182,7 +205,7 @@ def scan_workspace(
         skipped=listing.skipped,
         truncated=listing.truncated,
         elapsed_seconds=time.perf_counter() - started,
-        problems=listing.problems + reading.problems + manifest_problems,
+        problems=listing_problems + reading.problems + manifest_problems,
     )
 
 
