@@ -127,6 +127,12 @@ def test_key_completions_carry_snippets() -> None:
         for item in complete(load_text(text, "w.yaml"), offset, "workstream_spec", REGISTRY)
     }
     assert items["background"].snippet == "background: ${1:false}"  # the default
+    text, offset = split("|\n")
+    items = {
+        item.label: item
+        for item in complete(load_text(text, "r.yaml"), offset, "bootstrap_report", REGISTRY)
+    }
+    assert items["ready_for_workstreams"].snippet == "ready_for_workstreams: ${1|true,false|}"
     text, offset = split('{"workstream_id": "a", |}')
     items = {
         item.label: item
