@@ -98,6 +98,17 @@ class Settings(BaseModel):
         ),
         json_schema_extra={"scope": "resource"},
     )
+    run_niceness: int = Field(
+        default=10,
+        ge=0,
+        le=19,
+        description=(
+            "CPU priority (nice increment) of task processes started from the editor, so that "
+            "the editor stays responsive while a run uses every core; 0 = same priority as "
+            "the editor."
+        ),
+        json_schema_extra={"scope": "resource"},
+    )
 
     @field_validator("schemas", mode="before")
     @classmethod

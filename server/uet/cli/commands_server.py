@@ -10,7 +10,11 @@ import argparse
 import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from uet.lsp.front import EarlyAnswer
+    from uet.lsp.server import UetLanguageServer
 
 __all__ = ["register", "run_serve"]
 
@@ -35,9 +39,12 @@ def register(subparsers: Any) -> None:
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    """Start the server; returns when the client sends ``exit``."""
-    from uet.lsp.server import create_server
+    """Start the server; returns when the client sends ``exit``.
 
+    On stdio, ``uet.lsp.front`` answers ``initialize`` before the server (pygls,
+    lsprotocol, the domain packages) is imported; the server then reads the same messages
+    from the stream the front hands over.
+    """
     level = getattr(logging, (args.log_level or "info").upper())
     handler: logging.Handler = (
         logging.FileHandler(args.log_file, encoding="utf-8")
@@ -49,14 +56,28 @@ def run_serve(args: argparse.Namespace) -> int:
     root.handlers[:] = [handler]
     root.setLevel(logging.WARNING)
     logging.getLogger("uet").setLevel(level)
-    server = create_server()
-    server.log_level_from_command_line = args.log_level is not None
     if args.tcp:
         host, _, port = str(args.tcp).rpartition(":")
         if not host or not port.isdigit():
             print("uet serve: --tcp expects HOST:PORT", file=sys.stderr)
             return 2
+        server = _server(args, None)
         server.start_tcp(host, int(port))
-    else:
-        server.start_io()
+        return 0
+    from uet.lsp.front import answer_initialize
+
+    stdin, early = answer_initialize(sys.stdin.buffer, sys.stdout.buffer)
+    server = _server(args, early)
+    server.start_io(stdin, sys.stdout.buffer)  # type: ignore[arg-type]  # readline/read suffice
     return 0
+
+
+def _server(args: argparse.Namespace, early: EarlyAnswer | None) -> UetLanguageServer:
+    from uet.lsp import runtime
+    from uet.lsp.server import create_server
+
+    server = create_server(early)
+    server.log_level_from_command_line = args.log_level is not None
+    server.manage_gc = True
+    runtime.settle()  # the start-up imports are done: see uet.lsp.runtime
+    return server

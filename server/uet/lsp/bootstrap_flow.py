@@ -17,9 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
@@ -43,9 +42,11 @@ from uet.lsp.bootstrap_text import active_profile_of, outcome_message
 from uet.lsp.convert_bootstrap import EditTarget
 from uet.lsp.server import UetLanguageServer
 
+if TYPE_CHECKING:
+    from uet.lsp.features.bootstrap import BootstrapState
+
 __all__ = [
     "STATUS_NOTIFICATION",
-    "BootstrapState",
     "analysis",
     "bootstrap",
     "result",
@@ -54,17 +55,6 @@ __all__ = [
 ]
 
 STATUS_NOTIFICATION = "uet/status"
-
-
-@dataclass(slots=True, eq=False)
-class BootstrapState:
-    """The feature's state, one per server: the scan of each folder (a shared task, dropped
-    when the folder changes), the last status sent per folder, and the bootstrap in flight."""
-
-    analyses: dict[Path, asyncio.Task[Analysis]] = field(default_factory=dict)
-    statuses: dict[Path, dict[str, Any]] = field(default_factory=dict)
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    applying: asyncio.Task[dict[str, Any]] | None = None
 
 
 async def analysis(server: UetLanguageServer, state: BootstrapState, root: Path) -> Analysis:

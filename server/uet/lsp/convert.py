@@ -8,14 +8,16 @@ Everything inside the server works on ``Span`` code-point offsets.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
 from uet.artifacts import Diagnostic, LineIndex, Span
-from uet.artifacts.editing import Completion, HoverInfo
-from uet.artifacts.outline import Fold, OutlineItem
-from uet.artifacts.quickfix import QuickFix
+
+if TYPE_CHECKING:  # records of the editing features, imported only when they are used
+    from uet.artifacts.editing import Completion, HoverInfo
+    from uet.artifacts.outline import Fold, OutlineItem
+    from uet.artifacts.quickfix import QuickFix
 
 __all__ = [
     "Encoding",

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
 from uet.artifacts import LineIndex
-from uet.bootstrap import PlannedFile, ProfileScore
 from uet.lsp.convert import Encoding, to_position
+
+if TYPE_CHECKING:  # uet.bootstrap is imported when the feature is first used
+    from uet.bootstrap import PlannedFile, ProfileScore
 
 __all__ = [
     "BOOTSTRAP_COMMAND",

@@ -11,6 +11,11 @@ loop and must not block it (do I/O with ``server.in_pool``):
   value under the cursor; each returns that info, possibly extended;
 - ``indexed``: called (not awaited) after an index sync brought the given folders in step
   with the disk; schedule any follow-up work with ``server.spawn``.
+
+Besides hooks, a feature lists in ``deferred_imports`` the modules its handlers import
+lazily (domain packages it needs only when a request comes: ``uet.bootstrap``, ...): they
+stay out of the server's start-up and are imported in the background right after
+``initialized`` (``features.startup``), so that the first request does not pay for them.
 """
 
 from __future__ import annotations
@@ -22,10 +27,9 @@ from typing import TYPE_CHECKING, TypeAlias
 
 from lsprotocol import types
 
-from uet.artifacts import FileReport
-from uet.artifacts.editing import HoverInfo
-
 if TYPE_CHECKING:
+    from uet.artifacts import FileReport
+    from uet.artifacts.editing import HoverInfo
     from uet.lsp.server import UetLanguageServer
 
 __all__ = ["CodeActionHook", "Hooks", "HoverHook", "IndexedHook"]
@@ -33,7 +37,9 @@ __all__ = ["CodeActionHook", "Hooks", "HoverHook", "IndexedHook"]
 CodeActionHook: TypeAlias = Callable[
     ["UetLanguageServer", types.CodeActionParams], Awaitable[list[types.CodeAction]]
 ]
-HoverHook: TypeAlias = Callable[["UetLanguageServer", FileReport, HoverInfo], Awaitable[HoverInfo]]
+HoverHook: TypeAlias = Callable[
+    ["UetLanguageServer", "FileReport", "HoverInfo"], Awaitable["HoverInfo"]
+]
 IndexedHook: TypeAlias = Callable[["UetLanguageServer", list[Path]], None]
 
 
@@ -44,3 +50,4 @@ class Hooks:
     code_actions: list[CodeActionHook] = field(default_factory=list)
     hovers: list[HoverHook] = field(default_factory=list)
     indexed: list[IndexedHook] = field(default_factory=list)
+    deferred_imports: list[str] = field(default_factory=list)  # module names

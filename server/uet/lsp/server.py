@@ -14,6 +14,7 @@ its failures reach the error barrier too.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
@@ -25,6 +26,8 @@ from pygls.protocol import LanguageServerProtocol
 
 from uet import __version__
 from uet.artifacts import bundled_registry
+from uet.lsp import runtime
+from uet.lsp.front import EarlyAnswer
 from uet.lsp.state import ServerState
 
 __all__ = ["UetLanguageServer", "UetProtocol", "create_server"]
@@ -34,9 +37,16 @@ T = TypeVar("T")
 
 
 class UetProtocol(LanguageServerProtocol):
-    """pygls 2.1 runs commands behind a generator handler, so ``$/cancelRequest`` only
-    cancels the outer future and the command coroutine keeps running. Also cancel the task
-    a command registered under its request id (private hook: pygls is pinned to 2.1)."""
+    """pygls' protocol with two changes (private hooks: pygls is pinned to 2.1).
+
+    - pygls 2.1 runs commands behind a generator handler, so ``$/cancelRequest`` only
+      cancels the outer future and the command coroutine keeps running. Also cancel the
+      task a command registered under its request id.
+    - When ``uet.lsp.front`` already answered ``initialize`` (``early_answer``), pygls'
+      own response to it is dropped; it must be byte-identical, else an error is logged.
+    """
+
+    early_answer: EarlyAnswer | None = None
 
     def _handle_cancel_notification(self, msg_id: Any) -> None:
         server = self._server
@@ -45,6 +55,23 @@ class UetProtocol(LanguageServerProtocol):
             if task is not None:
                 task.cancel()
         super()._handle_cancel_notification(msg_id)
+
+    def _send_data(self, data: Any) -> None:
+        early = self.early_answer
+        if early is None or not _answers(data, early.request_id):
+            super()._send_data(data)
+            return
+        self.early_answer = None
+        body = json.dumps(data, default=self._serialize_message).encode("utf-8")
+        if body == early.body:
+            log.debug("initialize: pygls' response matches the early answer")
+        else:
+            log.error(
+                "initialize: the early answer differs from pygls' (the client got the early "
+                "one; run python -m uet.lsp.front_sync): early %s, pygls %s",
+                early.body.decode("utf-8", "replace"),
+                body.decode("utf-8", "replace"),
+            )
 
 
 class UetLanguageServer(LanguageServer):
@@ -56,6 +83,7 @@ class UetLanguageServer(LanguageServer):
         self.command_tasks: dict[Any, asyncio.Task[Any]] = {}
         self._error_shown = False
         self.log_level_from_command_line = False  # then uet.logLevel does not override it
+        self.manage_gc = False  # uet serve: freeze long-lived objects (uet.lsp.runtime)
 
     @property
     def encoding(self) -> str:
@@ -109,12 +137,33 @@ class UetLanguageServer(LanguageServer):
         """Run blocking work (parsing, validation, file I/O) in the server's thread pool."""
         return await asyncio.get_running_loop().run_in_executor(self.thread_pool, function, *args)
 
+    async def load_modules(self, *names: str) -> None:
+        """Make sure the modules a handler imports lazily are loaded, importing them in the
+        thread pool (never on the loop) when the warm-up has not done it yet."""
+        missing = [name for name in names if not runtime.imported(name)]
+        if missing:
+            await self.in_pool(runtime.import_modules, missing)
 
-def create_server() -> UetLanguageServer:
-    """A server with every feature registered, in the order of ``FEATURES``."""
+
+def _answers(data: Any, request_id: int | str) -> bool:
+    """Whether ``data`` is the response (result or error) to the client request ``request_id``."""
+    if hasattr(data, "method"):  # a request or notification of the server's own
+        return False
+    answered = getattr(data, "id", None)
+    return type(answered) is type(request_id) and answered == request_id
+
+
+def create_server(early_answer: EarlyAnswer | None = None) -> UetLanguageServer:
+    """A server with every feature registered, in the order of ``FEATURES``.
+
+    ``early_answer``: the ``initialize`` response ``uet.lsp.front`` already sent, so the
+    server does not send its own.
+    """
     from uet.lsp.features import FEATURES
 
     server = UetLanguageServer()
+    if isinstance(server.protocol, UetProtocol):
+        server.protocol.early_answer = early_answer
     for feature in FEATURES:
         feature.register(server)
     return server

@@ -152,6 +152,7 @@ class ServerState:
     published: dict[str, int] = field(default_factory=dict)  # path → fingerprint pushed
     pulled: dict[str, int] = field(default_factory=dict)  # path → fingerprint last pulled
     indexing: asyncio.Task[None] | None = None
+    warm_up: asyncio.Task[None] | None = None  # hooks.deferred_imports, after initialized
     watching: bool = False  # didChangeWatchedFiles registered: no rescan on save needed
     sync_lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # one index sync at a time
     hooks: Hooks = field(default_factory=Hooks)  # contributions between features

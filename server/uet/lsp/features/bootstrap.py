@@ -24,6 +24,10 @@ Handlers only adapt: the flow (scan cache, plan, apply, record, status) is in
 ``uet.lsp.convert_bootstrap``. Execution model: every handler and hook is ``async`` on the
 event loop and awaits the pool and the client; the ``indexed`` hook only drops the folder's
 cached scan and schedules the status check.
+
+Start-up: registering is cheap. ``uet.bootstrap`` and the flow modules are imported inside
+the handlers (``hooks.deferred_imports`` has them imported in the background right after
+``initialized``), never when the server starts.
 """
 
 from __future__ import annotations
@@ -32,28 +36,46 @@ import asyncio
 import logging
 import os
 from collections.abc import Coroutine, Sequence
+from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
-from uet.artifacts import FileReport
-from uet.artifacts.editing import HoverInfo
-from uet.bootstrap import BootstrapError
-from uet.bootstrap.generator import PROJECT_PROFILE_PATH
-from uet.lsp import bootstrap_flow, convert_bootstrap, documents
-from uet.lsp.bootstrap_flow import STATUS_NOTIFICATION, BootstrapState
-from uet.lsp.bootstrap_text import choice_message, profile_markdown, ranking_message
+from uet.lsp import convert_bootstrap, documents
 from uet.lsp.server import UetLanguageServer
 
-__all__ = ["OFFERED_PROFILES", "register"]
+if TYPE_CHECKING:
+    from uet.artifacts import FileReport
+    from uet.artifacts.editing import HoverInfo
+    from uet.bootstrap import Analysis
+
+__all__ = ["DEFERRED_IMPORTS", "OFFERED_PROFILES", "BootstrapState", "register"]
 
 # Bootstrap code actions offered: the selected profile, then the next best that scored.
 OFFERED_PROFILES = 3
+# What the handlers import on first use (see the module docstring).
+DEFERRED_IMPORTS = (
+    "uet.bootstrap",
+    "uet.lsp.bootstrap_flow",
+    "uet.lsp.bootstrap_text",
+    "uet.artifacts.editing",
+)
 
 log = logging.getLogger("uet.lsp")
+
+
+@dataclass(slots=True, eq=False)
+class BootstrapState:
+    """The feature's state, one per server: the scan of each folder (a shared task, dropped
+    when the folder changes), the last status sent per folder, and the bootstrap in flight."""
+
+    analyses: dict[Path, asyncio.Task[Analysis]] = field(default_factory=dict)
+    statuses: dict[Path, dict[str, Any]] = field(default_factory=dict)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    applying: asyncio.Task[dict[str, Any]] | None = None
 
 
 def register(server: UetLanguageServer) -> None:
@@ -71,11 +93,12 @@ def register(server: UetLanguageServer) -> None:
     def indexed(ls: UetLanguageServer, folders: list[Path]) -> None:
         for root in folders:
             state.analyses.pop(root, None)
-        ls.spawn(bootstrap_flow.send_statuses(ls, state, folders), STATUS_NOTIFICATION)
+        ls.spawn(_send_statuses(ls, state, folders), "send uet/status")
 
     server.state.hooks.code_actions.append(code_actions)
     server.state.hooks.hovers.append(hover)
     server.state.hooks.indexed.append(indexed)
+    server.state.hooks.deferred_imports.extend(DEFERRED_IMPORTS)
 
     @server.command(convert_bootstrap.BOOTSTRAP_COMMAND)
     async def bootstrap(ls: UetLanguageServer, *arguments: Any) -> dict[str, Any]:
@@ -90,6 +113,15 @@ def register(server: UetLanguageServer) -> None:
         return await _cancellable(ls, _select(ls, state, root, profile_id))
 
 
+async def _send_statuses(
+    server: UetLanguageServer, state: BootstrapState, folders: list[Path]
+) -> None:
+    await server.load_modules(*DEFERRED_IMPORTS)
+    from uet.lsp import bootstrap_flow
+
+    await bootstrap_flow.send_statuses(server, state, folders)
+
+
 async def _code_actions(
     server: UetLanguageServer, state: BootstrapState, params: types.CodeActionParams
 ) -> list[types.CodeAction]:
@@ -98,6 +130,10 @@ async def _code_actions(
     root = _folder_of_document(server, params.text_document.uri)
     if root is None or _has_indexed_artifacts(server, root):
         return []
+    await server.load_modules(*DEFERRED_IMPORTS)
+    from uet.bootstrap import BootstrapError
+    from uet.lsp import bootstrap_flow
+
     try:
         analysis = await bootstrap_flow.analysis(server, state, root)
     except (BootstrapError, OSError) as error:
@@ -135,6 +171,13 @@ async def _hover(
     root = server.state.folder_of(report.path)
     if not isinstance(profile_id, str) or root is None:
         return info
+    await server.load_modules(*DEFERRED_IMPORTS)
+    from uet.artifacts.editing import HoverInfo
+    from uet.bootstrap import BootstrapError
+    from uet.bootstrap.generator import PROJECT_PROFILE_PATH
+    from uet.lsp import bootstrap_flow
+    from uet.lsp.bootstrap_text import profile_markdown
+
     try:
         analysis = await bootstrap_flow.analysis(server, state, root)
     except (BootstrapError, OSError) as error:
@@ -151,6 +194,9 @@ async def _bootstrap(
     """Bootstrap with the given profile; without one, as ``uet bootstrap`` does: the
     persisted profile, else the selected one, and a question when the selection is
     ambiguous."""
+    await server.load_modules(*DEFERRED_IMPORTS)
+    from uet.lsp import bootstrap_flow
+
     if profile_id is None:
         state.analyses.pop(root, None)
         analysis = await bootstrap_flow.analysis(server, state, root)
@@ -167,6 +213,10 @@ async def _select(
     server: UetLanguageServer, state: BootstrapState, root: Path, profile_id: str | None
 ) -> dict[str, Any]:
     """Bootstrap with the given profile, or with the one the user picks from the ranking."""
+    await server.load_modules(*DEFERRED_IMPORTS)
+    from uet.lsp import bootstrap_flow
+    from uet.lsp.bootstrap_text import choice_message, ranking_message
+
     if profile_id is not None:
         return await bootstrap_flow.bootstrap(server, state, root, profile_id)
     state.analyses.pop(root, None)  # the user is deciding: rank what is there now

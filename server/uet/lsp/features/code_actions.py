@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from lsprotocol import types
 
-from uet.artifacts.quickfix import quick_fixes
 from uet.lsp import convert, documents
 from uet.lsp.server import UetLanguageServer
 
@@ -16,6 +15,7 @@ __all__ = ["register"]
 
 def register(server: UetLanguageServer) -> None:
     """Add ``textDocument/codeAction`` (quick fixes, then the hooks' actions)."""
+    server.state.hooks.deferred_imports.append("uet.artifacts.quickfix")
 
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,
@@ -36,6 +36,9 @@ async def _quick_fixes(
     ls: UetLanguageServer, params: types.CodeActionParams
 ) -> list[types.CodeAction]:
     """The quick fixes of the ``uet`` diagnostics in the request's context."""
+    await ls.load_modules("uet.artifacts.quickfix")
+    from uet.artifacts.quickfix import quick_fixes
+
     uri = params.text_document.uri
     ours = [item for item in params.context.diagnostics if item.source == "uet"]
     if not ours:

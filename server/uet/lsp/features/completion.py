@@ -11,7 +11,6 @@ from collections.abc import Sequence
 
 from lsprotocol import types
 
-from uet.artifacts.editing import complete
 from uet.artifacts.facts import TASK, WORKSTREAM
 from uet.lsp import convert, documents
 from uet.lsp.server import UetLanguageServer
@@ -21,6 +20,7 @@ __all__ = ["register"]
 
 def register(server: UetLanguageServer) -> None:
     """Add ``textDocument/completion``."""
+    server.state.hooks.deferred_imports.append("uet.artifacts.editing")
 
     @server.feature(
         types.TEXT_DOCUMENT_COMPLETION,
@@ -47,6 +47,9 @@ def register(server: UetLanguageServer) -> None:
             facts = ls.state.index.facts(path)
             scopes = [s.id for s in facts.symbols if s.kind == WORKSTREAM] if facts else []
             return ls.state.index.ids(TASK, scopes[0] if scopes else path)
+
+        await ls.load_modules("uet.artifacts.editing")
+        from uet.artifacts.editing import complete
 
         items = complete(
             report.parsed, offset, schema, ls.state.registry, ids=ids, root_value=last_good

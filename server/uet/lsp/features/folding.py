@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from lsprotocol import types
 
-from uet.artifacts.outline import MAX_ITEMS, folding_ranges
 from uet.lsp import convert, documents
 from uet.lsp.server import UetLanguageServer
 
@@ -14,11 +13,15 @@ __all__ = ["register"]
 
 def register(server: UetLanguageServer) -> None:
     """Add ``textDocument/foldingRange``."""
+    server.state.hooks.deferred_imports.append("uet.artifacts.outline")
 
     @server.feature(types.TEXT_DOCUMENT_FOLDING_RANGE)
     async def folding_range(
         ls: UetLanguageServer, params: types.FoldingRangeParams
     ) -> list[types.FoldingRange] | None:
+        await ls.load_modules("uet.artifacts.outline")
+        from uet.artifacts.outline import MAX_ITEMS, folding_ranges
+
         report = await documents.current_report(ls, params.text_document.uri)
         if report is None:
             return None

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from lsprotocol import types
 
-from uet.artifacts.editing import hover as describe
 from uet.lsp import convert, documents
 from uet.lsp.server import UetLanguageServer
 
@@ -15,12 +14,16 @@ __all__ = ["register"]
 
 def register(server: UetLanguageServer) -> None:
     """Add ``textDocument/hover`` (async: waits for the current version's parse)."""
+    server.state.hooks.deferred_imports.append("uet.artifacts.editing")
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     async def hover(ls: UetLanguageServer, params: types.HoverParams) -> types.Hover | None:
         found = await documents.report_at(ls, params.text_document.uri, params.position)
         if found is None or found[0].schema is None:
             return None
+        await ls.load_modules("uet.artifacts.editing")
+        from uet.artifacts.editing import hover as describe
+
         report, offset = found
         info = describe(report.parsed, offset, found[0].schema, ls.state.registry)
         if info is None:

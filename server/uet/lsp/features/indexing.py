@@ -22,7 +22,7 @@ from pathlib import Path
 from lsprotocol import types
 
 from uet.artifacts.files import iter_artifact_candidates
-from uet.lsp import documents
+from uet.lsp import documents, runtime
 from uet.lsp.documents import DiskJob
 from uet.lsp.server import UetLanguageServer
 from uet.lsp.state import Stamp, check_settings_of
@@ -118,8 +118,13 @@ async def _index(server: UetLanguageServer, full: bool) -> None:
         cancelled = progress.tokens.get(token) if token is not None else None
         total = await sync(server, server.state.folders, full=full, token=token, flag=cancelled)
         message = f"{total} artifact file(s) checked"
+        warm_up = server.state.warm_up
+        if warm_up is not None and not warm_up.done():
+            await asyncio.wait([warm_up])  # "indexed" means ready: see features.startup
         if cancelled is not None and cancelled.cancelled():
             message = "cancelled"
+        elif server.manage_gc:
+            runtime.freeze_long_lived()  # the index (and the modules) live as long as the session
     except asyncio.CancelledError:
         message = "cancelled"
         raise

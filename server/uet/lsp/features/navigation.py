@@ -3,23 +3,31 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from lsprotocol import types
 
 from uet.artifacts.index import Located
-from uet.artifacts.navigation import Target, definitions, references, target_at
 from uet.lsp import convert, documents
 from uet.lsp.server import UetLanguageServer
+
+if TYPE_CHECKING:
+    from uet.artifacts.navigation import Target
 
 __all__ = ["locations", "register", "target_under_cursor"]
 
 
 def register(server: UetLanguageServer) -> None:
     """Add ``textDocument/definition`` and ``textDocument/references``."""
+    server.state.hooks.deferred_imports.append("uet.artifacts.navigation")
 
     @server.feature(types.TEXT_DOCUMENT_DEFINITION)
     async def definition(
         ls: UetLanguageServer, params: types.DefinitionParams
     ) -> list[types.Location] | None:
+        await ls.load_modules("uet.artifacts.navigation")
+        from uet.artifacts.navigation import definitions
+
         target = await target_under_cursor(ls, params.text_document.uri, params.position)
         if target is None:
             return None
@@ -29,6 +37,9 @@ def register(server: UetLanguageServer) -> None:
     async def references_(
         ls: UetLanguageServer, params: types.ReferenceParams
     ) -> list[types.Location] | None:
+        await ls.load_modules("uet.artifacts.navigation")
+        from uet.artifacts.navigation import references
+
         target = await target_under_cursor(ls, params.text_document.uri, params.position)
         if target is None:
             return None
@@ -57,6 +68,9 @@ async def target_under_cursor(
     server: UetLanguageServer, uri: str, position: types.Position
 ) -> Target | None:
     """The id defined or used at ``position`` of the current version of ``uri``."""
+    await server.load_modules("uet.artifacts.navigation")
+    from uet.artifacts.navigation import target_at
+
     found = await documents.report_at(server, uri, position)
     if found is None:
         return None

@@ -6,7 +6,6 @@ from __future__ import annotations
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
-from uet.artifacts.navigation import rename_edits, target_at
 from uet.lsp import convert, documents
 from uet.lsp.features.navigation import target_under_cursor
 from uet.lsp.server import UetLanguageServer
@@ -21,6 +20,9 @@ def register(server: UetLanguageServer) -> None:
     async def prepare_rename(
         ls: UetLanguageServer, params: types.PrepareRenameParams
     ) -> types.PrepareRenamePlaceholder | None:
+        await ls.load_modules("uet.artifacts.navigation")
+        from uet.artifacts.navigation import target_at
+
         found = await documents.report_at(ls, params.text_document.uri, params.position)
         if found is None:
             return None
@@ -37,6 +39,9 @@ def register(server: UetLanguageServer) -> None:
     async def rename(
         ls: UetLanguageServer, params: types.RenameParams
     ) -> types.WorkspaceEdit | None:
+        await ls.load_modules("uet.artifacts.navigation")
+        from uet.artifacts.navigation import rename_edits
+
         target = await target_under_cursor(ls, params.text_document.uri, params.position)
         if target is None:
             return None

@@ -2,7 +2,11 @@
 ``initialized``) load the settings, register dynamic capabilities and index the workspace.
 
 ``initialized`` is async: it awaits the client's answers (configuration, registration)
-without blocking the loop, then leaves indexing to a background task.
+without blocking the loop, then leaves indexing to a background task and, alongside it,
+imports in the thread pool the modules features load lazily (``hooks.deferred_imports``):
+they are not part of the start-up, and the first index's work-done progress ends only
+once they are loaded, so "indexed" means ready (a request that comes earlier and needs
+them waits for their import, in the pool, not on the loop).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from pathlib import Path
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
+from uet.lsp import runtime
 from uet.lsp.documents import path_of
 from uet.lsp.features import configuration, indexing
 from uet.lsp.server import UetLanguageServer
@@ -36,6 +41,7 @@ def register(server: UetLanguageServer) -> None:
     @server.feature(types.INITIALIZED)
     async def initialized(ls: UetLanguageServer, params: types.InitializedParams) -> None:
         await configuration.load_settings(ls)
+        ls.state.warm_up = ls.spawn(_warm_up(ls), "import deferred modules")
         indexing.start(ls, full=True)
         await _register_dynamic(ls)
 
@@ -52,6 +58,12 @@ def workspace_folders(server: UetLanguageServer) -> list[Path]:
         uris = [server.workspace.root_uri]
     folders = [Path(path_of(uri)) for uri in uris if uri.startswith("file:")]
     return [folder for folder in folders if folder.is_dir()]
+
+
+async def _warm_up(server: UetLanguageServer) -> None:
+    names = list(server.state.hooks.deferred_imports)
+    seconds = await server.in_pool(runtime.import_modules, names)
+    log.debug("imported %d deferred module(s) in %.0f ms", len(names), seconds * 1000)
 
 
 async def _register_dynamic(server: UetLanguageServer) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from lsprotocol import types
 
 from uet.artifacts.facts import extract_facts
-from uet.artifacts.outline import document_outline
 from uet.lsp import convert, documents
 from uet.lsp.server import UetLanguageServer
 
@@ -15,6 +14,7 @@ __all__ = ["register"]
 
 def register(server: UetLanguageServer) -> None:
     """Add ``textDocument/documentSymbol``."""
+    server.state.hooks.deferred_imports.append("uet.artifacts.outline")
 
     @server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
     async def document_symbol(
@@ -24,6 +24,9 @@ def register(server: UetLanguageServer) -> None:
         report = await documents.current_report(ls, uri)
         if report is None or report.schema is None:
             return None
+        await ls.load_modules("uet.artifacts.outline")
+        from uet.artifacts.outline import document_outline
+
         facts = extract_facts(report.path, report.schema, report.parsed.documents)
         items, _ = document_outline(report.parsed, facts)
         index = report.parsed.line_index
