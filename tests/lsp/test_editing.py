@@ -97,6 +97,31 @@ async def test_completion_offers_keys_values_and_ids(session: Session) -> None:
     assert {"ruff", "pytest"} <= set(items)
 
 
+async def test_key_completion_is_a_snippet_where_the_client_expands_them(
+    session: Session,
+) -> None:
+    """VS Code gets the value's skeleton as a snippet; Neovim 0.7 (no snippet support)
+    gets plain text."""
+    await session.start()
+    text = (session.root / WORKSTREAM).read_text()
+    uri = session.open(WORKSTREAM, text)
+    edited = text.replace("error_handling:\n  strategy: fail_fast\n", "error_handling:\n  \n")
+    session.replace(uri, edited)
+    items = await complete(session, uri, at(edited, "error_handling:\n  \n", 18))
+    strategy = items["strategy"]
+    assert strategy.text_edit is not None
+    if session.profile == "neovim":
+        assert strategy.insert_text_format in (None, types.InsertTextFormat.PlainText)
+        assert strategy.text_edit.new_text == "strategy: "
+    else:
+        assert strategy.insert_text_format == types.InsertTextFormat.Snippet
+        assert strategy.text_edit.new_text == "strategy: ${1|fail_fast,continue,escalate|}"
+    items = await complete(session, uri, at(edited, "tasks:", 5))  # retyping the key
+    assert items["tasks"].text_edit is not None
+    expected = "tasks:" if session.profile == "neovim" else "tasks:\n  - $0"
+    assert items["tasks"].text_edit.new_text == expected
+
+
 async def test_quick_fixes_repair_the_document(session: Session) -> None:
     await session.start()
     text = (session.root / WORKSTREAM).read_text()

@@ -8,6 +8,7 @@ Everything inside the server works on ``Span`` code-point offsets.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
@@ -20,6 +21,7 @@ if TYPE_CHECKING:  # records of the editing features, imported only when they ar
     from uet.artifacts.quickfix import QuickFix
 
 __all__ = [
+    "CompletionStyle",
     "Encoding",
     "to_code_action",
     "to_completion_item",
@@ -121,17 +123,30 @@ def to_hover(info: HoverInfo, index: LineIndex, encoding: Encoding, markdown: bo
     )
 
 
+@dataclass(frozen=True, slots=True)
+class CompletionStyle:
+    """What the client can render and insert."""
+
+    markdown: bool = False
+    snippets: bool = False
+    multiline_snippets: bool = False  # the client indents inserted lines (adjustIndentation)
+
+
 def to_completion_item(
-    item: Completion, index: LineIndex, encoding: Encoding, markdown: bool
+    item: Completion, index: LineIndex, encoding: Encoding, style: CompletionStyle
 ) -> types.CompletionItem:
-    """A completion item that replaces the typed word."""
+    """A completion item that replaces the typed word; a snippet when the client expands
+    them (multi-line ones only when it also indents them)."""
     documentation: str | types.MarkupContent | None = None
     if item.documentation:
         documentation = (
             types.MarkupContent(kind=types.MarkupKind.Markdown, value=item.documentation)
-            if markdown
+            if style.markdown
             else item.documentation
         )
+    snippet = style.snippets and bool(item.snippet)
+    if snippet and "\n" in item.snippet and not style.multiline_snippets:
+        snippet = False
     return types.CompletionItem(
         label=item.label,
         kind=_COMPLETION_KINDS.get(item.kind, types.CompletionItemKind.Text),
@@ -140,7 +155,12 @@ def to_completion_item(
         sort_text=f"{item.sort_text}{item.label}" if item.sort_text else None,
         filter_text=item.label,
         text_edit=types.TextEdit(
-            range=to_range(index, item.replace, encoding), new_text=item.insert_text
+            range=to_range(index, item.replace, encoding),
+            new_text=item.snippet if snippet else item.insert_text,
+        ),
+        insert_text_format=types.InsertTextFormat.Snippet if snippet else None,
+        insert_text_mode=(
+            types.InsertTextMode.AdjustIndentation if snippet and "\n" in item.snippet else None
         ),
     )
 

@@ -56,6 +56,9 @@ class ClientFeatures:
     resource_create: bool = False  # CreateFile in a WorkspaceEdit (with document_changes)
     markdown_hover: bool = False
     markdown_completion: bool = False
+    completion_snippets: bool = False
+    # Multi-line snippets need the editor to indent inserted lines like the cursor's line.
+    completion_adjust_indentation: bool = False
     hierarchical_symbols: bool = False
     folding_range_limit: int | None = None
     show_message_request: bool = False
@@ -97,6 +100,20 @@ class ClientFeatures:
             in (get_capability(caps, "workspace.workspace_edit.resource_operations", None) or []),
             markdown_hover=types.MarkupKind.Markdown in hover_formats,
             markdown_completion=types.MarkupKind.Markdown in completion_formats,
+            completion_snippets=bool(
+                get_capability(
+                    caps, "text_document.completion.completion_item.snippet_support", False
+                )
+            ),
+            completion_adjust_indentation=types.InsertTextMode.AdjustIndentation
+            in (
+                get_capability(
+                    caps,
+                    "text_document.completion.completion_item.insert_text_mode_support.value_set",
+                    None,
+                )
+                or []
+            ),
             hierarchical_symbols=bool(
                 get_capability(
                     caps,

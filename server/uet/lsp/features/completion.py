@@ -55,10 +55,13 @@ def register(server: UetLanguageServer) -> None:
             report.parsed, offset, schema, ls.state.registry, ids=ids, root_value=last_good
         )
         index = report.parsed.line_index
-        markdown = ls.state.client.markdown_completion
+        client = ls.state.client
+        style = convert.CompletionStyle(
+            markdown=client.markdown_completion,
+            snippets=client.completion_snippets,
+            multiline_snippets=client.completion_adjust_indentation,
+        )
         return types.CompletionList(
             is_incomplete=False,
-            items=[
-                convert.to_completion_item(item, index, ls.encoding, markdown) for item in items
-            ],
+            items=[convert.to_completion_item(item, index, ls.encoding, style) for item in items],
         )
