@@ -28,6 +28,7 @@ from uet.artifacts.yaml_parser import parse_yaml
 
 __all__ = ["reparse"]
 
+_new = tuple.__new__
 _SCALAR = NodeKind.SCALAR
 _OBJECT = NodeKind.OBJECT
 
@@ -51,7 +52,7 @@ def reparse(previous: ParsedFile, text: str) -> ParsedFile | None:
         return previous
     if previous.problems or not previous.documents or text.startswith("\ufeff"):
         return None
-    if previous.language == "yaml" and _ANCHOR_OR_TAG.search(text):
+    if previous.language == "yaml" and _may_have_anchors_or_tags(text):
         return None
     start, old_end, new_end = _changed_region(old, text)
     delta = new_end - old_end
@@ -77,6 +78,12 @@ def reparse(previous: ParsedFile, text: str) -> ParsedFile | None:
             documents[later] = Document(shifted_root, _moved(moved.span, delta))
         return ParsedFile(previous.path, text, previous.language, documents, [])
     return None
+
+
+def _may_have_anchors_or_tags(text: str) -> bool:
+    """Whether YAML ``text`` may use anchors or tags (the regex only runs when one of the
+    two characters occurs at all: ``in`` is a C scan, the regex ~1.5 ms at 2,000 lines)."""
+    return ("&" in text or "!" in text) and _ANCHOR_OR_TAG.search(text) is not None
 
 
 def _changed_region(old: str, new: str) -> tuple[int, int, int]:
@@ -224,22 +231,24 @@ def _shift(node: Node, delta: int) -> Node:
 
 
 def _shift_recursive(node: Node, delta: int) -> Node:
+    # The hot loop of reparsing: spans are built with tuple.__new__ (half the cost of
+    # calling the NamedTuple) and nodes with positional arguments.
     start, end = node.span
     kind = node.kind
     if kind is _SCALAR:
-        return Node(kind, Span(start + delta, end + delta), node.value)
+        return Node(kind, _new(Span, (start + delta, end + delta)), node.value, [], [])
     if kind is _OBJECT:
         members = [
             Member(
                 member.key,
-                Span(member.key_span[0] + delta, member.key_span[1] + delta),
+                _new(Span, (member.key_span[0] + delta, member.key_span[1] + delta)),
                 _shift_recursive(member.value, delta),
             )
             for member in node.members
         ]
-        return Node(kind, Span(start + delta, end + delta), node.value, members=members)
+        return Node(kind, _new(Span, (start + delta, end + delta)), node.value, members, [])
     items = [_shift_recursive(item, delta) for item in node.items]
-    return Node(kind, Span(start + delta, end + delta), node.value, items=items)
+    return Node(kind, _new(Span, (start + delta, end + delta)), node.value, [], items)
 
 
 def _shift_iterative(node: Node, delta: int) -> Node:
