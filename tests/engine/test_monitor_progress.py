@@ -112,6 +112,11 @@ def test_monitor_answers_from_the_store(tmp_path: Path) -> None:
         statuses = {status.task_id: status for status in task_statuses(connection, result.run_id)}
         assert statuses["bad"].exit_code == 1 and statuses["bad"].attempts == 1
         assert statuses["never"].attempts == 0
+        unsuccessful = task_statuses(connection, result.run_id, outcomes=("failed", "skipped"))
+        assert [(status.task_id, status.state) for status in unsuccessful] == [
+            ("bad", "failed"),
+            ("never", "skipped"),
+        ]
         metrics = run_metrics(connection, result.run_id)
         assert (metrics.attempts, metrics.failed_attempts, metrics.retries) == (2, 1, 0)
         assert metrics.p95_attempt_ms is not None and metrics.mean_attempt_ms is not None

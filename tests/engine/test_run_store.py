@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -217,6 +218,18 @@ def test_ulids_are_time_ordered_and_unique() -> None:
     assert all(is_ulid(value) for value in ids)
     assert not is_ulid("0123456789abcdefghjkmnpqrs")  # lower case is not canonical
     assert not is_ulid("01ARZ3NDEKTSV4RRFFQ69G5FAU")  # U is not Crockford base32
+
+
+def test_ulids_read_back_with_the_reference_implementation() -> None:
+    from ulid import ULID
+
+    before = time.time()
+    value = new_ulid()
+    after = time.time()
+    parsed = ULID.from_str(value)
+    assert str(parsed) == value
+    assert before - 0.001 <= parsed.timestamp <= after + 0.001
+    assert new_ulid() > value
 
 
 def test_timestamps_are_rfc3339_utc_with_milliseconds() -> None:

@@ -156,3 +156,41 @@ def test_engine_imports_no_protocol_or_ui_package() -> None:
                 names = [node.module]
             for name in names:
                 assert not name.startswith(forbidden), f"{path.name} imports {name}"
+
+
+_TASK = '{"task_id": "a", "name": "A", "kind": "lint", "command": ["true"]}'
+_HEAD = (
+    '{"workstream_id": "ws-1", "project_id": "p", "phase_id": "PH-1", "name": "WS",'
+    ' "objective": "o",'
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Every file the fast path (stdlib parser + compiled check) cannot vouch for goes
+        # through the positional checker, whose diagnostics carry line and column.
+        (f'{_HEAD} "tasks": [{_TASK}], "name": "again"}}', "1:177: error UET102 duplicate"),
+        (f'{_HEAD} "tasks": [{_TASK}], "x_timeout": NaN}}', "UET107"),
+        (f'{_HEAD} "tasks": [{_TASK},]}}', "UET101"),
+        (f'{_HEAD} "tasks": "none"}}', "UET201"),
+        ("\ufeff" + f'{_HEAD} "tasks": [{_TASK}], "name": "again"}}', "UET102"),
+    ],
+)
+def test_workstreams_the_fast_path_cannot_vouch_for_get_positional_diagnostics(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    path = tmp_path / "ws.json"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(SpecError) as info:
+        load_workstream_value(path, Workspace(tmp_path.resolve()))
+    assert any(expected in line for line in info.value.problems), info.value.problems
+
+
+def test_a_valid_json_workstream_loads_the_same_either_way(tmp_path: Path) -> None:
+    text = f'{_HEAD} "tasks": [{_TASK}]}}'
+    fast, slow = tmp_path / "ws.json", tmp_path / "ws.yaml"
+    fast.write_text(text, encoding="utf-8")
+    slow.write_text(text, encoding="utf-8")  # JSON is YAML: this one takes the slow path
+    workspace = Workspace(tmp_path.resolve())
+    assert load_workstream_value(fast, workspace) == load_workstream_value(slow, workspace)

@@ -21,13 +21,13 @@ from uet.engine.cancel import CancelToken
 ADAPTER = SubprocessAdapter()
 
 
-@pytest.fixture(autouse=True, params=["posix_spawn", "popen"])
-def spawn_path(
+@pytest.fixture(autouse=True, params=["cwd_is_current", "cwd_elsewhere"])
+def engine_cwd(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> str:
-    """Run every test through both ways of starting a child: posix_spawn is used when the
-    child's cwd is the current directory, Popen otherwise."""
-    monkeypatch.chdir(tmp_path if request.param == "posix_spawn" else tmp_path.parent)
+    """Run every test with the child's working directory both equal to the engine's and
+    different from it (the child must land in its own either way)."""
+    monkeypatch.chdir(tmp_path if request.param == "cwd_is_current" else tmp_path.parent)
     return str(request.param)
 
 
@@ -99,6 +99,28 @@ def test_program_is_looked_up_on_the_child_path(tmp_path: Path) -> None:
     assert result.status is AttemptStatus.COMPLETED, result
     assert result.log_path is not None
     assert result.log_path.read_text() == "from-tool x y\n"
+
+
+def test_a_program_that_moved_is_looked_up_again(tmp_path: Path) -> None:
+    # The engine remembers where a program was found; when that file goes away, the next
+    # start looks it up afresh instead of failing.
+    first, second = tmp_path / "first", tmp_path / "second"
+    for folder in (first, second):
+        folder.mkdir()
+        tool = folder / "uet-moving-tool"
+        tool.write_text(f"#!/bin/sh\necho {folder.name}\n")
+        tool.chmod(0o755)
+    env = {"PATH": f"{first}{os.pathsep}{second}{os.pathsep}{os.environ.get('PATH', '')}"}
+    result = run(request(tmp_path, ("uet-moving-tool",), env=env))
+    assert result.log_path is not None and result.log_path.read_text() == "first\n"
+    (first / "uet-moving-tool").unlink()
+    result = run(request(tmp_path, ("uet-moving-tool",), env=env))
+    assert result.status is AttemptStatus.COMPLETED, result
+    assert result.log_path is not None and result.log_path.read_text() == "second\n"
+    (second / "uet-moving-tool").unlink()
+    result = run(request(tmp_path, ("uet-moving-tool",), env=env))
+    assert result.status is AttemptStatus.SPAWN_FAILED
+    assert result.reason.startswith("cannot start 'uet-moving-tool'")
 
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs /proc")

@@ -30,6 +30,10 @@ if TYPE_CHECKING:  # the engine is imported when a command runs: ``uet --help`` 
 __all__ = ["register"]
 
 EXIT_INTERRUPTED = 130
+# The outcomes the summary lists task by task.
+_UNSUCCESSFUL = ("failed", "skipped", "canceled")
+# How often the progress display is brought up to date while a run executes.
+_DISPLAY_INTERVAL_SECONDS = 0.2
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
@@ -61,12 +65,25 @@ def register(subparsers: Any) -> None:
         help="run a workstream",
         description=(
             "Run WORKSTREAM: tasks start as soon as their dependencies succeed, up to --jobs "
-            "at once. Progress goes to stderr, the summary to stdout. Exit status: 0 the run "
+            "at once. With --task, only the named tasks run, with everything they depend on. "
+            "Progress goes to stderr, the summary to stdout. Exit status: 0 the run "
             "succeeded, 1 it failed, was quarantined or canceled, 2 the workstream or router "
-            "config is invalid (nothing started), 130 interrupted (Ctrl-C)."
+            "config is invalid or names no such task (nothing started), 130 interrupted "
+            "(Ctrl-C)."
         ),
     )
     run.add_argument("workstream", type=Path, metavar="WORKSTREAM")
+    run.add_argument(
+        "--task",
+        "-t",
+        dest="tasks",
+        action="append",
+        metavar="TASK_ID",
+        help=(
+            "run only this task and the tasks it depends on (transitively); repeat to run "
+            "several (default: every task)"
+        ),
+    )
     _add_run_options(run)
     run.add_argument("--router", type=Path, metavar="PATH", help="router config to use")
     run.set_defaults(handler=_reporting_errors(run_command))
@@ -107,7 +124,12 @@ def run_command(args: argparse.Namespace) -> int:
     """Run WORKSTREAM: exit 0 only when the run succeeded."""
     from uet.engine import RunOptions, start_run
 
-    options = RunOptions(jobs=args.jobs, router_path=args.router, requested_by="uet run")
+    options = RunOptions(
+        jobs=args.jobs,
+        router_path=args.router,
+        requested_by="uet run",
+        only_tasks=tuple(args.tasks) if args.tasks else None,
+    )
     if not args.workstream.is_file():
         print(f"uet: {args.workstream}: no such file", file=sys.stderr)
         return EXIT_ERROR
@@ -263,7 +285,8 @@ def _follow(
     with _on_interrupt(interrupt), display:
         result = None
         while result is None:
-            result = handle.wait(timeout=0.2)
+            result = handle.wait(timeout=_DISPLAY_INTERVAL_SECONDS)
+            display.flush()
     _print_result(handle, result, as_json)
     if interrupted.is_set():
         return EXIT_INTERRUPTED
@@ -282,7 +305,7 @@ def _print_result(handle: RunHandle, result: RunResult, as_json: bool) -> None:
             }
             print(json.dumps(document, indent=2))
             return
-        tasks = task_statuses(connection, result.run_id)
+        tasks = task_statuses(connection, result.run_id, outcomes=_UNSUCCESSFUL)
     finally:
         connection.close()
     snap = result.snapshot
@@ -294,9 +317,8 @@ def _print_result(handle: RunHandle, result: RunResult, as_json: bool) -> None:
         f"{snap.canceled} canceled (of {snap.total})"
     )
     for task in tasks:
-        if task.state in ("failed", "skipped", "canceled"):
-            log = f"  log: {task.logs_path}" if task.logs_path else ""
-            print(f"  {task.state:<9} {task.task_id}: {task.reason}{log}")
+        log = f"  log: {task.logs_path}" if task.logs_path else ""
+        print(f"  {task.state:<9} {task.task_id}: {task.reason}{log}")
     print(f"details: uet status {result.run_id}")
 
 

@@ -2,10 +2,15 @@
 
 A rich progress bar (tasks, %, ETA, running task names) on a terminal, one plain line per
 finished task otherwise, nothing with ``--json`` (stdout then carries one JSON document).
+
+Events arrive on the engine's worker threads, between one task and the next, so a display
+only records them there; the following thread (the CLI's main thread) writes what was
+recorded when it calls :meth:`PlainDisplay.flush` (a few times a second), in one write.
 """
 
 from __future__ import annotations
 
+import collections
 import sys
 from typing import TYPE_CHECKING
 
@@ -18,25 +23,36 @@ __all__ = ["JsonDisplay", "PlainDisplay", "RichDisplay", "duration"]
 class PlainDisplay:
     """One line per finished task on stderr (no terminal control codes)."""
 
+    def __init__(self) -> None:
+        # Appended by worker threads, emptied by flush(); deque appends and pops are atomic.
+        self._lines: collections.deque[str] = collections.deque()
+
     def __enter__(self) -> PlainDisplay:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
+        self.flush()
+
+    def flush(self) -> None:
+        """Write the lines recorded so far (the following thread calls this)."""
+        lines = []
+        while self._lines:
+            lines.append(self._lines.popleft())
+        if lines:
+            sys.stderr.write("".join(lines))
         sys.stderr.flush()
 
     def on_event(self, event: EngineEvent) -> None:
         snap = event.snapshot
         if event.kind == "run_started":
-            print(f"run {event.run_id}: {snap.total} task(s)", file=sys.stderr, flush=True)
+            self._lines.append(f"run {event.run_id}: {snap.total} task(s)\n")
         elif event.kind in ("task_finished", "task_skipped"):
             detail = "" if event.state == "succeeded" else f": {event.detail}"
-            print(
-                f"[{snap.done}/{snap.total}] {event.state:<9} {event.task_id}{detail}",
-                file=sys.stderr,
-                flush=True,
+            self._lines.append(
+                f"[{snap.done}/{snap.total}] {event.state:<9} {event.task_id}{detail}\n"
             )
         elif event.kind == "retry_scheduled":
-            print(f"retry     {event.task_id}: {event.detail}", file=sys.stderr, flush=True)
+            self._lines.append(f"retry     {event.task_id}: {event.detail}\n")
 
 
 class JsonDisplay(PlainDisplay):
@@ -50,6 +66,7 @@ class RichDisplay(PlainDisplay):
     """A rich progress bar: tasks, %, ETA and the names of running tasks."""
 
     def __init__(self) -> None:
+        super().__init__()
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 

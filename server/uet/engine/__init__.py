@@ -10,7 +10,8 @@ Running
     ``cancel_run(db_path, run_id)`` cancels a run from any process.
     ``RunHandle``: ``.run_id``, ``.subscribe(callback)``, ``.snapshot()``, ``.cancel()``,
     ``.wait(timeout) -> RunResult | None``. ``RunOptions``: jobs, router path, log cap,
-    kill grace, injection points for tests.
+    kill grace, a task subset (``only_tasks``: those tasks and what they depend on), the
+    children's nice increment (``child_niceness``), injection points for tests.
 Events
     Subscribers receive ``EngineEvent``s (``EngineEventKind``) carrying a
     ``ProgressSnapshot`` (done/total, %, running tasks, elapsed, ETA).

@@ -3,7 +3,9 @@ applying the error strategy, and closing the run.
 
 Runs on the run's own thread (:func:`drive`) and on the executor's workers
 (:func:`handle_job`). Outcomes update the schedule under the session lock; newly ready tasks
-are submitted at once, so a task starts as soon as its own dependencies are done.
+are submitted at once, so a task starts as soon as its own dependencies are done. A task
+parked for a slot of its app (:mod:`uet.engine.slots`) has no outcome yet: its worker moves
+on, and the task is submitted again when a slot is released (or canceled with the rest).
 
 Error strategies: ``fail_fast`` cancels the rest (running tasks are stopped, waiting ones
 never start) and the run fails; ``continue`` runs every task whose dependencies succeeded
@@ -15,7 +17,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 
-from uet.engine.execution import TaskOutcome, run_task
+from uet.engine.execution import PARKED, TaskOutcome, run_task
 from uet.engine.executor import Executor, Job, ThreadPoolExecutor
 from uet.engine.progress import EngineEventKind
 from uet.engine.session import RunSession
@@ -39,6 +41,8 @@ def drive(session: RunSession, *, start: bool) -> FinalState:
     session.publish(EngineEventKind.RUN_STARTED)
     factory = session.options.executor_factory or ThreadPoolExecutor
     executor = factory(session.plan.jobs)
+    run_id = session.run_id
+    session.resubmit = lambda task_id: executor.submit(Job(run_id, task_id))
     executor.start(lambda job: handle_job(session, executor, job))
     try:
         if session.cancel.canceled:
@@ -67,6 +71,8 @@ def handle_job(session: RunSession, executor: Executor, job: Job) -> None:
             session.record_task(task_id, TaskState.CANCELED, outcome.reason)
         else:
             outcome = run_task(session, task_id)
+            if outcome is PARKED:
+                return
     except Exception as exc:  # the job barrier: a bug must not hang the run
         log.exception("task %s of run %s failed inside the engine", task_id, session.run_id)
         outcome = TaskOutcome(TaskState.FAILED, f"internal error: {exc}")
@@ -120,9 +126,13 @@ def _resolve(session: RunSession, executor: Executor, task_id: str, outcome: Tas
 
 
 def _cancel_waiting(session: RunSession) -> None:
-    """Give every task that has not started the outcome canceled."""
+    """Give every task that has not started (waiting, ready or parked) the outcome
+    canceled."""
+    parked = session.app_slots.drain()
     with session.lock:
-        canceled = session.schedule.cancel_pending()
+        for task_id in parked:
+            session.schedule.resolve_running(task_id)
+        canceled = parked + session.schedule.cancel_pending()
         finished = session.schedule.finished
     reason = f"canceled before it started: {session.cancel.reason}"
     for task_id in canceled:

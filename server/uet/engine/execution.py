@@ -7,16 +7,16 @@ the execution_request of its decision, and runs through the app's adapter. Retri
 through tenacity (:func:`~uet.engine.resilience.retry_controller`) with the retry policy of
 the app first chosen, sleeping on the run's cancel token so that a cancel cuts a back-off
 short.
+
+An app with ``limits.max_parallel`` runs at most that many attempts at once. A task whose
+first attempt finds no free slot is parked (:data:`PARKED`) and its worker moves on; the
+task comes back when a slot is released (:mod:`uet.engine.slots`).
 """
 
 from __future__ import annotations
 
-import contextlib
-import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
-
-import tenacity
+from typing import TYPE_CHECKING, Final
 
 from uet.engine.adapters.base import AdapterRequest, AdapterResult, AttemptStatus
 from uet.engine.ids import new_ulid, utc_timestamp
@@ -28,9 +28,11 @@ from uet.engine.router import Decision, choose_app, execution_request
 from uet.engine.session import RunSession
 from uet.engine.states import EventKind, StepOutcome, StepState, TaskState
 
-__all__ = ["TaskOutcome", "run_task"]
+if TYPE_CHECKING:  # tenacity is imported only by runs that may retry
+    import tenacity
 
-_SLOT_POLL_SECONDS = 0.1
+__all__ = ["PARKED", "TaskOutcome", "run_task"]
+
 _STEP_STATE = {
     AttemptStatus.COMPLETED: StepState.COMPLETED,
     AttemptStatus.FAILED: StepState.ERROR,
@@ -48,6 +50,10 @@ class TaskOutcome:
     reason: str
 
 
+# run_task's answer for a task parked until its app has a free slot (no outcome yet).
+PARKED: Final = TaskOutcome(TaskState.PENDING, "waiting for a free slot of its app")
+
+
 class _Canceled(Exception):
     pass
 
@@ -57,14 +63,19 @@ class _Refused(Exception):
 
 
 def run_task(session: RunSession, task_id: str) -> TaskOutcome:
-    """Run ``task_id``'s attempts until one succeeds, a failure is final, or cancellation."""
+    """Run ``task_id``'s attempts until one succeeds, a failure is final, or cancellation;
+    :data:`PARKED` when its app has no free slot for the first attempt."""
     task_plan = session.plan.tasks[task_id]
     first = _decide(session, task_plan)
+    if session.app_slots.limited(first.app_id):
+        assert first.app_id is not None
+        if not session.app_slots.take_or_park(first.app_id, task_id):
+            return PARKED
     invocation = task_plan.invocations[first.app_id]
     try:
         if invocation.max_attempts == 1 or not _may_retry(invocation):
             # Nothing this attempt can do is retryable: no retry loop needed.
-            result, _ = _attempt(session, task_plan, first, last=True)
+            result, _ = _attempt(session, task_plan, first, last=True, holds_slot=True)
             return _outcome(result)
         return _with_retries(session, task_plan, first, invocation)
     except _Canceled as exc:
@@ -89,10 +100,11 @@ def _with_retries(
     try:
         for attempt in controller:
             with attempt:
+                holds_slot = decision is first  # run_task took the first attempt's slot
                 if decision is None:
                     decision = _decide(session, task_plan)
                 last = attempt.retry_state.attempt_number >= invocation.max_attempts
-                result, retryable = _attempt(session, task_plan, decision, last)
+                result, retryable = _attempt(session, task_plan, decision, last, holds_slot)
                 decision = None
                 if retryable:
                     raise RetryableFailure(result)
@@ -127,10 +139,40 @@ def _decide(session: RunSession, task_plan: TaskPlan) -> Decision:
 
 
 def _attempt(
+    session: RunSession,
+    task_plan: TaskPlan,
+    decision: Decision,
+    last: bool,
+    holds_slot: bool = False,
+) -> tuple[AdapterResult, bool]:
+    """One attempt: slot, breaker, row, adapter, outcome. Returns the result and whether
+    the failure (if any) is to be retried. ``holds_slot``: the caller took the app's slot
+    (when it has a limit); the attempt gives it back either way."""
+    app_id = decision.app_id
+    slotted = session.app_slots.limited(app_id)
+    if slotted and not holds_slot:
+        assert app_id is not None
+        # A retry waits for a slot in place; on cancel the adapter reports the attempt
+        # canceled without starting it.
+        holds_slot = session.app_slots.take_waiting(app_id, session.cancel)
+    try:
+        return _slotted_attempt(session, task_plan, decision, last)
+    finally:
+        if slotted and holds_slot:
+            assert app_id is not None
+            _release_slot(session, app_id)
+
+
+def _release_slot(session: RunSession, app_id: str) -> None:
+    """Give the app's slot back and hand the task parked longest to the executor."""
+    parked = session.app_slots.release(app_id)
+    if parked is not None:
+        session.resubmit(parked)
+
+
+def _slotted_attempt(
     session: RunSession, task_plan: TaskPlan, decision: Decision, last: bool
 ) -> tuple[AdapterResult, bool]:
-    """One attempt: breaker, row, adapter, outcome. Returns the result and whether the
-    failure (if any) is to be retried."""
     task = task_plan.task
     if session.cancel.canceled:
         raise _Canceled(f"canceled: {session.cancel.reason}")
@@ -140,19 +182,21 @@ def _attempt(
     invocation = task_plan.invocations[app_id]
     number, sequence = session.allocate_attempt(task.task_id)
     attempt_id = new_ulid()
+    created_at = utc_timestamp()
     request = execution_request(
         decision,
         task,
         session.plan.workstream,
         request_id=new_ulid(),
-        created_at=utc_timestamp(),
+        created_at=created_at,
         max_attempts=invocation.max_attempts,
         timeout_seconds=invocation.timeout_seconds,
     )
     session.record_attempt_created(
         NewAttempt(
             attempt_id, session.run_id, task.task_id, sequence, number, decision.tool_id, request
-        )
+        ),
+        created_at,
     )
     session.tracker.started(task.task_id)
     session.publish(EngineEventKind.TASK_STARTED, task_id=task.task_id, attempt=number)
@@ -172,22 +216,22 @@ def _attempt(
     def on_output(chunk: bytes) -> None:
         session.publish(EngineEventKind.TASK_OUTPUT, task_id=task.task_id, output=chunk)
 
-    slot = session.app_slots.get(app_id) if app_id is not None else None
-    with _app_slot(slot, session):
-        result = session.registry.adapter(app_id).execute(
-            AdapterRequest(
-                argv=invocation.argv,
-                cwd=invocation.cwd,
-                log_path=session.log_path(task.task_id, number),
-                env=invocation.env,
-                timeout_seconds=invocation.timeout_seconds,
-                log_max_bytes=session.options.log_max_bytes,
-                kill_grace_seconds=session.options.kill_grace_seconds,
-            ),
-            session.cancel,
-            on_output if session.bus.active else None,
-            on_spawn,
-        )
+    options = session.options
+    result = session.registry.adapter(app_id).execute(
+        AdapterRequest(
+            argv=invocation.argv,
+            cwd=invocation.cwd,
+            log_path=session.log_path(task.task_id, number),
+            env=invocation.env,
+            timeout_seconds=invocation.timeout_seconds,
+            log_max_bytes=options.log_max_bytes,
+            kill_grace_seconds=options.kill_grace_seconds,
+            niceness=max(0, options.child_niceness),
+        ),
+        session.cancel,
+        on_output if session.bus.active else None,
+        on_spawn,
+    )
     if app_id is not None:
         if result.status is AttemptStatus.CANCELED:
             session.breakers.release(app_id)
@@ -206,23 +250,6 @@ def _attempt(
     )
     _record_end(session, task.task_id, attempt_id, result, spawned=spawned, retryable=retryable)
     return result, retryable
-
-
-@contextlib.contextmanager
-def _app_slot(slot: threading.Semaphore | None, session: RunSession) -> Iterator[None]:
-    """Hold one of an app's ``limits.max_parallel`` slots; give up waiting on cancel (the
-    adapter then reports the attempt canceled without starting it)."""
-    if slot is None:
-        yield
-        return
-    while not slot.acquire(timeout=_SLOT_POLL_SECONDS):
-        if session.cancel.canceled:
-            yield
-            return
-    try:
-        yield
-    finally:
-        slot.release()
 
 
 def _record_end(

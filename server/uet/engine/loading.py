@@ -4,10 +4,18 @@ Files are checked by :mod:`uet.artifacts` against their schemas first; a file wi
 error-severity diagnostic is refused with the diagnostics formatted as
 ``path:line:col: error CODE message`` lines (in :class:`SpecError.problems`). The valid
 plain values are then turned into the engine's frozen specs.
+
+A JSON file is first read the fast way: the stdlib (C) parser, then the registry's compiled
+validity check (``fast_check``). Only when that does not say "valid" (a syntax error, a
+duplicate key, ``NaN``, a schema error, an oversized or non-UTF-8 file, or a schema the
+compiler does not cover) is the file checked again by the positional checker, whose
+diagnostics point at lines and columns. Both accept exactly the same files; the fast way
+costs a fraction of the positional parse on a workstream of thousands of tasks.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +27,21 @@ from uet.engine.workspace import Workspace
 __all__ = ["check_document", "load_router_config_value", "load_workstream_value"]
 
 
+# What the positional loader refuses before parsing (uet.artifacts.loader's defaults).
+_MAX_FILE_BYTES = 5 * 1024 * 1024
+_BINARY_SNIFF_BYTES = 8192
+
+
+class _NotFast(Exception):
+    """The fast way cannot vouch for this file: check it the positional way."""
+
+
 def check_document(path: Path, schema: str, workspace: Workspace) -> Any:
     """The plain value of ``path`` once it passed ``schema``; raises :class:`SpecError`."""
+    try:
+        return _fast_value(path, schema)
+    except _NotFast:
+        pass
     from uet.artifacts.checking import check_file
 
     report = check_file(path, schema, root=workspace.root)
@@ -29,6 +50,46 @@ def check_document(path: Path, schema: str, workspace: Workspace) -> Any:
         problems = report.format_lines(shown) or [f"{shown}: cannot be read as {schema}"]
         raise SpecError(f"{shown} is not a valid {schema}", problems)
     return report.value
+
+
+def _fast_value(path: Path, schema: str) -> Any:
+    """The value of a JSON file that is certainly valid against ``schema``; raises
+    :class:`_NotFast` whenever the positional checker could have something to say."""
+    if path.suffix.lower() != ".json":
+        raise _NotFast
+    try:
+        data = path.read_bytes()
+    except OSError:
+        raise _NotFast from None
+    if len(data) > _MAX_FILE_BYTES or b"\x00" in data[:_BINARY_SNIFF_BYTES]:
+        raise _NotFast
+    try:
+        value = json.loads(
+            data.decode("utf-8"),
+            object_pairs_hook=_object_without_duplicates,
+            parse_constant=_refuse_constant,
+        )
+    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError included
+        raise _NotFast from None
+    from uet.artifacts.registry import bundled_registry
+
+    registry = bundled_registry()
+    name = registry.lookup(schema)
+    check = registry.fast_check(name) if name is not None else None
+    if check is None or not check(value):
+        raise _NotFast
+    return value
+
+
+def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    value = dict(pairs)
+    if len(value) != len(pairs):
+        raise _NotFast  # a duplicate key: the positional checker reports it
+    return value
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _NotFast  # NaN / Infinity are not JSON
 
 
 def load_workstream_value(path: Path, workspace: Workspace) -> tuple[Any, WorkstreamSpec]:

@@ -16,7 +16,7 @@ from typing import Any
 from uet.engine.errors import RunNotFoundError
 from uet.engine.ids import utc_timestamp
 from uet.engine.states import EventKind, RunState, StepState, TaskState
-from uet.engine.store import append_event
+from uet.engine.store import append_event, compact_json, insert_rows
 
 __all__ = [
     "NewAttempt",
@@ -80,13 +80,14 @@ def insert_run(connection: sqlite3.Connection, run: NewRun, now: str | None = No
             now,
             run.trigger_type,
             run.requested_by,
-            json.dumps(run.plan, separators=(",", ":")),
+            compact_json(run.plan),
         ),
     )
-    connection.executemany(
-        "INSERT INTO run_tasks (run_id, task_id, position, name, state) VALUES (?, ?, ?, ?, ?)",
+    insert_rows(
+        connection,
+        "INSERT INTO run_tasks (run_id, task_id, position, name, state)",
         [
-            (run.run_id, task_id, position, name, TaskState.PENDING)
+            (run.run_id, task_id, position, name, TaskState.PENDING.value)
             for position, (task_id, name) in enumerate(run.tasks)
         ],
     )
@@ -110,10 +111,10 @@ def insert_attempts(
     connection: sqlite3.Connection, attempts: Sequence[tuple[NewAttempt, str]]
 ) -> None:
     """Create ``pending`` step attempts, each with its creation time, in one statement."""
-    connection.executemany(
+    insert_rows(
+        connection,
         "INSERT INTO step_attempts (step_attempt_id, run_id, task_id, sequence, attempt,"
-        " tool_id, state, started_at, execution_request_id, execution_request_json)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " tool_id, state, started_at, execution_request_id, execution_request_json)",
         [
             (
                 attempt.step_attempt_id,
@@ -122,10 +123,10 @@ def insert_attempts(
                 attempt.sequence,
                 attempt.attempt,
                 attempt.tool_id,
-                StepState.PENDING,
+                StepState.PENDING.value,
                 now,
                 None if request is None else request.get("request_id"),
-                None if request is None else json.dumps(request, separators=(",", ":")),
+                None if request is None else compact_json(request),
             )
             for attempt, now in attempts
             for request in (attempt.execution_request,)

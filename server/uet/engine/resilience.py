@@ -21,12 +21,13 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Any
-
-import tenacity
+from typing import TYPE_CHECKING, Any
 
 from uet.engine.adapters.base import AdapterResult, AttemptStatus
 from uet.engine.config import BreakerPolicy, RetryPolicy
+
+if TYPE_CHECKING:  # imported when a run needs a retry loop: most tasks never do
+    import tenacity
 
 __all__ = [
     "Breaker",
@@ -208,6 +209,8 @@ def retry_controller(
 ) -> tenacity.Retrying:
     """A tenacity loop: ``max_attempts`` attempts, retrying :class:`RetryableFailure` only,
     with exponential backoff and jitter between attempts."""
+    import tenacity
+
     return tenacity.Retrying(
         stop=tenacity.stop_after_attempt(max_attempts),
         wait=_exponential_jitter(policy.base_delay_seconds, policy.max_delay_seconds),
@@ -219,6 +222,8 @@ def retry_controller(
 
 
 def _exponential_jitter(base: float, cap: float) -> tenacity.wait.wait_base:
+    import tenacity
+
     try:  # tenacity >= 9.1 names the factor ``multiplier``
         return tenacity.wait_exponential_jitter(multiplier=base, max=cap, jitter=base)
     except TypeError:  # older tenacity: ``initial``

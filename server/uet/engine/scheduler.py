@@ -2,9 +2,14 @@
 dynamic ready set a run executes.
 
 Execution is dynamic: a task becomes ready as soon as all its dependencies have succeeded,
-not when its whole layer is done. A failed task's dependents (transitively) are skipped,
-each with a reason naming the dependency that stopped it. Ready tasks come out in workstream
-order, so runs are deterministic for a given completion order.
+not when its whole layer is done. Everything a run does per task is O(its edges): building
+the graph and checking it for cycles is one pass over the edges (graphlib is asked for the
+cycle's path only when there is one), and the schedule keeps a count of unmet dependencies
+per task and a heap of ready tasks by workstream position.
+
+A failed task's dependents (transitively) are skipped, each with a reason naming the
+dependency that stopped it. Ready tasks come out in workstream order, so runs are
+deterministic for a given completion order.
 
 :class:`DynamicSchedule` is a plain state object and not thread-safe: the runner guards it
 with its lock.
@@ -13,6 +18,7 @@ with its lock.
 from __future__ import annotations
 
 import graphlib
+import heapq
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -63,10 +69,26 @@ def build_graph(tasks: Sequence[TaskSpec] | Mapping[str, Sequence[str]]) -> Task
         dependencies=dependencies,
         dependents={task_id: tuple(items) for task_id, items in dependents.items()},
     )
-    cycle = find_cycle(graph)
-    if cycle is not None:
-        raise CycleError(cycle)
+    if not _orderable(graph):
+        cycle = find_cycle(graph)
+        if cycle is not None:
+            raise CycleError(cycle)
     return graph
+
+
+def _orderable(graph: TaskGraph) -> bool:
+    """Whether every task can be ordered after its dependencies (Kahn's algorithm)."""
+    unmet = {task_id: len(deps) for task_id, deps in graph.dependencies.items()}
+    stack = [task_id for task_id, count in unmet.items() if count == 0]
+    ordered = 0
+    while stack:
+        task_id = stack.pop()
+        ordered += 1
+        for dependent in graph.dependents[task_id]:
+            unmet[dependent] -= 1
+            if unmet[dependent] == 0:
+                stack.append(dependent)
+    return ordered == len(unmet)
 
 
 def find_cycle(graph: TaskGraph) -> tuple[str, ...] | None:
@@ -121,13 +143,17 @@ class DynamicSchedule:
     def __init__(self, graph: TaskGraph) -> None:
         self._graph = graph
         self._positions = {task_id: index for index, task_id in enumerate(graph.order)}
-        self._sorter = graphlib.TopologicalSorter(graph.dependencies)
-        self._sorter.prepare()
-        self._ready: list[str] = []
+        # Dependencies of each task that have not succeeded yet.
+        self._unmet = {task_id: len(deps) for task_id, deps in graph.dependencies.items()}
+        # (position, task id) of ready tasks; graph order is position order, so it is a heap.
+        self._ready: list[tuple[int, str]] = [
+            (index, task_id)
+            for index, task_id in enumerate(graph.order)
+            if not self._unmet[task_id]
+        ]
         self._succeeded: set[str] = set()
         self._resolved: set[str] = set()
         self._dispatched: set[str] = set()
-        self._collect(self._sorter.get_ready())
 
     def restore(
         self,
@@ -142,21 +168,21 @@ class DynamicSchedule:
         """
         pending_replay = set(succeeded)
         while pending_replay:
-            replayable = [task_id for task_id in self._ready if task_id in pending_replay]
+            replayable = [
+                task_id for _, task_id in sorted(self._ready) if task_id in pending_replay
+            ]
             if not replayable:
                 break
+            self._drop_ready(replayable)
             for task_id in replayable:
                 pending_replay.discard(task_id)
-                self._ready.remove(task_id)
                 self._dispatched.add(task_id)
                 self.succeed(task_id)
-        for task_id in other_outcomes:
-            self._resolved.add(task_id)
-        self._ready = [task_id for task_id in self._ready if task_id not in self._resolved]
+        self._resolved.update(other_outcomes)
+        self._drop_ready(self._resolved)
         skipped: list[tuple[str, str]] = []
         for task_id in failed:
-            if task_id in self._ready:
-                self._ready.remove(task_id)
+            self._drop_ready([task_id])
             self._dispatched.add(task_id)
             skipped.extend(self.fail(task_id))
         return skipped
@@ -183,10 +209,12 @@ class DynamicSchedule:
 
     def take_ready(self, limit: int | None = None) -> list[str]:
         """Ready tasks (at most ``limit``), in workstream order; they count as running."""
-        if limit is None or limit >= len(self._ready):
-            taken, self._ready = self._ready, []
-        else:
-            taken, self._ready = self._ready[:limit], self._ready[limit:]
+        taken: list[str] = []
+        ready = self._ready
+        while ready and (limit is None or len(taken) < limit):
+            _, task_id = heapq.heappop(ready)
+            if task_id not in self._resolved and task_id not in self._dispatched:
+                taken.append(task_id)
         self._dispatched.update(taken)
         return taken
 
@@ -195,8 +223,11 @@ class DynamicSchedule:
         self._require_running(task_id)
         self._succeeded.add(task_id)
         self._resolved.add(task_id)
-        self._sorter.done(task_id)
-        self._collect(self._sorter.get_ready())
+        unmet = self._unmet
+        for dependent in self._graph.dependents[task_id]:
+            unmet[dependent] -= 1
+            if not unmet[dependent] and dependent not in self._resolved:
+                heapq.heappush(self._ready, (self._positions[dependent], dependent))
 
     def fail(self, task_id: str) -> list[tuple[str, str]]:
         """Record that a running task failed; returns its skipped dependents with reasons."""
@@ -238,11 +269,11 @@ class DynamicSchedule:
         self._require_running(task_id)
         self._resolved.add(task_id)
 
-    def _collect(self, ready: Iterable[str]) -> None:
-        fresh = [task_id for task_id in ready if task_id not in self._resolved]
-        if fresh:
-            self._ready.extend(fresh)
-            self._ready.sort(key=self._positions.__getitem__)
+    def _drop_ready(self, task_ids: Iterable[str]) -> None:
+        dropped = set(task_ids)
+        if any(task_id in dropped for _, task_id in self._ready):
+            self._ready = [entry for entry in self._ready if entry[1] not in dropped]
+            heapq.heapify(self._ready)
 
     def _require_running(self, task_id: str) -> None:
         if task_id not in self._dispatched or task_id in self._resolved:

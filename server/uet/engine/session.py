@@ -12,7 +12,7 @@ import itertools
 import re
 import sqlite3
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ from uet.engine.records import NewAttempt, insert_attempts, set_task_state
 from uet.engine.resilience import Breaker, BreakerBoard, save_breaker
 from uet.engine.router import AppStats, RoundRobin
 from uet.engine.scheduler import DynamicSchedule
+from uet.engine.slots import AppSlots
 from uet.engine.states import (
     EventKind,
     StepChange,
@@ -63,6 +64,14 @@ class RunOptions:
     clock: Callable[[], float] | None = None
     # Builds the executor for ``jobs`` workers; default: a local thread pool.
     executor_factory: Callable[[int], Executor] | None = None
+    # Nice increment of every child process (runs started from an editor pass 10, so that
+    # the editor stays responsive); 0 or less leaves the children at the engine's priority.
+    # The engine's own threads are never reniced.
+    child_niceness: int = 0
+
+
+def _no_executor(task_id: str) -> None:
+    raise RuntimeError(f"task {task_id!r} was handed back before the executor started")
 
 
 @dataclass(eq=False)
@@ -85,7 +94,9 @@ class RunSession:
     next_sequence: int = 1
     lock: threading.Lock = field(default_factory=threading.Lock)
     round_robin: RoundRobin = field(default_factory=RoundRobin)
-    app_slots: Mapping[str, threading.Semaphore] = field(default_factory=dict)
+    app_slots: AppSlots = field(default_factory=lambda: AppSlots({}))
+    # Hands a task (back) to the executor; set by the driver when the executor starts.
+    resubmit: Callable[[str], None] = field(default=_no_executor)
     user_canceled: bool = False
     failed_tasks: list[str] = field(default_factory=list)
     finished: threading.Event = field(default_factory=threading.Event)
@@ -117,10 +128,10 @@ class RunSession:
         if self.bus.active:
             self.bus.publish(EngineEvent(kind, self.run_id, self.tracker.snapshot(), **fields))
 
-    def record_attempt_created(self, attempt: NewAttempt) -> None:
-        """Queue the creation of a pending attempt."""
+    def record_attempt_created(self, attempt: NewAttempt, now: str | None = None) -> None:
+        """Queue the creation of a pending attempt (made at ``now``, default: now)."""
         with self._buffer_lock:
-            self._new_attempts.append((attempt, utc_timestamp()))
+            self._new_attempts.append((attempt, now or utc_timestamp()))
             self._queue_flush()
 
     def record_step(

@@ -143,15 +143,17 @@ def parse_workstream(value: Any) -> tuple[WorkstreamSpec | None, list[str]]:
 
 
 def _parse_task(raw: Any, where: str, problems: list[str]) -> TaskSpec | None:
+    # Runs once per task of the workstream: optional fields that are absent (most of them)
+    # cost one dict lookup each.
     if type(raw) is not dict and not isinstance(raw, Mapping):
         problems.append(f"{where} must be an object")
         return None
-    task_id, name, kind = raw.get("task_id"), raw.get("name"), raw.get("kind")
-    if not all(isinstance(text, str) and text for text in (task_id, name, kind)):
+    get = raw.get
+    task_id, name, kind = get("task_id"), get("name"), get("kind")
+    if not (_text(task_id) and _text(name) and _text(kind)):
         problems.append(f"{where} needs non-empty 'task_id', 'name' and 'kind'")
         return None
-    execution = _mapping(raw.get("execution"))
-    command = raw.get("command")
+    command = get("command")
     if isinstance(command, list):
         command = tuple(str(part) for part in command)
         if not command:
@@ -159,28 +161,43 @@ def _parse_task(raw: Any, where: str, problems: list[str]) -> TaskSpec | None:
     elif command is not None and not isinstance(command, str):
         problems.append(f"task {task_id!r}: 'command' must be a string or an array of strings")
         command = None
-    timeout = execution.get("timeout_seconds")
-    attempts = execution.get("max_attempts")
+    execution = get("execution")
+    timeout = attempts = None
+    if execution:
+        execution = _mapping(execution)
+        timeout = execution.get("timeout_seconds")
+        attempts = execution.get("max_attempts")
+    classification = get("classification")
+    env = get("env")
+    tool, cwd = get("tool"), get("cwd")
+    resource_scope = get("resource_scope_delta")
     return TaskSpec(
         task_id=str(task_id),
         name=str(name),
         kind=str(kind),
-        depends_on=_strings(raw.get("depends_on")),
-        tags=_strings(raw.get("tags")),
-        classification={
-            str(key): str(text) for key, text in _mapping(raw.get("classification")).items()
-        },
+        depends_on=_strings(get("depends_on")),
+        tags=_strings(get("tags")),
+        classification=(
+            {str(key): str(text) for key, text in _mapping(classification).items()}
+            if classification
+            else {}
+        ),
         max_attempts=attempts if isinstance(attempts, int) and attempts >= 1 else None,
         timeout_seconds=float(timeout)
         if isinstance(timeout, int | float) and timeout > 0
         else None,
-        tool=raw.get("tool") if isinstance(raw.get("tool"), str) else None,
+        tool=tool if isinstance(tool, str) else None,
         command=command,
-        args=_strings(raw.get("args")),
-        cwd=raw.get("cwd") if isinstance(raw.get("cwd"), str) else None,
-        env={str(key): str(text) for key, text in _mapping(raw.get("env")).items()},
-        resource_scope=_mapping(raw.get("resource_scope_delta")),
+        args=_strings(get("args")),
+        cwd=cwd if isinstance(cwd, str) else None,
+        env={str(key): str(text) for key, text in _mapping(env).items()} if env else {},
+        resource_scope=_mapping(resource_scope) if resource_scope else {},
     )
+
+
+def _text(value: Any) -> bool:
+    """Whether ``value`` is a non-empty string."""
+    return isinstance(value, str) and bool(value)
 
 
 def _mapping(value: Any) -> dict[str, Any]:

@@ -19,16 +19,16 @@ still ``pending`` there (its attempt says ``running``), which saves a write per 
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from json.encoder import encode_basestring_ascii as _json_string
 from typing import Any
 
 from uet.engine.errors import IllegalTransitionError, RunNotFoundError, StoreError
 from uet.engine.ids import new_ulid, utc_timestamp
-from uet.engine.store import append_event
+from uet.engine.store import append_event, compact_json, insert_rows
 
 __all__ = [
     "RUN_TRANSITIONS",
@@ -212,7 +212,10 @@ def apply_step_changes(connection: sqlite3.Connection, changes: Sequence[StepCha
     Each change is checked against the transition table and applied only if the attempt is
     in its ``expected`` state; otherwise nothing of the batch is applied and
     :class:`IllegalTransitionError` names the first bad change. States, task outcomes and
-    events are written with one statement per kind. Returns the event ids.
+    events are written with one statement per kind, and successive changes of one attempt
+    (``pending → running → completed`` within one batch) with one row update: the row ends
+    as applying them one by one would leave it, and every change still gets its event.
+    Returns the event ids.
     """
     if not connection.in_transaction:
         raise StoreError("state transitions must run inside a transaction")
@@ -223,8 +226,9 @@ def apply_step_changes(connection: sqlite3.Connection, changes: Sequence[StepCha
         return []
     connection.execute("SAVEPOINT step_changes")
     try:
-        cursor = connection.executemany(_STEP_UPDATE, [_step_row(change) for change in changes])
-        if cursor.rowcount != len(changes):
+        rows = _merged_step_rows(changes)
+        cursor = connection.executemany(_STEP_UPDATE, rows)
+        if cursor.rowcount != len(rows):
             connection.execute("ROLLBACK TO step_changes")
             _raise_first_mismatch(connection, changes)
         connection.executemany(
@@ -236,17 +240,17 @@ def apply_step_changes(connection: sqlite3.Connection, changes: Sequence[StepCha
             ],
         )
         event_ids = [new_ulid() for _ in changes]
-        connection.executemany(
-            "INSERT INTO run_events (event_id, run_id, step_attempt_id, ts, kind, payload_json)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
+        insert_rows(
+            connection,
+            "INSERT INTO run_events (event_id, run_id, step_attempt_id, ts, kind, payload_json)",
             [
                 (
                     event_id,
                     change.run_id,
                     change.step_attempt_id,
                     change.now,
-                    EventKind.STEP_STATE_CHANGED,
-                    json.dumps(_step_event_body(change), separators=(",", ":")),
+                    EventKind.STEP_STATE_CHANGED.value,
+                    _step_event_json(change),
                 )
                 for event_id, change in zip(event_ids, changes, strict=True)
             ],
@@ -265,9 +269,38 @@ _STEP_UPDATE = (
 )
 
 
-def _step_row(change: StepChange) -> tuple[Any, ...]:
+# Positions in a _STEP_UPDATE row.
+_ROW_TO, _ROW_REASON, _ROW_ENDS, _ROW_NOW = 0, 1, 2, 3
+_ROW_OUTCOME = slice(4, 8)
+
+
+def _merged_step_rows(changes: Sequence[StepChange]) -> list[list[Any]]:
+    """The _STEP_UPDATE rows of ``changes``: a change that continues the previous change of
+    the same attempt (its ``expected`` is that one's ``to``) is folded into its row."""
+    rows: list[list[Any]] = []
+    open_rows: dict[str, list[Any]] = {}
+    for change in changes:
+        row = open_rows.get(change.step_attempt_id)
+        if row is None or row[_ROW_TO] != change.expected:
+            row = _step_row(change)
+            rows.append(row)
+            open_rows[change.step_attempt_id] = row
+            continue
+        later = _step_row(change)
+        row[_ROW_TO] = later[_ROW_TO]
+        row[_ROW_REASON] = later[_ROW_REASON]
+        row[_ROW_ENDS] = later[_ROW_ENDS]
+        row[_ROW_NOW] = later[_ROW_NOW]
+        row[_ROW_OUTCOME] = [
+            new if new is not None else old
+            for old, new in zip(row[_ROW_OUTCOME], later[_ROW_OUTCOME], strict=True)
+        ]
+    return rows
+
+
+def _step_row(change: StepChange) -> list[Any]:
     outcome = change.outcome
-    return (
+    return [
         change.to,
         change.reason,
         change.to in TERMINAL_STEP_STATES,
@@ -279,22 +312,34 @@ def _step_row(change: StepChange) -> tuple[Any, ...]:
         change.step_attempt_id,
         change.run_id,
         change.expected,
-    )
+    ]
 
 
-def _step_event_body(change: StepChange) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "task_id": change.task_id,
-        "from": change.expected.value,
-        "to": change.to.value,
-    }
-    if change.reason:
-        body["reason"] = change.reason
-    if change.outcome.exit_code is not None:
-        body["exit_code"] = change.outcome.exit_code
+def _step_event_json(change: StepChange) -> str:
+    """The payload of a step's event, as :func:`compact_json` would write
+    ``{"task_id", "from", "to", "reason"?, "exit_code"?, **payload}``; written directly,
+    since the engine writes two of these per task."""
     if change.payload:
+        body: dict[str, Any] = {
+            "task_id": change.task_id,
+            "from": change.expected.value,
+            "to": change.to.value,
+        }
+        if change.reason:
+            body["reason"] = change.reason
+        if change.outcome.exit_code is not None:
+            body["exit_code"] = change.outcome.exit_code
         body.update(change.payload)
-    return body
+        return compact_json(body)
+    text = (
+        f'{{"task_id":{_json_string(change.task_id)},'
+        f'"from":"{change.expected.value}","to":"{change.to.value}"'
+    )
+    if change.reason:
+        text += f',"reason":{_json_string(change.reason)}'
+    if change.outcome.exit_code is not None:
+        text += f',"exit_code":{int(change.outcome.exit_code)}'
+    return text + "}"
 
 
 def _raise_first_mismatch(connection: sqlite3.Connection, changes: Sequence[StepChange]) -> None:

@@ -11,10 +11,11 @@ Each thread opens its own connection; connections are never shared between threa
 
 from __future__ import annotations
 
+import itertools
 import json
 import sqlite3
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -26,12 +27,17 @@ from uet.engine.migrations import MIGRATIONS, SCHEMA_VERSION
 __all__ = [
     "BUSY_TIMEOUT_SECONDS",
     "append_event",
+    "compact_json",
     "connect",
+    "insert_rows",
     "integrity_problems",
     "schema_version",
     "transaction",
 ]
 
+# JSON as stored in the run store's *_json columns (one reusable encoder: json.dumps with
+# options builds a new encoder on every call, and the engine writes several per task).
+compact_json = json.JSONEncoder(separators=(",", ":")).encode
 # Long enough for another process's short transactions (and its WAL checkpoints) to finish.
 BUSY_TIMEOUT_SECONDS = 30.0
 
@@ -141,10 +147,35 @@ def append_event(
             step_attempt_id,
             ts or utc_timestamp(),
             kind,
-            json.dumps(payload, separators=(",", ":")) if payload else None,
+            compact_json(payload) if payload else None,
         ),
     )
     return event_id
+
+
+# Bound parameters per statement: SQLite's historical default limit, so that any build works.
+_MAX_PARAMETERS = 999
+
+
+def insert_rows(connection: sqlite3.Connection, insert: str, rows: Sequence[Sequence[Any]]) -> None:
+    """Insert ``rows`` with multi-row ``INSERT ... VALUES (...), (...)`` statements.
+
+    ``insert`` is the statement without its ``VALUES`` clause (``INSERT INTO t (a, b)``).
+    ``executemany`` steps the statement once per row, releasing and re-taking the GIL each
+    time, which the engine's worker threads then have to wait for; one statement per chunk
+    of rows does the same work in a few steps.
+    """
+    if not rows:
+        return
+    width = len(rows[0])
+    per_statement = max(1, _MAX_PARAMETERS // width)
+    group = "(" + ", ".join("?" * width) + ")"
+    for start in range(0, len(rows), per_statement):
+        chunk = rows[start : start + per_statement]
+        connection.execute(
+            f"{insert} VALUES {', '.join(itertools.repeat(group, len(chunk)))}",
+            list(itertools.chain.from_iterable(chunk)),
+        )
 
 
 def _migrate(connection: sqlite3.Connection, path: Path) -> None:

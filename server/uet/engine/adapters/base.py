@@ -55,6 +55,8 @@ class AdapterRequest:
     timeout_seconds: float | None = None
     log_max_bytes: int = DEFAULT_LOG_MAX_BYTES
     kill_grace_seconds: float = DEFAULT_KILL_GRACE_SECONDS
+    # Nice increment of the child (0: the engine's priority); never applied to the engine.
+    niceness: int = 0
 
 
 @dataclass(frozen=True, slots=True)

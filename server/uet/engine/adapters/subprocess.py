@@ -48,7 +48,9 @@ _POLL_IN = select.POLLIN | select.POLLHUP | select.POLLERR
 
 @dataclass(frozen=True, slots=True)
 class SubprocessAdapter:
-    """Runs requests as child processes; ``base_env`` is the environment extras apply to."""
+    """Runs requests as child processes; ``base_env`` is the environment a request's
+    ``env`` extends (default: the engine's own environment, which children inherit as it
+    is when they have no extra variables)."""
 
     base_env: Mapping[str, str] | None = None
 
@@ -63,11 +65,11 @@ class SubprocessAdapter:
         started = time.monotonic()
         if cancel.canceled:
             return AdapterResult(AttemptStatus.CANCELED, None, 0.0, _cancel_reason(cancel))
-        env = None
+        env = None if self.base_env is None else dict(self.base_env)
         if request.env:
             env = {**(self.base_env if self.base_env is not None else os.environ), **request.env}
         try:
-            child = spawn(request.argv, request.cwd, env)
+            child = spawn(request.argv, request.cwd, env, request.niceness)
         except OSError as exc:
             return AdapterResult(
                 AttemptStatus.SPAWN_FAILED,
