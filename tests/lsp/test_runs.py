@@ -444,6 +444,27 @@ async def test_a_failed_task_gets_a_diagnostic_that_clears_after_a_fix(runs: Run
 # -- trust -------------------------------------------------------------------------------
 
 
+async def test_a_fixed_task_loses_its_diagnostic_while_the_run_still_executes(
+    runs: Runs,
+) -> None:
+    await runs.start()
+    uri = runs.session.uri(FLAKY)
+    failed = await runs.command("uet.runWorkstream", uri, {"wait": True})
+    assert failed["state"] == "failed"
+    await runs.session.pushed(uri, lambda items: sorted(codes(items)) == ["UET401", "UET403"])
+    (runs.root / "flag.txt").write_text("fixed\n")
+    path = runs.root / FLAKY
+    path.write_text(path.read_text().replace("args: [after, ok]", "args: [after, sleep, '4']"))
+    started = await runs.command("uet.runWorkstream", uri)
+    run_id = started["runId"]
+    # 'check' succeeded: its UET401 goes at once; 'after' is still sleeping, so the run
+    # has not ended and the old UET403 of 'after' is still shown.
+    await runs.session.pushed(uri, lambda items: codes(items) == ["UET403"])
+    assert runs.find_status(run_id, "succeeded") is None
+    await runs.status(run_id, "succeeded")
+    await runs.session.pushed(uri, lambda items: items == [])
+
+
 async def test_an_untrusted_workspace_refuses_to_run_and_remembers_the_answer(
     runs: Runs, state_home: Path
 ) -> None:
@@ -491,6 +512,21 @@ async def test_hover_is_answered_while_a_run_executes(runs: Runs) -> None:
     answer = await runs.command("uet.cancelRun")  # no argument: every run of this editor
     assert [item["runId"] for item in answer["runs"]] == [started["runId"]]
     assert answer["runs"][0]["state"] == "canceled"
+
+
+@pytest.mark.parametrize(("settings", "raised"), [(None, 10), ({"runNiceness": 3}, 3)])
+async def test_task_processes_run_at_a_lower_cpu_priority(
+    runs: Runs, settings: dict[str, Any] | None, raised: int
+) -> None:
+    await runs.start({"trustedWorkspace": True, **(settings or {})})
+    started = await runs.command("uet.runWorkstream", runs.session.uri(SLEEPY))
+    await until(lambda: runs.pid("nap") is not None)
+    pid = runs.pid("nap")
+    assert pid is not None
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    own = os.getpriority(os.PRIO_PROCESS, 0)  # the server's, inherited from this process
+    assert int(fields[16]) == min(own + raised, 19)
+    await runs.command("uet.cancelRun", started["runId"])
 
 
 async def test_shutting_down_cancels_the_runs_of_the_editor(runs: Runs) -> None:

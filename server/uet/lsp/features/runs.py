@@ -10,8 +10,12 @@ followed on the loop (``runs_progress``). ``$/cancelRequest`` of a run command t
 still open cancels its run (``UetProtocol`` cancels the command's task).
 
 Code lenses and code actions are in ``runs_editor``; the command handlers here are async
-adapters (decode the arguments, call ``runs_control``). Shutdown cancels every run the
-server executes: their processes would outlive it otherwise.
+adapters (decode the arguments, call ``runs_control``). Results of runs the server did not
+execute come from ``runs_history``. Shutdown cancels every run the server executes: their
+processes would outlive it otherwise.
+
+Importing this module (and the other ``runs_*`` modules) does not load ``uet.engine``:
+the engine is imported by the first run or run-store read, in the thread pool.
 """
 
 from __future__ import annotations
@@ -28,9 +32,8 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
 from uet.artifacts.facts import WORKSTREAM
-from uet.engine import EngineError, cancel_run
 from uet.lsp import documents
-from uet.lsp.features import runs_control, runs_editor, runs_results
+from uet.lsp.features import runs_control, runs_editor, runs_history, runs_results
 from uet.lsp.features.runs_control import RunBoard, RunRequest
 from uet.lsp.features.runs_editor import (
     CANCEL_RUN,
@@ -70,6 +73,7 @@ def register(server: UetLanguageServer) -> None:
     """Add the run commands, code lenses and code actions."""
     board = RunBoard()
     runs_results.install(server, board.results)
+    history = runs_history.install(server, board)
 
     @server.command(RUN_WORKSTREAM)
     async def run_workstream(ls: UetLanguageServer, *arguments: Any) -> dict[str, Any]:
@@ -134,7 +138,7 @@ def register(server: UetLanguageServer) -> None:
         return {"uri": uri, "path": str(path), "shown": shown}
 
     runs_editor.register(server, board)
-    runs_editor.chain_shutdown(server, lambda ls: _cancel_all_and_wait(ls, board))
+    runs_editor.chain_shutdown(server, lambda ls: _shut_down(ls, board, history))
 
 
 # -- commands ----------------------------------------------------------------------------
@@ -192,6 +196,8 @@ async def _cancel_elsewhere(
 ) -> dict[str, Any]:
     """Cancel a run this server does not execute (a CLI run) through the run store."""
     workspace, run_id = await runs_control.locate_run(server, board, run_text)
+    from uet.engine import EngineError, cancel_run  # loaded by locate_run
+
     try:
         state = await server.in_pool(
             functools.partial(
@@ -207,8 +213,12 @@ async def _cancel_elsewhere(
     return {"runId": run_id, "workspace": str(workspace.root), "state": str(state)}
 
 
-async def _cancel_all_and_wait(server: UetLanguageServer, board: RunBoard) -> None:
-    """On shutdown: stop every run (their processes would outlive the server otherwise)."""
+async def _shut_down(
+    server: UetLanguageServer, board: RunBoard, history: runs_history.RunHistory
+) -> None:
+    """On shutdown: stop polling and stop every run (their processes would outlive the
+    server otherwise)."""
+    history.stop()
     targets = list(board.active.values())
     for run in targets:
         runs_control.cancel(server, run, "the language server shut down")

@@ -3,34 +3,45 @@ progress (or log lines), ``uet/runStatus`` notifications and the closing summary
 
 The engine calls its subscribers on its own threads; :class:`EventRelay` only schedules
 the event on the server's loop (``call_soon_threadsafe``) and returns, so the engine never
-waits for the client. :func:`follow` runs on the loop for each run: ``create`` (when the
-client supports ``window.workDoneProgress``) → ``begin`` ("UET: <workstream name>",
-cancellable) → ``report`` whenever tasks start or finish, coalesced to at most one per
-:data:`REPORT_INTERVAL_SECONDS` → ``end`` with the summary; the token is removed at the
-end. Clients without work-done progress get ``window/logMessage`` lines instead (one per
-change of the finished count). Documented in docs/lsp-extensions.md.
+waits for the client; events that arrive before the loop took the previous ones travel
+together (one wake-up of the loop per batch). :func:`follow` runs on the loop for each
+run: ``create`` (when the client supports ``window.workDoneProgress``) → ``begin`` ("UET:
+<workstream name>", cancellable) → ``report`` whenever tasks start or finish, coalesced to
+at most one per :data:`REPORT_INTERVAL_SECONDS` → ``end`` with the summary; the token is
+removed at the end. Clients without work-done progress get ``window/logMessage`` lines
+instead (one per change of the finished count). Failed and skipped tasks are read into
+diagnostics at most once per :data:`RESULTS_INTERVAL_SECONDS` while the run executes (only
+those tasks), and once completely when it ends. Documented in docs/lsp-extensions.md.
+
+``uet.engine`` is only imported for type checking here: the engine types arrive with the
+run (importing the run feature must not load the engine).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
+import threading
 import uuid
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
-from uet.engine import EngineEvent, EngineEventKind, ProgressSnapshot, RunHandle
 from uet.lsp.documents import uri_of
 from uet.lsp.server import UetLanguageServer
 
+if TYPE_CHECKING:
+    from uet.engine import EngineEvent, ProgressSnapshot, RunHandle
+
 __all__ = [
     "REPORT_INTERVAL_SECONDS",
+    "RESULTS_INTERVAL_SECONDS",
     "RUN_STATUS",
     "ActiveRun",
     "EventRelay",
@@ -43,13 +54,18 @@ __all__ = [
 log = logging.getLogger("uet.lsp")
 
 RUN_STATUS = "uet/runStatus"
-# At most one progress report per run in this interval (~10 per second): a 200-task run
-# must not flood the client, and people cannot read faster anyway.
-REPORT_INTERVAL_SECONDS = 0.1
+# At most one progress report per run in this interval (8 per second, so that with
+# ``begin``, ``end`` and delivery jitter no second carries more than 10 ``$/progress``): a
+# 200-task run must not flood the client, and people cannot read faster anyway.
+REPORT_INTERVAL_SECONDS = 0.125
+# At most one read of task results per run in this interval while it executes: each read
+# queries the run store and may make the client pull the file's diagnostics again.
+RESULTS_INTERVAL_SECONDS = 1.0
 # How often a run whose end event never came (an engine error) is checked for its end.
 _END_POLL_SECONDS = 1.0
 _RUNNING_SHOWN = 2  # task names in a report; more are summarised as "+N"
 _TERMINAL = {"succeeded", "failed", "canceled", "quarantined"}
+_NO_NEWS = frozenset({"succeeded", "canceled"})  # task outcomes that add no diagnostic
 
 
 @dataclass(eq=False)
@@ -64,7 +80,9 @@ class ActiveRun:
     reason: str | None = None
     canceling: bool = False
     token: str | None = None
-    results_stale: bool = False  # a task failed or was skipped since results were read
+    unread: set[str] = field(default_factory=set)  # tasks with news since the last read
+    # Whether the editor shows a result diagnostic for a task (its success is then news).
+    shown: Callable[[str], bool] = lambda task_id: False
     changed: asyncio.Event = field(default_factory=asyncio.Event)
     opened: asyncio.Event = field(default_factory=asyncio.Event)  # set once progress began
     done: asyncio.Event = field(default_factory=asyncio.Event)  # set after the summary
@@ -85,9 +103,14 @@ class ActiveRun:
 
     def on_engine_event(self, event: EngineEvent) -> None:
         """Take one engine event (on the loop, through :class:`EventRelay`)."""
+        from uet.engine import EngineEventKind  # loaded: the run brought it
+
         if event.kind in (EngineEventKind.TASK_FINISHED, EngineEventKind.TASK_SKIPPED):
-            # Failures show at once; successes clear old diagnostics at the end of the run.
-            self.results_stale |= str(event.state) not in ("succeeded", "canceled")
+            # Failures show during the run, and a success clears the task's diagnostic as
+            # soon as it happens; other successes add nothing to read.
+            task_id = event.task_id
+            if task_id is not None and (str(event.state) not in _NO_NEWS or self.shown(task_id)):
+                self.unread.add(task_id)
         elif event.kind is EngineEventKind.RUN_FINISHED:
             self.state = str(event.state or "failed")
             self.reason = event.detail
@@ -116,24 +139,35 @@ class ActiveRun:
 
 
 class EventRelay:
-    """The engine subscriber of one run: schedules each event on the server's loop.
+    """The engine subscriber of one run: hands its events to the server's loop.
 
     Events that arrive before :meth:`connect` (the run starts before the server has its
     handle) are kept and delivered on connection, in order. Output chunks are dropped on
-    the engine's thread: the editor reads logs from their files.
+    the engine's thread: the editor reads logs from their files. Events queue up until the
+    loop takes them, so a burst costs one wake-up of the loop, not one per event.
     """
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
         self._deliver: Callable[[EngineEvent], None] | None = None
+        self._lock = threading.Lock()
+        self._queued: list[EngineEvent] = []  # guarded by _lock
+        self._scheduled = False  # a drain is on its way to the loop (guarded by _lock)
         self._early: list[EngineEvent] = []
 
     def __call__(self, event: EngineEvent) -> None:
-        """Engine thread: hand ``event`` to the loop and return at once."""
+        """Engine thread: queue ``event`` for the loop and return at once."""
+        from uet.engine import EngineEventKind  # loaded: the engine calls us
+
         if event.kind is EngineEventKind.TASK_OUTPUT:
             return
+        with self._lock:
+            self._queued.append(event)
+            if self._scheduled:
+                return
+            self._scheduled = True
         try:
-            self._loop.call_soon_threadsafe(self._on_loop, event)
+            self._loop.call_soon_threadsafe(self._drain)
         except RuntimeError:  # the loop is closed: the server is exiting
             log.debug("dropped %s of run %s: the loop is closed", event.kind, event.run_id)
 
@@ -144,14 +178,18 @@ class EventRelay:
         for event in early:
             deliver(event)
 
-    def _on_loop(self, event: EngineEvent) -> None:
+    def _drain(self) -> None:
+        with self._lock:
+            events, self._queued = self._queued, []
+            self._scheduled = False
         if self._deliver is None:
-            self._early.append(event)
-        else:
+            self._early.extend(events)
+            return
+        for event in events:
             self._deliver(event)
 
 
-ResultsHook = Callable[[ActiveRun], Awaitable[None]]
+ResultsHook = Callable[["ActiveRun", frozenset[str] | None], Awaitable[None]]
 
 
 async def follow(
@@ -163,9 +201,11 @@ async def follow(
 ) -> None:
     """Report ``run`` until it ends, then publish its results and summary (event loop).
 
-    ``on_cancel`` is called when the user cancels the progress; ``on_results`` reads the
-    task results into diagnostics (while the run executes and once at the end).
+    ``on_cancel`` is called when the user cancels the progress; ``on_results`` reads task
+    results into diagnostics: those of the given tasks while the run executes, all of them
+    (``None``) once it has ended.
     """
+    loop = asyncio.get_running_loop()
     reporter: _Reporter | None = None
     try:
         try:
@@ -174,6 +214,7 @@ async def follow(
             run.opened.set()
         notify_status(server, run)
         last = reporter.last
+        results_read = -math.inf
         while not run.ended():
             try:
                 await asyncio.wait_for(run.changed.wait(), _END_POLL_SECONDS)
@@ -189,11 +230,13 @@ async def follow(
             if message != last:
                 reporter.report(snapshot, message)
                 last = message
-            if run.results_stale:
-                run.results_stale = False
-                await on_results(run)
+            if run.unread and loop.time() - results_read >= RESULTS_INTERVAL_SECONDS:
+                tasks, run.unread = frozenset(run.unread), set()
+                results_read = loop.time()
+                await on_results(run, tasks)
             await asyncio.sleep(REPORT_INTERVAL_SECONDS)  # coalesce what arrives meanwhile
-        await on_results(run)
+        run.unread.clear()
+        await on_results(run, None)
     finally:
         summary = summary_message(run.handle.snapshot())
         if reporter is not None:
