@@ -56,6 +56,26 @@ class Unsupported(Exception):
     """The schema uses a keyword the compiler does not implement."""
 
 
+def _every(checks: list[Check]) -> Check:
+    """All of ``checks``, in order (specialised: these closures run once per value)."""
+    if len(checks) == 1:
+        return checks[0]
+    if len(checks) == 2:
+        first, second = checks
+        return lambda value: first(value) and second(value)
+    if len(checks) == 3:
+        first, second, third = checks
+        return lambda value: first(value) and second(value) and third(value)
+
+    def every(value: Any) -> bool:
+        for check in checks:  # noqa: SIM110 - a loop is ~2x all() over a generator here
+            if not check(value):
+                return False
+        return True
+
+    return every
+
+
 def _always(_: Any) -> bool:
     return True
 
@@ -101,6 +121,8 @@ def _equal(left: Any, right: Any) -> bool:
 
 
 def _unique(items: list[Any]) -> bool:
+    if all(type(item) is str for item in items):  # the usual case (ids): exact with a set
+        return len(set(items)) == len(items)
     for position, item in enumerate(items):
         for other in items[position + 1 :]:
             if _equal(item, other):
@@ -133,9 +155,7 @@ class Compiler:
         checks = [check for check in checks if check is not _always]
         if not checks:
             return _always
-        if len(checks) == 1:
-            return checks[0]
-        return lambda value: all(check(value) for check in checks)
+        return _every(checks)
 
     def _ref(self, reference: str, resolver: _Resolver) -> Check:
         resolved = resolver.lookup(reference)
@@ -181,12 +201,15 @@ class Compiler:
             def properties(value: Any) -> bool:
                 if not isinstance(value, dict):
                     return True
-                return all(check(value[name]) for name, check in items if name in value)
+                for name, check in items:  # noqa: SIM110 - a loop is ~2x all() over a generator
+                    if name in value and not check(value[name]):
+                        return False
+                return True
 
             return properties
         if keyword == "required":
-            names = list(argument)
-            return lambda value: not isinstance(value, dict) or all(n in value for n in names)
+            required = frozenset(str(name) for name in argument)
+            return lambda value: not isinstance(value, dict) or required.issubset(value)
         if keyword in ("additionalProperties", "patternProperties"):
             return self._object_rest(schema, resolver, keyword)
         if keyword == "propertyNames":
