@@ -10,7 +10,7 @@ import pytest
 
 from uet.artifacts import bundled_registry, check_text, load_text
 from uet.artifacts.cursor import cursor_context
-from uet.artifacts.editing import complete, hover, id_kind_at, render_scalar
+from uet.artifacts.editing import Completion, complete, hover, id_kind_at, render_scalar
 from uet.artifacts.facts import extract_facts
 from uet.artifacts.index import WorkspaceIndex
 from uet.artifacts.navigation import rename_edits, target_at
@@ -103,41 +103,29 @@ def test_completion_candidates() -> None:
     assert id_kind_at("workstream_spec", ("tasks", 3, "tool")) == "app"
 
 
+def candidates(marked: str, path: str, schema: str) -> dict[str, Completion]:
+    """Completions at the ``|`` of ``marked``, by label."""
+    text, offset = split(marked)
+    return {item.label: item for item in complete(load_text(text, path), offset, schema, REGISTRY)}
+
+
 def test_key_completions_carry_snippets() -> None:
     """Snippets give the value's skeleton: an enum as a choice, a default as a
     placeholder, lists and objects on the next line (YAML) or in brackets (JSON)."""
-    text, offset = split("workstream_id: a\n|\n")
-    items = {
-        item.label: item
-        for item in complete(load_text(text, "w.yaml"), offset, "workstream_spec", REGISTRY)
-    }
+    items = candidates("workstream_id: a\n|\n", "w.yaml", "workstream_spec")
     assert items["tasks"].snippet == "tasks:\n  - $0"
     assert items["error_handling"].snippet == "error_handling:\n  $0"
     assert items["name"].snippet == "name: $0"
     assert items["name"].insert_text == "name: "
-    text, offset = split("error_handling:\n  |\n")
-    items = {
-        item.label: item
-        for item in complete(load_text(text, "w.yaml"), offset, "workstream_spec", REGISTRY)
-    }
+    items = candidates("error_handling:\n  |\n", "w.yaml", "workstream_spec")
     assert items["strategy"].snippet == "strategy: ${1|fail_fast,continue,escalate|}"
-    text, offset = split("tasks:\n  - task_id: a\n    execution:\n      |\n")
-    items = {
-        item.label: item
-        for item in complete(load_text(text, "w.yaml"), offset, "workstream_spec", REGISTRY)
-    }
+    items = candidates(
+        "tasks:\n  - task_id: a\n    execution:\n      |\n", "w.yaml", "workstream_spec"
+    )
     assert items["background"].snippet == "background: ${1:false}"  # the default
-    text, offset = split("|\n")
-    items = {
-        item.label: item
-        for item in complete(load_text(text, "r.yaml"), offset, "bootstrap_report", REGISTRY)
-    }
+    items = candidates("|\n", "r.yaml", "bootstrap_report")
     assert items["ready_for_workstreams"].snippet == "ready_for_workstreams: ${1|true,false|}"
-    text, offset = split('{"workstream_id": "a", |}')
-    items = {
-        item.label: item
-        for item in complete(load_text(text, "w.json"), offset, "workstream_spec", REGISTRY)
-    }
+    items = candidates('{"workstream_id": "a", |}', "w.json", "workstream_spec")
     assert items["tasks"].snippet == '"tasks": [$0]'
     assert items["name"].snippet == '"name": "$0"'
 
