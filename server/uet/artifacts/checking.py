@@ -11,6 +11,7 @@ from pathlib import Path, PurePath
 
 from uet.artifacts.association import Association, AssociationSettings, associate
 from uet.artifacts.diagnostics import Diagnostic, Severity
+from uet.artifacts.facts import FileFacts, extract_facts
 from uet.artifacts.loader import DEFAULT_MAX_FILE_BYTES, ParsedFile, load_path, load_text
 from uet.artifacts.registry import SchemaRegistry, bundled_registry
 from uet.artifacts.validation import validate_document
@@ -34,6 +35,15 @@ class FileReport:
     parsed: ParsedFile
     association: Association
     diagnostics: list[Diagnostic]
+    _facts: FileFacts | None = field(default=None, repr=False)
+
+    @property
+    def facts(self) -> FileFacts:
+        """What the file defines and references (computed once: a language server asks
+        for it in the worker thread that checked the file, not on its event loop)."""
+        if self._facts is None:
+            self._facts = extract_facts(self.path, self.schema, self.parsed.documents)
+        return self._facts
 
     @property
     def schema(self) -> str | None:

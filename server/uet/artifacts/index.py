@@ -23,7 +23,6 @@ from uet.artifacts.facts import (
     FileFacts,
     Reference,
     Symbol,
-    extract_facts,
     suggest,
 )
 
@@ -65,8 +64,7 @@ class WorkspaceIndex:
     def update(self, report: FileReport) -> set[str]:
         """Add or replace one file; returns every path whose diagnostics may have changed."""
         path = report.path
-        facts = extract_facts(path, report.schema, report.parsed.documents)
-        affected = self._replace(path, facts)
+        affected = self._replace(path, report.facts)
         self._reports[path] = report
         self._recheck(affected)
         return affected

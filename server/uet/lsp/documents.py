@@ -116,6 +116,7 @@ def check_snapshot(snapshot: Snapshot, registry: SchemaRegistry) -> tuple[FileRe
             data, snapshot.path, snapshot.language, snapshot.settings.max_file_bytes
         )
     report = check_parsed(parsed, snapshot.relative, registry=registry, settings=snapshot.settings)
+    report.facts  # noqa: B018 - extracted here, in the worker, not on the event loop
     return report, time.perf_counter() - started
 
 
@@ -131,6 +132,7 @@ def check_disk(
         except OSError:
             stamp = None
         report = check_file(job.path, registry=registry, settings=job.settings, root=job.root)
+        report.facts  # noqa: B018 - extracted here, in the worker, not on the event loop
         results.append((report, stamp))
     return results
 
