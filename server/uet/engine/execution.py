@@ -8,6 +8,9 @@ through tenacity (:func:`~uet.engine.resilience.retry_controller`) with the retr
 the app first chosen, sleeping on the run's cancel token so that a cancel cuts a back-off
 short.
 
+A task whose routing rules name validators runs them after its command succeeded, within
+the same attempt (:mod:`uet.engine.validators`).
+
 An app with ``limits.max_parallel`` runs at most that many attempts at once. A task whose
 first attempt finds no free slot is parked (:data:`PARKED`) and its worker moves on; the
 task comes back when a slot is released (:mod:`uet.engine.slots`).
@@ -27,6 +30,7 @@ from uet.engine.resilience import RetryableFailure, is_retryable, retry_controll
 from uet.engine.router import Decision, choose_app, execution_request
 from uet.engine.session import RunSession
 from uet.engine.states import EventKind, StepOutcome, StepState, TaskState
+from uet.engine.validators import run_validations
 
 if TYPE_CHECKING:  # tenacity is imported only by runs that may retry
     import tenacity
@@ -238,6 +242,14 @@ def _slotted_attempt(
         else:
             session.breakers.record(app_id, result.succeeded)
             session.record_stats(app_id, result.succeeded, result.duration_ms)
+    checked = run_validations(session, task_plan, number, result)
+    if checked is not result:
+        if not checked.succeeded and checked.status is not AttemptStatus.CANCELED:
+            _record_end(
+                session, task.task_id, attempt_id, checked, spawned=spawned, retryable=False
+            )
+            return checked, False  # the command worked: running it again fixes nothing
+        result = checked
     # Retry only if some candidate's circuit still lets calls through (the breaker is
     # asked again before the next attempt; this just avoids sleeping for nothing).
     retryable = (

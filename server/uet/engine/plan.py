@@ -9,6 +9,10 @@ continues with exactly what was started, even if the files changed since.
 
 A plan may cover a subset of the workstream (``only_tasks``): the named tasks and everything
 they depend on, transitively; the other tasks are not part of the run at all.
+
+Routing rules with ``validate_with`` add validations to every task they match (whichever
+rule chose its app): the validator apps' own commands, run after the task's command
+succeeded (:mod:`uet.engine.validators`).
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ from uet.engine.loading import (
     router_config_from_value,
     workstream_from_value,
 )
-from uet.engine.router import Route, route_task
+from uet.engine.router import Route, route_task, rule_matches
 from uet.engine.scheduler import TaskGraph, build_graph
 from uet.engine.spec import Command, TaskSpec, WorkstreamSpec
 from uet.engine.workspace import Workspace, confine
@@ -45,6 +49,7 @@ __all__ = [
     "Invocation",
     "RunPlan",
     "TaskPlan",
+    "Validation",
     "plan_from_document",
     "plan_run",
     "select_tasks",
@@ -68,12 +73,23 @@ class Invocation:
 
 
 @dataclass(frozen=True, slots=True)
+class Validation:
+    """A validator app run on a task's result; ``required``: its failure fails the task
+    (otherwise it is recorded only)."""
+
+    invocation: Invocation
+    required: bool
+    rule_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class TaskPlan:
-    """A task, its route, and its invocation per candidate app."""
+    """A task, its route, its invocation per candidate app and its validations."""
 
     task: TaskSpec
     route: Route
     invocations: Mapping[str | None, Invocation]
+    validations: tuple[Validation, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +165,8 @@ def plan_from_document(
                 invocations[app_id] = resolve_invocation(task, app, router, workspace)
             except (SpecError, WorkspaceError) as exc:
                 problems.append(f"task {task.task_id!r} on {app_id or 'its command'}: {exc}")
-        tasks[task.task_id] = TaskPlan(task, route, invocations)
+        validations = plan_validations(task, router, workspace, problems)
+        tasks[task.task_id] = TaskPlan(task, route, invocations, validations)
     if problems:
         raise SpecError(f"{shown} cannot be run", problems)
     requested_jobs = document.get("jobs")
@@ -183,6 +200,48 @@ def select_tasks(workstream: WorkstreamSpec, wanted: Iterable[str]) -> Workstrea
         pending.extend(dep for dep in by_id[task_id].depends_on if dep in by_id)
     tasks = tuple(task for task in workstream.tasks if task.task_id in kept)
     return dataclasses.replace(workstream, tasks=tasks)
+
+
+def plan_validations(
+    task: TaskSpec, config: RouterConfig, workspace: Workspace, problems: list[str]
+) -> tuple[Validation, ...]:
+    """The validations of every rule matching ``task`` (each app once; required when any
+    rule naming it says so), in rule order."""
+    found: dict[str, Validation] = {}
+    for rule in config.rules:
+        if not rule.validate_with or not rule_matches(rule, task):
+            continue
+        for app_id in rule.validate_with:
+            earlier = found.get(app_id)
+            if earlier is not None:
+                if rule.required and not earlier.required:
+                    found[app_id] = dataclasses.replace(earlier, required=True)
+                continue
+            app = config.apps.get(app_id)
+            if app is None or app.command is None:
+                problems.append(
+                    f"task {task.task_id!r}: validator app {app_id!r} of rule "
+                    f"{rule.rule_id!r} has no command"
+                )
+                continue
+            try:
+                invocation = Invocation(
+                    app_id=app_id,
+                    argv=_argv(app.command, (), app.shell),
+                    cwd=confine(workspace, task.cwd or app.cwd),
+                    env={**app.env, **task.env},
+                    timeout_seconds=app.timeout_seconds
+                    or task.timeout_seconds
+                    or config.default_timeout_seconds,
+                    max_attempts=1,
+                    retry=app.retry,
+                    breaker=app.breaker,
+                )
+            except (SpecError, WorkspaceError) as exc:
+                problems.append(f"task {task.task_id!r}: validator {app_id!r}: {exc}")
+                continue
+            found[app_id] = Validation(invocation, rule.required, rule.rule_id)
+    return tuple(found.values())
 
 
 def resolve_invocation(

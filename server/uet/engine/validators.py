@@ -1,0 +1,109 @@
+"""Running a task's validations: the ``validate_with`` apps of the routing rules it matches.
+
+Validations run inside the task's attempt, after its command succeeded, one after another
+and under the run's cancel token. The attempt completes only when every required
+validation passed, so a retry runs the command and its validations again and a task is
+still recorded completed at most once (a crash mid-validation leaves a running attempt
+that resume re-runs whole). Each validator writes its own log beside the attempt's
+(``<task>.<attempt>.<app>.log``); every outcome is a ``note`` run_event, and that is all a
+failed optional validation leaves. A failed required validation fails the attempt with
+the validator's exit status and log (so the task's diagnostic shows its output), and is
+never retried as if the command had failed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+from uet.engine.adapters.base import AdapterRequest, AdapterResult, AttemptStatus
+from uet.engine.ids import utc_timestamp
+from uet.engine.plan import TaskPlan, Validation
+from uet.engine.session import RunSession
+from uet.engine.states import EventKind
+from uet.engine.store import append_event
+
+__all__ = ["run_validations"]
+
+_UNSAFE_FILE_CHARS = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def run_validations(
+    session: RunSession, task_plan: TaskPlan, attempt: int, result: AdapterResult
+) -> AdapterResult:
+    """The attempt's result after its validations (``result`` itself when the command
+    failed or there are none)."""
+    if not result.succeeded or not task_plan.validations:
+        return result
+    task_id = task_plan.task.task_id
+    total_ms = result.duration_ms
+    for validation in task_plan.validations:
+        checked = _validate(session, task_id, attempt, validation)
+        total_ms += checked.duration_ms
+        _record(session, task_id, attempt, validation, checked)
+        if checked.status is AttemptStatus.CANCELED:
+            return dataclasses.replace(checked, duration_ms=total_ms)
+        if validation.required and not checked.succeeded:
+            return AdapterResult(
+                status=AttemptStatus.FAILED,
+                exit_code=checked.exit_code,
+                duration_ms=total_ms,
+                reason=f"validation by {validation.invocation.app_id} failed: {checked.reason}",
+                log_path=checked.log_path,
+                output_bytes=result.output_bytes + checked.output_bytes,
+                truncated=checked.truncated,
+                process_group=result.process_group,
+            )
+    return dataclasses.replace(result, duration_ms=total_ms)
+
+
+def _validate(
+    session: RunSession, task_id: str, attempt: int, validation: Validation
+) -> AdapterResult:
+    invocation = validation.invocation
+    app_id = invocation.app_id or "validator"
+    attempt_log = session.log_path(task_id, attempt)
+    log_path = attempt_log.with_name(
+        f"{attempt_log.stem}.{_UNSAFE_FILE_CHARS.sub('_', app_id)}{attempt_log.suffix}"
+    )
+    options = session.options
+    return session.registry.adapter(invocation.app_id).execute(
+        AdapterRequest(
+            argv=invocation.argv,
+            cwd=invocation.cwd,
+            log_path=log_path,
+            env=invocation.env,
+            timeout_seconds=invocation.timeout_seconds,
+            log_max_bytes=options.log_max_bytes,
+            kill_grace_seconds=options.kill_grace_seconds,
+            niceness=max(0, options.child_niceness),
+        ),
+        session.cancel,
+    )
+
+
+def _record(
+    session: RunSession,
+    task_id: str,
+    attempt: int,
+    validation: Validation,
+    checked: AdapterResult,
+) -> None:
+    """Queue a ``note`` event with the validation's outcome."""
+    now = utc_timestamp()
+    run_id = session.run_id
+    payload: dict[str, object] = {
+        "note": "validation",
+        "task_id": task_id,
+        "attempt": attempt,
+        "validator": validation.invocation.app_id,
+        "rule_id": validation.rule_id,
+        "required": validation.required,
+        "status": str(checked.status),
+        "exit_code": checked.exit_code,
+        "reason": checked.reason,
+        "log": str(checked.log_path) if checked.log_path is not None else None,
+    }
+    session.writer.submit(
+        lambda connection: append_event(connection, run_id, EventKind.NOTE, payload, ts=now)
+    )
