@@ -127,6 +127,28 @@ def test_the_latest_finished_run_of_each_workstream_is_read(
     assert read(root, str(root / THREE)).results == ()  # no run of that workstream
 
 
+def test_runs_of_part_of_a_workstream_keep_the_other_tasks_outcomes(
+    flaky_store: tuple[Path, str, str],
+) -> None:
+    """A later run of one task (uet.runTask, ``uet run --task``) must not hide the failure
+    an earlier full run left on another task: runs are folded in oldest first."""
+    from uet.engine import RunOptions
+    from uet.lsp.features.runs_results import RunResults
+
+    root, path, full_run = flaky_store
+    later = start_run(
+        Path(path), workspace=Workspace(root), options=RunOptions(only_tasks=("prepare",))
+    ).wait(60)
+    assert later is not None and later.state == RunState.SUCCEEDED
+    found = read(root, path)
+    assert [result.run_id for result in found.results] == [full_run, later.run_id]
+    shown = RunResults()
+    for result in found.results:
+        shown.merge(path, result.statuses, result.diagnostics, result.run_id)
+    assert sorted(shown.by_path[path]) == ["after", "check"]  # still failed / skipped
+    assert shown.newest_run(path) == later.run_id
+
+
 def test_a_locked_store_yields_nothing(
     flaky_store: tuple[Path, str, str],
     monkeypatch: pytest.MonkeyPatch,

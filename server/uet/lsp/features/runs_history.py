@@ -2,15 +2,16 @@
 terminal, an earlier editor session) or by another process while it runs.
 
 After every index sync (``ServerState.hooks.indexed``; the first one ends the start-up
-indexing) the server reads, for each workstream file of the index, the latest finished run
-of that file from its engine workspace's run store, and shows that run's failed, timed-out
-and skipped tasks as the same UET401/402/403 diagnostics as the runs it executes
-(``runs_results``; a run is read once, and never over a newer one). While the server runs,
-a cheap poll notices runs that other processes finish: every :data:`POLL_SECONDS` it stats
-each run store it knows (the database and its write-ahead log, in the thread pool) and
-reads the store again only when one of them changed. A store in which this server is
-executing a run is not polled: that run's own events drive its results, and the store is
-read when the run has ended (its stamp changed).
+indexing) the server reads, for each workstream file of the index, the finished runs of
+that file from its engine workspace's run store that it has not shown yet (oldest first, so
+each task keeps its latest outcome even when later runs covered other tasks only), and
+shows their failed, timed-out and skipped tasks as the same UET401/402/403 diagnostics as
+the runs it executes (``runs_results``; a run is read once, and never over a newer one).
+While the server runs, a cheap poll notices runs that other processes finish: every
+:data:`POLL_SECONDS` it stats each run store it knows (the database and its write-ahead
+log, in the thread pool) and reads the store again only when one of them changed. A store
+in which this server is executing a run is not polled: that run's own events drive its
+results, and the store is read when the run has ended (its stamp changed).
 
 Stores are read read-only (``runs_store.finished_results``): a missing, locked, corrupt or
 foreign database is logged and skipped, never an error for the user.
@@ -106,7 +107,8 @@ async def _poll(server: UetLanguageServer, board: RunBoard, history: RunHistory)
 async def _load(
     server: UetLanguageServer, board: RunBoard, history: RunHistory, root: Path
 ) -> None:
-    """Show the newest finished run of each workstream file of ``root`` (event loop)."""
+    """Fold the finished runs of ``root``'s workstream files not shown yet into what the
+    editor shows (event loop)."""
     results = board.results
     candidates: dict[str, tuple[ParsedFile, str]] = {}
     for path in history.files.get(root, ()):

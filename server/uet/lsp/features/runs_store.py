@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FINISHED_STATES",
     "READ_TIMEOUT_SECONDS",
+    "RUNS_READ_PER_WORKSTREAM",
     "STORE_PATH",
     "FinishedResults",
     "PastResult",
@@ -57,11 +58,14 @@ READ_TIMEOUT_SECONDS = 2.0
 STORE_PATH = (".uet", "runs.db")
 # (mtime_ns, size) of the database and of its write-ahead log; None for a missing file.
 StoreStamp = tuple[tuple[int, int] | None, tuple[int, int] | None]
-_LATEST_FINISHED = (
-    "SELECT workstream_path, MAX(run_id) AS run_id FROM runs"
+_FINISHED = (
+    "SELECT workstream_path, run_id FROM runs"
     f" WHERE state IN ({', '.join(repr(state) for state in FINISHED_STATES)})"
-    " AND workstream_path IS NOT NULL GROUP BY workstream_path"
+    " AND workstream_path IS NOT NULL ORDER BY run_id"
 )
+# At most this many finished runs of one workstream are read (the newest): enough for the
+# outcome of every task when runs cover parts of it (uet.runTask, ``uet run --task``).
+RUNS_READ_PER_WORKSTREAM = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,8 +126,10 @@ def finished_results(
     root: Path, candidates: Mapping[str, tuple[ParsedFile, str]]
 ) -> FinishedResults:
     """For each workstream file of ``candidates`` (``path → (parsed file, newest run id
-    already shown)``), the task outcomes of its latest finished run in ``root``'s store,
-    when that run is newer than the one shown. Read-only; problems are logged."""
+    already shown)``), the task outcomes of its finished runs in ``root``'s store that are
+    newer than the one shown (at most :data:`RUNS_READ_PER_WORKSTREAM`), oldest first, so
+    that folding them in order leaves each task's latest outcome. Read-only; problems are
+    logged."""
     stamp = store_stamp(root)
     if stamp[0] is None or not candidates:
         return FinishedResults(stamp, ())
@@ -233,17 +239,21 @@ def _read_finished(
     from uet.engine import task_statuses
     from uet.engine.task_diagnostics import task_result_diagnostics
 
-    results: list[PastResult] = []
-    for row in connection.execute(_LATEST_FINISHED).fetchall():
+    newer: dict[str, list[str]] = {}  # path → ids of finished runs not shown yet, oldest first
+    for row in connection.execute(_FINISHED).fetchall():
         path = os.path.realpath(root / str(row["workstream_path"]))
         run_id = str(row["run_id"])
         candidate = candidates.get(path)
         if candidate is None or run_id <= candidate[1]:
-            continue  # not a workstream of the index, or nothing newer than shown
-        parsed = candidate[0]
-        statuses = task_statuses(connection, run_id)
-        diagnostics = task_result_diagnostics(parsed, statuses, root, run_id)
-        results.append(PastResult(path, run_id, tuple(statuses), tuple(diagnostics)))
+            continue  # not a workstream of the index, or not newer than what is shown
+        newer.setdefault(path, []).append(run_id)
+    results: list[PastResult] = []
+    for path, run_ids in newer.items():
+        parsed = candidates[path][0]
+        for run_id in run_ids[-RUNS_READ_PER_WORKSTREAM:]:
+            statuses = task_statuses(connection, run_id)
+            diagnostics = task_result_diagnostics(parsed, statuses, root, run_id)
+            results.append(PastResult(path, run_id, tuple(statuses), tuple(diagnostics)))
     return results
 
 
