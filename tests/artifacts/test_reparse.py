@@ -184,3 +184,14 @@ def test_structural_edits_decline() -> None:
 def test_unchanged_text_is_the_previous_parse() -> None:
     previous = load_text(WORKSTREAM_YAML, "ws.yaml")
     assert reparse(previous, WORKSTREAM_YAML) is previous
+
+
+def test_a_tree_too_deep_to_move_recursively_is_parsed_whole() -> None:
+    """Moving the nodes after an edit recurses; nesting near libyaml's limit of 1,000
+    levels declines instead of failing (the caller parses the whole text)."""
+    deep = "[" * 900 + "1" + "]" * 900
+    previous = load_text(f"a: x\nb: {deep}\n", "deep.yaml")
+    assert not previous.problems
+    text = f"a: xy\nb: {deep}\n"
+    patched = reparse(previous, text)
+    assert patched is None or documents(patched) == documents(load_text(text, "deep.yaml"))

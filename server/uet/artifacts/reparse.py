@@ -69,13 +69,16 @@ def reparse(previous: ParsedFile, text: str) -> ParsedFile | None:
         if value is None:
             return None
         replaced = Node(NodeKind.SCALAR, Span(target.span.start, target.span.end + delta), value)
-        new_root = _rebuild(path, replaced, old_end, delta)
-        documents = list(previous.documents)
-        documents[position] = Document(new_root, Span(new_root.span.start, new_root.span.end))
-        for later in range(position + 1, len(documents)):
-            moved = documents[later]
-            shifted_root = _shift(moved.root, delta) if moved.root is not None else None
-            documents[later] = Document(shifted_root, _moved(moved.span, delta))
+        try:
+            new_root = _rebuild(path, replaced, old_end, delta)
+            documents = list(previous.documents)
+            documents[position] = Document(new_root, Span(new_root.span.start, new_root.span.end))
+            for later in range(position + 1, len(documents)):
+                moved = documents[later]
+                shifted_root = _shift(moved.root, delta) if moved.root is not None else None
+                documents[later] = Document(shifted_root, _moved(moved.span, delta))
+        except RecursionError:
+            return None  # nested deeper than Python's recursion limit: parse it whole
         return ParsedFile(previous.path, text, previous.language, documents, [])
     return None
 
@@ -220,17 +223,10 @@ def _moved(span: Span, delta: int) -> Span:
 
 def _shift(node: Node, delta: int) -> Node:
     """A copy of ``node``'s tree with every span moved by ``delta`` (values shared).
-    Recursive for speed; trees nested deeper than Python's recursion limit take the
-    iterative route."""
+    Recursive: a tree deeper than Python's recursion limit raises ``RecursionError``,
+    and :func:`reparse` then declines."""
     if delta == 0:
         return node
-    try:
-        return _shift_recursive(node, delta)
-    except RecursionError:
-        return _shift_iterative(node, delta)
-
-
-def _shift_recursive(node: Node, delta: int) -> Node:
     # The hot loop of reparsing: spans are built with tuple.__new__ (half the cost of
     # calling the NamedTuple) and nodes with positional arguments.
     start, end = node.span
@@ -242,39 +238,10 @@ def _shift_recursive(node: Node, delta: int) -> Node:
             Member(
                 member.key,
                 _new(Span, (member.key_span[0] + delta, member.key_span[1] + delta)),
-                _shift_recursive(member.value, delta),
+                _shift(member.value, delta),
             )
             for member in node.members
         ]
         return Node(kind, _new(Span, (start + delta, end + delta)), node.value, members, [])
-    items = [_shift_recursive(item, delta) for item in node.items]
+    items = [_shift(item, delta) for item in node.items]
     return Node(kind, _new(Span, (start + delta, end + delta)), node.value, [], items)
-
-
-def _shift_iterative(node: Node, delta: int) -> Node:
-    built: dict[int, Node] = {}
-    stack: list[tuple[Node, bool]] = [(node, False)]
-    while stack:
-        current, ready = stack.pop()
-        if current.kind is NodeKind.SCALAR:
-            built[id(current)] = Node(NodeKind.SCALAR, _moved(current.span, delta), current.value)
-        elif not ready:
-            stack.append((current, True))
-            if current.kind is NodeKind.OBJECT:
-                stack.extend((member.value, False) for member in current.members)
-            else:
-                stack.extend((item, False) for item in current.items)
-        elif current.kind is NodeKind.OBJECT:
-            members = [
-                Member(member.key, _moved(member.key_span, delta), built[id(member.value)])
-                for member in current.members
-            ]
-            built[id(current)] = Node(
-                NodeKind.OBJECT, _moved(current.span, delta), current.value, members=members
-            )
-        else:
-            items = [built[id(item)] for item in current.items]
-            built[id(current)] = Node(
-                NodeKind.ARRAY, _moved(current.span, delta), current.value, items=items
-            )
-    return built[id(node)]
