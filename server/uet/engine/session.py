@@ -119,9 +119,13 @@ class RunSession:
             self.attempt_numbers[task_id] = number
             return number, next(self._sequence)
 
-    def log_path(self, task_id: str, attempt: int) -> Path:
-        """Where attempt ``attempt`` of ``task_id`` writes its output."""
-        return self.logs_dir / f"{_UNSAFE_FILE_CHARS.sub('_', task_id)}.{attempt}.log"
+    def log_path(self, task_id: str, attempt: int, part: str | None = None) -> Path:
+        """Where attempt ``attempt`` of ``task_id`` writes its output (``part``: a separate
+        log of that attempt, such as a validator's)."""
+        name = f"{_UNSAFE_FILE_CHARS.sub('_', task_id)}.{attempt}"
+        if part is not None:
+            name = f"{name}.{_UNSAFE_FILE_CHARS.sub('_', part)}"
+        return self.logs_dir / f"{name}.log"
 
     def publish(self, kind: EngineEventKind, **fields: Any) -> None:
         """Publish an event with the current progress (skipped when nobody listens)."""
@@ -191,18 +195,20 @@ class RunSession:
 
     def record_retry(self, task_id: str, attempt: int, delay: float, reason: str) -> None:
         """Queue a retry_scheduled event."""
-        now = utc_timestamp()
-        run_id = self.run_id
         payload: dict[str, object] = {
             "task_id": task_id,
             "attempt": attempt,
             "delay_seconds": round(delay, 3),
             "reason": reason,
         }
+        self.record_event(EventKind.RETRY_SCHEDULED, payload)
+
+    def record_event(self, kind: EventKind, payload: dict[str, object]) -> None:
+        """Queue one run_event of this run, stamped now."""
+        now = utc_timestamp()
+        run_id = self.run_id
         self.writer.submit(
-            lambda connection: append_event(
-                connection, run_id, EventKind.RETRY_SCHEDULED, payload, ts=now
-            )
+            lambda connection: append_event(connection, run_id, kind, payload, ts=now)
         )
 
     def record_breaker(self, old: Breaker, new: Breaker) -> None:

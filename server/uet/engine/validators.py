@@ -14,18 +14,13 @@ never retried as if the command had failed.
 from __future__ import annotations
 
 import dataclasses
-import re
 
 from uet.engine.adapters.base import AdapterRequest, AdapterResult, AttemptStatus
-from uet.engine.ids import utc_timestamp
 from uet.engine.plan import TaskPlan, Validation
 from uet.engine.session import RunSession
 from uet.engine.states import EventKind
-from uet.engine.store import append_event
 
 __all__ = ["run_validations"]
-
-_UNSAFE_FILE_CHARS = re.compile(r"[^A-Za-z0-9._-]")
 
 
 def run_validations(
@@ -61,11 +56,7 @@ def _validate(
     session: RunSession, task_id: str, attempt: int, validation: Validation
 ) -> AdapterResult:
     invocation = validation.invocation
-    app_id = invocation.app_id or "validator"
-    attempt_log = session.log_path(task_id, attempt)
-    log_path = attempt_log.with_name(
-        f"{attempt_log.stem}.{_UNSAFE_FILE_CHARS.sub('_', app_id)}{attempt_log.suffix}"
-    )
+    log_path = session.log_path(task_id, attempt, invocation.app_id or "validator")
     options = session.options
     return session.registry.adapter(invocation.app_id).execute(
         AdapterRequest(
@@ -90,20 +81,18 @@ def _record(
     checked: AdapterResult,
 ) -> None:
     """Queue a ``note`` event with the validation's outcome."""
-    now = utc_timestamp()
-    run_id = session.run_id
-    payload: dict[str, object] = {
-        "note": "validation",
-        "task_id": task_id,
-        "attempt": attempt,
-        "validator": validation.invocation.app_id,
-        "rule_id": validation.rule_id,
-        "required": validation.required,
-        "status": str(checked.status),
-        "exit_code": checked.exit_code,
-        "reason": checked.reason,
-        "log": str(checked.log_path) if checked.log_path is not None else None,
-    }
-    session.writer.submit(
-        lambda connection: append_event(connection, run_id, EventKind.NOTE, payload, ts=now)
+    session.record_event(
+        EventKind.NOTE,
+        {
+            "note": "validation",
+            "task_id": task_id,
+            "attempt": attempt,
+            "validator": validation.invocation.app_id,
+            "rule_id": validation.rule_id,
+            "required": validation.required,
+            "status": str(checked.status),
+            "exit_code": checked.exit_code,
+            "reason": checked.reason,
+            "log": str(checked.log_path) if checked.log_path is not None else None,
+        },
     )
