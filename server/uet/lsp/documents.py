@@ -2,7 +2,8 @@
 diagnostics to the client.
 
 Open documents are validated from the editor's text, other files from disk. Checking
-(parse, associate, validate) runs in the thread pool on an immutable ``Snapshot``; the
+(parse, associate, validate: ``uet.lsp.checks``) runs in the thread pool on an immutable
+``Snapshot``; the
 result is applied to the workspace index on the event loop only if the document still has
 the version that was checked (stale results are dropped). Each open document has at most
 one validation in flight; changes that arrive meanwhile are picked up when it returns.
@@ -19,27 +20,22 @@ import asyncio
 import logging
 import os
 import time
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from lsprotocol import types
 from pygls.uris import from_fs_path, to_fs_path
 
-from uet.artifacts import CheckSettings, Diagnostic, FileReport, SchemaRegistry, Span
-from uet.artifacts.checking import check_file, check_parsed
-from uet.artifacts.loader import Language, ParsedFile, load_bytes
-from uet.artifacts.reparse import reparse
+from uet.artifacts import Diagnostic, FileReport, Span
+from uet.artifacts.loader import Language
 from uet.lsp import convert
+from uet.lsp.checks import DiskJob, Snapshot, check_disk, check_snapshot
 from uet.lsp.server import UetLanguageServer
-from uet.lsp.state import DocumentState, Stamp, check_settings_of
+from uet.lsp.state import DocumentState, check_settings_of
 
 __all__ = [
     "FAST_SECONDS",
-    "DiskJob",
-    "Snapshot",
     "apply_reports",
-    "check_disk",
     "close_document",
     "current_report",
     "diagnostics_of",
@@ -60,28 +56,6 @@ FAST_SECONDS = 0.1
 _EMPTY = hash(())  # the fingerprint of no diagnostics
 
 
-@dataclass(frozen=True, slots=True)
-class Snapshot:
-    """One version of an open document, as handed to a worker thread."""
-
-    path: str
-    relative: str
-    version: int | None
-    text: str
-    language: Language | None
-    settings: CheckSettings
-    previous: ParsedFile | None = None  # the last validated parse, for incremental reparsing
-
-
-@dataclass(frozen=True, slots=True)
-class DiskJob:
-    """One file to check from disk."""
-
-    path: str
-    root: Path | None
-    settings: CheckSettings
-
-
 @lru_cache(maxsize=4096)
 def path_of(uri: str) -> str:
     """The filesystem path of a ``file:`` URI (symlinks resolved); other URIs as they are."""
@@ -95,46 +69,6 @@ def uri_of(path: str) -> str:
     if "://" in path or path.startswith("untitled:"):
         return path
     return from_fs_path(path) or path
-
-
-def check_snapshot(snapshot: Snapshot, registry: SchemaRegistry) -> tuple[FileReport, float]:
-    """Check one document version (worker thread). The size and binary checks of files on
-    disk apply to editor buffers as well. An edit inside one value patches the previous
-    parse instead of parsing everything again (``uet.artifacts.reparse``)."""
-    started = time.perf_counter()
-    data = snapshot.text.encode("utf-8", "surrogatepass")
-    parsed: ParsedFile | None = None
-    previous = snapshot.previous
-    if (
-        previous is not None
-        and len(data) <= snapshot.settings.max_file_bytes
-        and snapshot.language in (None, previous.language)
-    ):
-        parsed = reparse(previous, snapshot.text)
-    if parsed is None:
-        parsed = load_bytes(
-            data, snapshot.path, snapshot.language, snapshot.settings.max_file_bytes
-        )
-    report = check_parsed(parsed, snapshot.relative, registry=registry, settings=snapshot.settings)
-    report.facts  # noqa: B018 - extracted here, in the worker, not on the event loop
-    return report, time.perf_counter() - started
-
-
-def check_disk(
-    jobs: list[DiskJob], registry: SchemaRegistry
-) -> list[tuple[FileReport, Stamp | None]]:
-    """Check files from disk (worker thread), with the stamp each was read at."""
-    results: list[tuple[FileReport, Stamp | None]] = []
-    for job in jobs:
-        try:
-            info = Path(job.path).stat()
-            stamp: Stamp | None = (info.st_mtime_ns, info.st_size)
-        except OSError:
-            stamp = None
-        report = check_file(job.path, registry=registry, settings=job.settings, root=job.root)
-        report.facts  # noqa: B018 - extracted here, in the worker, not on the event loop
-        results.append((report, stamp))
-    return results
 
 
 def is_artifact(report: FileReport) -> bool:

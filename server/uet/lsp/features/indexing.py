@@ -23,7 +23,7 @@ from lsprotocol import types
 
 from uet.artifacts.files import iter_artifact_candidates
 from uet.lsp import documents, runtime
-from uet.lsp.documents import DiskJob
+from uet.lsp.checks import DiskJob, check_disk
 from uet.lsp.server import UetLanguageServer
 from uet.lsp.state import Stamp, check_settings_of
 
@@ -184,7 +184,7 @@ async def _sync(
             DiskJob(path, state.folder_of(path), check_settings_of(state.settings_for(path)))
             for path in changed[position : position + _CHUNK]
         ]
-        results = await server.in_pool(documents.check_disk, jobs, state.registry)
+        results = await server.in_pool(check_disk, jobs, state.registry)
         fresh = [report for report, _ in results if report.path not in _open_paths(server)]
         for report, stamp in results:
             if stamp is not None:
