@@ -18,10 +18,10 @@ start-up; on a 2-core machine the server still shares the CPU with the engine's 
 and the tasks. ``--program sleep`` runs ``sleep`` instead, which starts in a millisecond:
 the difference between the two is what the tasks' own start-up costs the server.
 ``--failing N`` makes every N-th task fail (each failure becomes a diagnostic of the
-workstream file while the run executes). ``--run-niceness N`` sets ``uet.runNiceness``
-(the CPU priority of the run's task processes) instead of the server's default. Usage:
-``python benchmarks/lsp_during_run.py [--tasks N] [--task-seconds S] [--samples N]
-[--program python|sleep] [--failing N] [--run-niceness N]``. Figures vary with the
+workstream file while the run executes). ``--run-priority idle|low|normal`` sets
+``uet.runPriority`` (the CPU priority of the run's task processes) instead of the server's
+default. Usage: ``python benchmarks/lsp_during_run.py [--tasks N] [--task-seconds S]
+[--samples N] [--program python|sleep] [--failing N] [--run-priority P]``. Figures vary with the
 machine (run it more than once on a shared one); this script asserts nothing.
 """
 
@@ -207,8 +207,8 @@ async def main(arguments: argparse.Namespace) -> None:
         os.environ["XDG_STATE_HOME"] = str(root / "state")  # never touch the user's answers
         client, _ = await Client.start()
         options: dict[str, Any] = {"trustedWorkspace": True}
-        if arguments.run_niceness is not None:
-            options["runNiceness"] = arguments.run_niceness
+        if arguments.run_priority is not None:
+            options["runPriority"] = arguments.run_priority
         await client.initialize(root, pull=True, initialization_options=options)
         await asyncio.wait_for(client.progress_done.wait(), 60)  # the initial index
         probe = Probe(client, root)
@@ -238,11 +238,11 @@ async def main(arguments: argparse.Namespace) -> None:
     duration = moments[-1] - moments[0]
     per_second = len(moments) / duration if duration else float("inf")
     busiest = max(sum(1 for other in moments if start <= other < start + 1) for start in moments)
-    niceness = "default" if arguments.run_niceness is None else arguments.run_niceness
+    priority = "default" if arguments.run_priority is None else arguments.run_priority
     failing = f", every {arguments.failing}th failing" if arguments.failing else ""
     print(
         f"run: {arguments.tasks} {arguments.program} tasks of {arguments.task_seconds} s"
-        f"{failing}, 2 jobs, uet.runNiceness {niceness}: {end.get('message')}"
+        f"{failing}, 2 jobs, uet.runPriority {priority}: {end.get('message')}"
     )
     print(f"server CPU during the run: {cpu_during:.2f} s ({100 * cpu_during / duration:.0f}%)")
     print(
@@ -285,7 +285,7 @@ if __name__ == "__main__":
     parser.add_argument("--failing", type=int, default=0, metavar="N",
                         help="every N-th task of the run fails (0: none)")  # fmt: skip
     parser.add_argument(
-        "--run-niceness", type=int, default=None,
-        help="uet.runNiceness for the server (default: the server's default)",
+        "--run-priority", choices=("idle", "low", "normal"), default=None,
+        help="uet.runPriority for the server (default: the server's default)",
     )  # fmt: skip
     asyncio.run(main(parser.parse_args()))

@@ -98,14 +98,13 @@ class Settings(BaseModel):
         ),
         json_schema_extra={"scope": "resource"},
     )
-    run_niceness: int = Field(
-        default=10,
-        ge=0,
-        le=19,
+    run_priority: Literal["idle", "low", "normal"] = Field(
+        default="idle",
         description=(
-            "CPU priority (nice increment) of task processes started from the editor, so that "
-            "the editor stays responsive while a run uses every core; 0 = same priority as "
-            "the editor."
+            "CPU priority of task processes started from the editor. idle: they use only CPU "
+            "time nothing else wants, so the editor stays responsive while a run uses every "
+            "core (Linux SCHED_IDLE; nice 19 elsewhere); low: nice value raised by 10; "
+            "normal: the editor's priority."
         ),
         json_schema_extra={"scope": "resource"},
     )

@@ -514,9 +514,16 @@ async def test_hover_is_answered_while_a_run_executes(runs: Runs) -> None:
     assert answer["runs"][0]["state"] == "canceled"
 
 
-@pytest.mark.parametrize(("settings", "raised"), [(None, 10), ({"runNiceness": 3}, 3)])
+@pytest.mark.parametrize(
+    ("settings", "nice_increment", "policy"),
+    [
+        (None, 19, "SCHED_IDLE"),
+        ({"runPriority": "low"}, 10, None),
+        ({"runPriority": "normal"}, 0, None),
+    ],
+)
 async def test_task_processes_run_at_a_lower_cpu_priority(
-    runs: Runs, settings: dict[str, Any] | None, raised: int
+    runs: Runs, settings: dict[str, Any] | None, nice_increment: int, policy: str | None
 ) -> None:
     await runs.start({"trustedWorkspace": True, **(settings or {})})
     started = await runs.command("uet.runWorkstream", runs.session.uri(SLEEPY))
@@ -525,7 +532,9 @@ async def test_task_processes_run_at_a_lower_cpu_priority(
     assert pid is not None
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     own = os.getpriority(os.PRIO_PROCESS, 0)  # the server's, inherited from this process
-    assert int(fields[16]) == min(own + raised, 19)
+    assert int(fields[16]) == min(own + nice_increment, 19)  # stat field 19: nice
+    expected = os.sched_getscheduler(0) if policy is None else getattr(os, policy)
+    assert int(fields[38]) == expected  # stat field 41: scheduling policy
     await runs.command("uet.cancelRun", started["runId"])
 
 

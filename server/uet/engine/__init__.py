@@ -11,7 +11,8 @@ Running
     ``RunHandle``: ``.run_id``, ``.subscribe(callback)``, ``.snapshot()``, ``.cancel()``,
     ``.wait(timeout) -> RunResult | None``. ``RunOptions``: jobs, router path, log cap,
     kill grace, a task subset (``only_tasks``: those tasks and what they depend on), the
-    children's nice increment (``child_niceness``), injection points for tests.
+    children's CPU priority (``child_priority``, a ``CpuPriority``), injection points for
+    tests.
 Events
     Subscribers receive ``EngineEvent``s (``EngineEventKind``) carrying a
     ``ProgressSnapshot`` (done/total, %, running tasks, elapsed, ETA).
@@ -24,6 +25,7 @@ Store
 the engine reads artifacts only through ``uet.artifacts``.
 """
 
+from uet.engine.adapters.spawn import CpuPriority
 from uet.engine.control import cancel_run
 from uet.engine.errors import (
     CycleError,
@@ -62,6 +64,7 @@ from uet.engine.store import connect, integrity_problems
 from uet.engine.workspace import Workspace, find_workspace
 
 __all__ = [
+    "CpuPriority",
     "CycleError",
     "EngineError",
     "EngineEvent",

@@ -230,7 +230,7 @@ def _slotted_attempt(
             timeout_seconds=invocation.timeout_seconds,
             log_max_bytes=options.log_max_bytes,
             kill_grace_seconds=options.kill_grace_seconds,
-            niceness=max(0, options.child_niceness),
+            priority=options.child_priority,
         ),
         session.cancel,
         on_output if session.bus.active else None,

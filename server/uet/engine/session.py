@@ -19,6 +19,7 @@ from typing import Any
 
 from uet.engine.adapters.base import DEFAULT_KILL_GRACE_SECONDS, DEFAULT_LOG_MAX_BYTES
 from uet.engine.adapters.registry import AdapterRegistry
+from uet.engine.adapters.spawn import CpuPriority
 from uet.engine.cancel import CancelToken
 from uet.engine.control import Owner
 from uet.engine.executor import Executor
@@ -64,10 +65,9 @@ class RunOptions:
     clock: Callable[[], float] | None = None
     # Builds the executor for ``jobs`` workers; default: a local thread pool.
     executor_factory: Callable[[int], Executor] | None = None
-    # Nice increment of every child process (runs started from an editor pass 10, so that
-    # the editor stays responsive); 0 or less leaves the children at the engine's priority.
-    # The engine's own threads are never reniced.
-    child_niceness: int = 0
+    # CPU priority of every child process tree (runs started from an editor pass ``IDLE``
+    # by default, so that the editor stays responsive). The engine's own threads keep theirs.
+    child_priority: CpuPriority = CpuPriority.NORMAL
 
 
 def _no_executor(task_id: str) -> None:

@@ -67,7 +67,7 @@ def _validate(
             timeout_seconds=invocation.timeout_seconds,
             log_max_bytes=options.log_max_bytes,
             kill_grace_seconds=options.kill_grace_seconds,
-            niceness=max(0, options.child_niceness),
+            priority=options.child_priority,
         ),
         session.cancel,
     )

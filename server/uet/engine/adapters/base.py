@@ -14,6 +14,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
+from uet.engine.adapters.spawn import CpuPriority
 from uet.engine.cancel import CancelToken
 
 __all__ = [
@@ -55,8 +56,8 @@ class AdapterRequest:
     timeout_seconds: float | None = None
     log_max_bytes: int = DEFAULT_LOG_MAX_BYTES
     kill_grace_seconds: float = DEFAULT_KILL_GRACE_SECONDS
-    # Nice increment of the child (0: the engine's priority); never applied to the engine.
-    niceness: int = 0
+    # CPU priority of the child's process tree; never applied to the engine.
+    priority: CpuPriority = CpuPriority.NORMAL
 
 
 @dataclass(frozen=True, slots=True)

@@ -69,7 +69,7 @@ class SubprocessAdapter:
         if request.env:
             env = {**(self.base_env if self.base_env is not None else os.environ), **request.env}
         try:
-            child = spawn(request.argv, request.cwd, env, request.niceness)
+            child = spawn(request.argv, request.cwd, env, request.priority)
         except OSError as exc:
             return AdapterResult(
                 AttemptStatus.SPAWN_FAILED,

@@ -6,9 +6,9 @@ the engine executes the run on its own threads. A run started here is *adopted*:
 an :class:`~uet.lsp.features.runs_progress.ActiveRun` on the board and a
 :func:`~uet.lsp.features.runs_progress.follow` task on the loop.
 
-The task processes of editor runs start at a lower CPU priority (``uet.runNiceness``, nice
-value 10 by default) so that the editor and this server stay responsive while a run keeps
-every core busy; the engine's own threads keep the server's priority.
+The task processes of editor runs start at a lower CPU priority (``uet.runPriority``, idle by
+default) so that the editor and this server stay responsive while a run keeps every core
+busy; the engine's own threads keep the server's priority.
 
 ``uet.engine`` is imported inside the functions, after a thread-pool call has loaded it:
 importing the run feature must stay cheap, and the first import must not block the loop.
@@ -174,15 +174,15 @@ async def known_workspaces(server: UetLanguageServer, board: RunBoard) -> list[P
 def _run_options(
     settings: Settings, jobs: int | None, only_tasks: tuple[str, ...] | None = None
 ) -> RunOptions:
-    """The engine options of an editor run: its task processes at ``uet.runNiceness``."""
-    from uet.engine import RunOptions
+    """The engine options of an editor run: its task processes at ``uet.runPriority``."""
+    from uet.engine import CpuPriority, RunOptions
 
     return RunOptions(
         jobs=jobs,
         only_tasks=only_tasks,
         requested_by="uet-lsp",
         kill_grace_seconds=EDITOR_KILL_GRACE_SECONDS,
-        child_niceness=settings.run_niceness,
+        child_priority=CpuPriority(settings.run_priority),
     )
 
 
