@@ -12,7 +12,9 @@ runs are interleaved so that load changes hit all alike. The "floor" column is a
 Python loop on the same DAG in this process (2 threads, each ``subprocess.Popen`` +
 wait, a dependency counter, nothing recorded): what any Python engine pays for starting
 the children, so the distance from it is the engine's own overhead. ninja is installed into
-the virtualenv if it is missing.
+the virtualenv if it is missing. The uet package is byte-compiled first, as ``pip install``
+does for a wheel: an editable install under ``PYTHONDONTWRITEBYTECODE`` would otherwise
+compile every module of the engine again on each run (~45 ms).
 
 Usage: python benchmarks/engine_overhead.py [--sizes 1000,5000] [--repeat 3] [--no-floor]
 """
@@ -54,6 +56,7 @@ def main() -> int:
     parser.add_argument("--no-floor", action="store_true", help="skip the bare Python loop")
     args = parser.parse_args()
     ninja = ensure_ninja()
+    compile_uet()
     print(
         f"python {sys.version.split()[0]}, ninja {ninja_version(ninja)}, {JOBS} jobs, "
         f"layers of {WIDTH}, fan-in {FAN_IN}, best of {args.repeat} (ms per task)"
@@ -91,6 +94,16 @@ def _floor_columns(floor_ms: float, ninja_ms: float) -> str:
 def _best(runs: list[Measure], field: str, size: int) -> float:
     """The best ``field`` of ``runs`` in milliseconds per task."""
     return float(min(getattr(run, field) for run in runs)) * 1000 / size
+
+
+def compile_uet() -> None:
+    """Byte-compile the uet package (``__pycache__`` next to its modules), as an installed
+    wheel has it."""
+    import compileall
+
+    import uet
+
+    compileall.compile_dir(str(Path(uet.__file__).parent), quiet=1)
 
 
 def ensure_ninja() -> str:

@@ -1,4 +1,4 @@
-"""The wheel ships the schemas and profiles and finds them through importlib.resources."""
+"""The wheel ships the schemas and profiles and finds them as files next to the package."""
 
 from __future__ import annotations
 

@@ -1,15 +1,19 @@
 """Locates the data shipped with the package: the schema registry and the profiles.
 
-In a wheel, top-level ``schemas/`` and ``profiles/`` are installed as ``uet/_data/...`` and
-read through ``importlib.resources``. In a source checkout (editable install, tests) the same
-folders are read from the repository root, so there is exactly one copy of each file.
+In a wheel, top-level ``schemas/`` and ``profiles/`` are installed as ``uet/_data/...``;
+in a source checkout (editable install, tests) the same folders are read from the
+repository root, so there is exactly one copy of each file. Both are plain folders next
+to this file; ``importlib.resources`` (~5 ms of imports: zipfile, tempfile...) is only
+asked when the package is not installed as files (a zip).
 """
 
 from __future__ import annotations
 
-from importlib import resources
-from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
 
 __all__ = ["DataMissingError", "data_dir", "profiles_dir", "schemas_dir"]
 
@@ -20,12 +24,18 @@ class DataMissingError(RuntimeError):
 
 def data_dir(name: str) -> Traversable:
     """Return the bundled folder ``name`` (``schemas`` or ``profiles``)."""
+    here = Path(__file__)
+    if here.is_file():  # installed as files (a wheel) or a source checkout
+        package = here.resolve().parent
+        for folder in (package / "_data" / name, package.parents[1] / name):
+            if folder.is_dir():
+                return folder
+        raise DataMissingError(f"bundled data folder {name!r} not found; reinstall uet-lsp")
+    from importlib import resources
+
     packaged = resources.files("uet") / "_data" / name
     if packaged.is_dir():
         return packaged
-    source = Path(__file__).resolve().parents[2] / name
-    if source.is_dir():
-        return source
     raise DataMissingError(f"bundled data folder {name!r} not found; reinstall uet-lsp")
 
 

@@ -22,7 +22,7 @@ from engine_support import (
 
 from uet.engine.control import cancel_run
 from uet.engine.errors import RunControlError
-from uet.engine.runner import resume_run
+from uet.engine.resume import resume_run
 from uet.engine.workspace import Workspace
 
 TREE = """

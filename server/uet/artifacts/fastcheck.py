@@ -9,23 +9,48 @@ The compiler covers the JSON Schema 2020-12 keywords our schemas use. Anything i
 know raises ``Unsupported`` at compile time and that schema keeps using jsonschema alone,
 so a missing keyword can cost speed but never a missed error. A differential test compares
 both on every schema (tests/artifacts/test_fastcheck.py).
+
+The compiler needs neither jsonschema nor ``referencing``: ``$ref`` goes through any
+resolver with ``lookup(ref) -> (contents, resolver)`` (a ``referencing`` resolver, or the
+registry's :class:`~uet.artifacts.refs.OfflineResolver`) and formats through any object
+with ``conforms(value, format)`` (jsonschema's ``FormatChecker``, or
+:data:`~uet.artifacts.formats.FORMATS`), so that checking a valid document imports neither.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Protocol
 
-import referencing
-from jsonschema import FormatChecker
+from uet.artifacts.predicates import (
+    Check,
+    always,
+    bound,
+    enum_check,
+    equal,
+    every,
+    is_number,
+    never,
+    properties_check,
+    size_bound,
+    string_check,
+    type_check,
+    unique,
+)
 
-__all__ = ["Check", "Compiler", "Unsupported", "compile_check", "static_properties"]
-
-Check = Callable[[Any], bool]
-# referencing's Resolver is not exported publicly; only its lookup() is used here.
+__all__ = ["Check", "Compiler", "Formats", "Unsupported", "compile_check", "static_properties"]
+# A resolver whose lookup(ref) returns an object with .contents and .resolver: referencing's
+# Resolver (not exported publicly) or uet.artifacts.refs.OfflineResolver.
 _Resolver = Any
+
+
+class Formats(Protocol):
+    """Format checks: jsonschema's ``FormatChecker`` or ``uet.artifacts.formats.FORMATS``."""
+
+    def conforms(self, instance: object, format_name: str, /) -> bool: ...
+
 
 # Keywords that never affect validity.
 _ANNOTATIONS = frozenset(
@@ -56,106 +81,35 @@ class Unsupported(Exception):
     """The schema uses a keyword the compiler does not implement."""
 
 
-def _every(checks: list[Check]) -> Check:
-    """All of ``checks``, in order (specialised: these closures run once per value)."""
-    if len(checks) == 1:
-        return checks[0]
-    if len(checks) == 2:
-        first, second = checks
-        return lambda value: first(value) and second(value)
-    if len(checks) == 3:
-        first, second, third = checks
-        return lambda value: first(value) and second(value) and third(value)
-
-    def every(value: Any) -> bool:
-        for check in checks:  # noqa: SIM110 - a loop is ~2x all() over a generator here
-            if not check(value):
-                return False
-        return True
-
-    return every
-
-
-def _always(_: Any) -> bool:
-    return True
-
-
-def _never(_: Any) -> bool:
-    return False
-
-
-def _is_integer(value: Any) -> bool:
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, int):
-        return True
-    return isinstance(value, float) and value.is_integer()
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-_TYPE_TESTS: dict[str, Check] = {
-    "object": lambda value: isinstance(value, dict),
-    "array": lambda value: isinstance(value, list),
-    "string": lambda value: isinstance(value, str),
-    "integer": _is_integer,
-    "number": _is_number,
-    "boolean": lambda value: isinstance(value, bool),
-    "null": lambda value: value is None,
-}
-
-
-def _equal(left: Any, right: Any) -> bool:
-    """JSON equality as jsonschema defines it: booleans are not numbers."""
-    if isinstance(left, bool) or isinstance(right, bool):
-        return isinstance(left, bool) and isinstance(right, bool) and left == right
-    if isinstance(left, list) and isinstance(right, list):
-        return len(left) == len(right) and all(map(_equal, left, right))
-    if isinstance(left, dict) and isinstance(right, dict):
-        return left.keys() == right.keys() and all(_equal(left[key], right[key]) for key in left)
-    if _is_number(left) and _is_number(right):
-        return bool(left == right)
-    return type(left) is type(right) and bool(left == right)
-
-
-def _unique(items: list[Any]) -> bool:
-    if all(type(item) is str for item in items):  # the usual case (ids): exact with a set
-        return len(set(items)) == len(items)
-    for position, item in enumerate(items):
-        for other in items[position + 1 :]:
-            if _equal(item, other):
-                return False
-    return True
-
-
 class Compiler:
     """Compiles (sub)schemas into checks; ``$ref`` targets are compiled once per
     compiler, so one instance should serve a whole registry (not thread-safe: callers
     serialise ``compile``)."""
 
-    def __init__(self, registry: referencing.Registry[Any], formats: FormatChecker) -> None:
-        self._registry = registry
+    def __init__(self, formats: Formats) -> None:
         self._formats = formats
         self._by_ref: dict[int, Check] = {}
 
     def compile(self, schema: Any, resolver: _Resolver) -> Check:
         if schema is True:
-            return _always
+            return always
         if schema is False:
-            return _never
+            return never
         if not isinstance(schema, Mapping):
             raise Unsupported(f"schema of type {type(schema).__name__}")
-        checks: list[Check] = []
-        for keyword, argument in schema.items():
-            if keyword in _ANNOTATIONS or keyword.startswith("x-"):
-                continue
-            checks.append(self._keyword(keyword, argument, schema, resolver))
-        checks = [check for check in checks if check is not _always]
+        keywords = [
+            keyword
+            for keyword in schema
+            if keyword not in _ANNOTATIONS and not keyword.startswith("x-")
+        ]
+        fused = string_check(schema, keywords)
+        if fused is not None:
+            return fused
+        checks = [self._keyword(keyword, schema[keyword], schema, resolver) for keyword in keywords]
+        checks = [check for check in checks if check is not always]
         if not checks:
-            return _always
-        return _every(checks)
+            return always
+        return every(checks)
 
     def _ref(self, reference: str, resolver: _Resolver) -> Check:
         resolved = resolver.lookup(reference)
@@ -185,38 +139,25 @@ class Compiler:
             return self._ref(str(argument), resolver)
         if keyword == "type":
             names = argument if isinstance(argument, list) else [argument]
-            tests = [_TYPE_TESTS[str(name)] for name in names]
-            if len(tests) == 1:
-                return tests[0]
-            return lambda value: any(test(value) for test in tests)
+            return type_check([str(name) for name in names])
         if keyword == "enum":
-            options = list(argument)
-            return lambda value: any(_equal(value, option) for option in options)
+            return enum_check(list(argument))
         if keyword == "const":
-            return lambda value: _equal(value, argument)
+            return lambda value: equal(value, argument)
         if keyword == "properties":
             compiled = {str(name): compile_(sub, resolver) for name, sub in argument.items()}
-            items = list(compiled.items())
-
-            def properties(value: Any) -> bool:
-                if not isinstance(value, dict):
-                    return True
-                for name, check in items:  # noqa: SIM110 - a loop is ~2x all() over a generator
-                    if name in value and not check(value[name]):
-                        return False
-                return True
-
-            return properties
+            return properties_check(compiled)
         if keyword == "required":
             required = frozenset(str(name) for name in argument)
-            return lambda value: not isinstance(value, dict) or required.issubset(value)
+            # dict_keys >= set tests membership without building a set from the value.
+            return lambda value: not isinstance(value, dict) or value.keys() >= required
         if keyword in ("additionalProperties", "patternProperties"):
             return self._object_rest(schema, resolver, keyword)
         if keyword == "propertyNames":
             check = compile_(argument, resolver)
             return lambda value: not isinstance(value, dict) or all(map(check, value))
         if keyword in ("minProperties", "maxProperties", "minItems", "maxItems"):
-            return _size_bound(keyword, int(argument))
+            return size_bound(keyword, int(argument))
         if keyword == "dependentRequired":
             rules = {str(key): list(needed) for key, needed in argument.items()}
             return lambda value: (
@@ -230,17 +171,24 @@ class Compiler:
         if keyword == "items":
             offset = len(schema.get("prefixItems", []))
             check = compile_(argument, resolver)
+            if check is always:
+                return always
+            if not offset:
+                return lambda value: not isinstance(value, list) or all(map(check, value))
             return lambda value: not isinstance(value, list) or all(map(check, value[offset:]))
         if keyword == "prefixItems":
             checks = [compile_(sub, resolver) for sub in argument]
+            if len(checks) == 1:
+                first = checks[0]
+                return lambda value: not isinstance(value, list) or not value or first(value[0])
             return lambda value: (
                 not isinstance(value, list)
                 or all(check(item) for check, item in zip(checks, value, strict=False))
             )
         if keyword == "uniqueItems":
             if not argument:
-                return _always
-            return lambda value: not isinstance(value, list) or _unique(value)
+                return always
+            return lambda value: not isinstance(value, list) or unique(value)
         if keyword in ("minLength", "maxLength"):
             limit = int(argument)
             if keyword == "minLength":
@@ -254,12 +202,12 @@ class Compiler:
             name = str(argument)
             return lambda value: conforms(value, name)
         if keyword in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
-            return _bound(keyword, argument)
+            return bound(keyword, argument)
         if keyword == "multipleOf":
             divisor = argument
 
             def multiple(value: Any) -> bool:
-                if not _is_number(value):
+                if not is_number(value):
                     return True
                 quotient = value / divisor
                 return not math.isfinite(quotient) or float(quotient).is_integer()
@@ -283,7 +231,7 @@ class Compiler:
             otherwise = compile_(schema.get("else", True), resolver)
             return lambda value: then(value) if condition(value) else otherwise(value)
         if keyword in ("then", "else"):
-            return _always  # handled with "if"; alone they have no effect
+            return always  # handled with "if"; alone they have no effect
         if keyword == "unevaluatedProperties":
             return self._unevaluated(argument, schema, resolver)
         raise Unsupported(keyword)
@@ -291,7 +239,7 @@ class Compiler:
     def _unevaluated(self, argument: Any, schema: Mapping[str, Any], resolver: _Resolver) -> Check:
         names_and_patterns = static_properties(schema, resolver)
         if names_and_patterns is None:
-            return _always  # an additionalProperties below evaluates every property
+            return always  # an additionalProperties below evaluates every property
         names, patterns = names_and_patterns
         rest = self.compile(argument, resolver)
         searches = [re.compile(pattern).search for pattern in patterns]
@@ -309,28 +257,38 @@ class Compiler:
         return unevaluated
 
     def _object_rest(self, schema: Mapping[str, Any], resolver: _Resolver, keyword: str) -> Check:
-        """additionalProperties and patternProperties, compiled once for both keywords."""
+        """additionalProperties and patternProperties, compiled once for both keywords.
+
+        Every key matching a pattern must satisfy its schema; a key neither declared nor
+        matching any pattern must satisfy ``additionalProperties``. Patterns whose schema
+        accepts everything only matter for that second rule, so a declared key (the usual
+        case) costs one set lookup, not one regex search per pattern.
+        """
         if keyword == "patternProperties" and "additionalProperties" in schema:
-            return _always  # compiled together under additionalProperties
+            return always  # compiled together under additionalProperties
         declared = frozenset(str(name) for name in schema.get("properties", {}))
         patterns = [
             (re.compile(str(pattern)).search, self.compile(sub, resolver))
             for pattern, sub in schema.get("patternProperties", {}).items()
         ]
-        rest_schema = schema.get("additionalProperties", True)
-        rest = self.compile(rest_schema, resolver)
+        searches = [search for search, _ in patterns]
+        strict = [(search, check) for search, check in patterns if check is not always]
+        rest = self.compile(schema.get("additionalProperties", True), resolver)
+        if rest is always and not strict:
+            return always
 
         def object_rest(value: Any) -> bool:
             if not isinstance(value, dict):
                 return True
+            if not strict and value.keys() <= declared:
+                return True  # only declared keys (the usual case): nothing else applies
             for key, item in value.items():
-                matched = False
-                for search, check in patterns:
-                    if search(key) is not None:
-                        matched = True
-                        if not check(item):
-                            return False
-                if not matched and key not in declared and not rest(item):
+                for search, check in strict:
+                    if search(key) is not None and not check(item):
+                        return False
+                if key in declared or rest is always:
+                    continue
+                if not any(search(key) is not None for search in searches) and not rest(item):
                     return False
             return True
 
@@ -366,31 +324,8 @@ def static_properties(
     return names, patterns
 
 
-def _size_bound(keyword: str, limit: int) -> Check:
-    kind: tuple[type[Any], ...] = (dict,) if keyword.endswith("Properties") else (list,)
-
-    def size(value: Any) -> int | None:
-        return len(value) if isinstance(value, kind) else None
-
-    if keyword.startswith("min"):
-        return lambda value: (found := size(value)) is None or found >= limit
-    return lambda value: (found := size(value)) is None or found <= limit
-
-
-def _bound(keyword: str, limit: Any) -> Check:
-    if keyword == "minimum":
-        return lambda value: not _is_number(value) or value >= limit
-    if keyword == "maximum":
-        return lambda value: not _is_number(value) or value <= limit
-    if keyword == "exclusiveMinimum":
-        return lambda value: not _is_number(value) or value > limit
-    return lambda value: not _is_number(value) or value < limit
-
-
-def compile_check(
-    schema_id: str, registry: referencing.Registry[Any], formats: FormatChecker
-) -> Check:
-    """The validity predicate of the schema registered as ``schema_id``."""
-    resolver = registry.resolver(base_uri=schema_id)
+def compile_check(schema_id: str, resolver: _Resolver, formats: Formats) -> Check:
+    """The validity predicate of the schema registered as ``schema_id`` (looked up with
+    ``resolver``)."""
     resolved = resolver.lookup(schema_id)
-    return Compiler(registry, formats).compile(resolved.contents, resolved.resolver)
+    return Compiler(formats).compile(resolved.contents, resolved.resolver)

@@ -15,13 +15,12 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-import referencing
 import referencing.exceptions
-from jsonschema import Draft202012Validator, FormatChecker, ValidationError, _keywords, validators
+from jsonschema import Draft202012Validator, ValidationError, _keywords, validators
 from jsonschema._utils import find_additional_properties
 from jsonschema.protocols import Validator
 
-from uet.artifacts.fastcheck import Check, Compiler, Unsupported
+from uet.artifacts.fastcheck import Check, Compiler, Formats, Unsupported
 
 __all__ = ["SubschemaChecks", "pruning_validator_class"]
 
@@ -32,13 +31,8 @@ class SubschemaChecks:
     """Compiled checks for subschemas, by identity (schemas are immutable and live as long
     as their registry); ``None`` for a subschema the compiler does not cover."""
 
-    def __init__(
-        self,
-        registry: referencing.Registry[Any],
-        formats: FormatChecker,
-        resolver_for: ResolverFor,
-    ) -> None:
-        self._compiler = Compiler(registry, formats)
+    def __init__(self, formats: Formats, resolver_for: ResolverFor) -> None:
+        self._compiler = Compiler(formats)
         self._resolver_for = resolver_for
         self._checks: dict[int, Check | None] = {}
         self._keep: list[object] = []  # holds every compiled subschema so ids stay unique

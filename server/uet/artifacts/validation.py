@@ -11,15 +11,16 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
-
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from uet.artifacts.diagnostics import Diagnostic, Severity
 from uet.artifacts.fastcheck import Unsupported, static_properties
 from uet.artifacts.positions import Span
 from uet.artifacts.registry import SchemaRegistry
 from uet.artifacts.tree import Document, Member, Node, NodeKind, PathPart
+
+if TYPE_CHECKING:  # jsonschema is loaded by the registry's validator, for invalid documents only
+    from jsonschema.exceptions import ValidationError
 
 __all__ = ["describe_type", "validate_document"]
 

@@ -10,7 +10,6 @@ the workstream or router config is invalid (nothing started), 130 after Ctrl-C.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import signal
 import sys
@@ -25,7 +24,7 @@ from uet.cli.main import EXIT_CLEAN, EXIT_ERROR, EXIT_PROBLEMS
 from uet.cli.run_display import JsonDisplay, PlainDisplay, RichDisplay, duration
 
 if TYPE_CHECKING:  # the engine is imported when a command runs: ``uet --help`` stays fast
-    from uet.engine import EngineEvent, RunHandle, RunResult, Workspace
+    from uet.engine import EngineEvent, RunHandle, RunResult, TaskStatus, Workspace
 
 __all__ = ["register"]
 
@@ -86,13 +85,14 @@ def register(subparsers: Any) -> None:
     )
     _add_run_options(run)
     run.add_argument("--router", type=Path, metavar="PATH", help="router config to use")
-    run.set_defaults(handler=_reporting_errors(run_command))
+    # hold_gc: no collections while the run is planned (uet.cli.main's docstring).
+    run.set_defaults(handler=_reporting_errors(run_command), hold_gc=True)
 
     resume = subparsers.add_parser("resume", help="resume an interrupted run")
     resume.add_argument("run_id", metavar="RUN_ID")
     _add_run_options(resume)
     _add_workspace_option(resume)
-    resume.set_defaults(handler=_reporting_errors(resume_command))
+    resume.set_defaults(handler=_reporting_errors(resume_command), hold_gc=True)
 
     cancel = subparsers.add_parser("cancel", help="cancel a run (from any process)")
     cancel.add_argument("run_id", metavar="RUN_ID")
@@ -135,7 +135,7 @@ def run_command(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     return _follow(
         lambda subscribers: start_run(args.workstream, options=options, subscribers=subscribers),
-        args.json,
+        args,
     )
 
 
@@ -149,7 +149,7 @@ def resume_command(args: argparse.Namespace) -> int:
         lambda subscribers: resume_run(
             args.run_id, workspace=workspace, options=options, subscribers=subscribers
         ),
-        args.json,
+        args,
     )
 
 
@@ -177,6 +177,8 @@ def runs_command(args: argparse.Namespace) -> int:
     finally:
         connection.close()
     if args.json:
+        import dataclasses
+
         print(json.dumps([dataclasses.asdict(summary) for summary in summaries], indent=2))
         return EXIT_CLEAN
     for summary in summaries:
@@ -262,10 +264,12 @@ def logs_command(args: argparse.Namespace) -> int:
 
 
 def _follow(
-    start: Callable[[list[Callable[[EngineEvent], None]]], RunHandle], as_json: bool
+    start: Callable[[list[Callable[[EngineEvent], None]]], RunHandle], args: argparse.Namespace
 ) -> int:
+    """Start the run (``start``), show it until it ends, print its summary."""
     from uet.engine import SpecError
 
+    as_json: bool = args.json
     display = (
         JsonDisplay() if as_json else (RichDisplay() if sys.stderr.isatty() else PlainDisplay())
     )
@@ -276,6 +280,7 @@ def _follow(
             print(line, file=sys.stderr)
         print(f"uet: {exc} (nothing was started)", file=sys.stderr)
         return EXIT_ERROR
+    args.startup_over()
     interrupted = threading.Event()
 
     def interrupt() -> None:
@@ -296,19 +301,23 @@ def _follow(
 def _print_result(handle: RunHandle, result: RunResult, as_json: bool) -> None:
     from uet.engine import connect, run_record, step_attempt_records, task_statuses
 
-    connection = connect(handle.workspace.db_path)
-    try:
-        if as_json:
-            document = {
-                "run": run_record(connection, result.run_id),
-                "step_attempts": step_attempt_records(connection, result.run_id),
-            }
-            print(json.dumps(document, indent=2))
-            return
-        tasks = task_statuses(connection, result.run_id, outcomes=_UNSUCCESSFUL)
-    finally:
-        connection.close()
     snap = result.snapshot
+    tasks: list[TaskStatus] = []
+    # The store is read for the artifacts (--json) or the tasks that did not succeed; a
+    # run whose tasks all succeeded is summed up by its snapshot alone.
+    if as_json or snap.failed or snap.skipped or snap.canceled:
+        connection = connect(handle.workspace.db_path)
+        try:
+            if as_json:
+                document = {
+                    "run": run_record(connection, result.run_id),
+                    "step_attempts": step_attempt_records(connection, result.run_id),
+                }
+                print(json.dumps(document, indent=2))
+                return
+            tasks = task_statuses(connection, result.run_id, outcomes=_UNSUCCESSFUL)
+        finally:
+            connection.close()
     print(
         f"run {result.run_id} {result.state} in {duration(snap.elapsed_seconds)}: {result.reason}"
     )

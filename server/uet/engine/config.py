@@ -3,16 +3,16 @@
 Like :mod:`uet.engine.spec`, parsing takes a schema-valid plain value and returns
 ``(config, problems)``; it reports what the schema cannot see (rules naming unknown apps).
 Defaults are the documented ones (``docs/schema-conventions.md``) and live here only.
+The records are ``NamedTuple``s, like the specs (see :mod:`uet.engine.spec` for why).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
-from uet.engine.spec import Command
+from uet.engine.spec import EMPTY, Command
 
 __all__ = [
     "DEFAULT_BREAKER",
@@ -36,8 +36,7 @@ class RoutingStrategy(StrEnum):
     AUTO = "auto"
 
 
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
+class RetryPolicy(NamedTuple):
     """When and how often an app's failed attempts are retried.
 
     ``max_attempts`` is ``None`` when the app does not say; the engine then falls back to
@@ -51,8 +50,7 @@ class RetryPolicy:
     retry_on_timeout: bool = True
 
 
-@dataclass(frozen=True, slots=True)
-class BreakerPolicy:
+class BreakerPolicy(NamedTuple):
     """When an app's circuit opens and how long it stays open."""
 
     failure_threshold: int = 5
@@ -64,8 +62,7 @@ DEFAULT_RETRY = RetryPolicy()
 DEFAULT_BREAKER = BreakerPolicy()
 
 
-@dataclass(frozen=True, slots=True)
-class AppConfig:
+class AppConfig(NamedTuple):
     """One router app: how to run it and what it can do."""
 
     app_id: str
@@ -73,7 +70,7 @@ class AppConfig:
     command: Command | None = None
     shell: bool = False
     cwd: str | None = None
-    env: Mapping[str, str] = field(default_factory=dict)
+    env: Mapping[str, str] = EMPTY
     task_kinds: tuple[str, ...] = ()
     domains: tuple[str, ...] = ()
     max_parallel: int | None = None
@@ -83,8 +80,7 @@ class AppConfig:
     breaker: BreakerPolicy = DEFAULT_BREAKER
 
 
-@dataclass(frozen=True, slots=True)
-class RoutingRule:
+class RoutingRule(NamedTuple):
     """``routing.rules[]``: which tasks it matches and which apps it selects from."""
 
     rule_id: str
@@ -99,12 +95,11 @@ class RoutingRule:
     required: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class RouterConfig:
+class RouterConfig(NamedTuple):
     """A whole router config. An empty one (no apps, no rules) is valid."""
 
     version: str = "1.0.0"
-    apps: Mapping[str, AppConfig] = field(default_factory=dict)
+    apps: Mapping[str, AppConfig] = EMPTY
     rules: tuple[RoutingRule, ...] = ()
     default_max_attempts: int | None = None
     default_timeout_seconds: float | None = None

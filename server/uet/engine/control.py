@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import sqlite3
 import time
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from uet.engine.errors import RunControlError
 from uet.engine.ids import new_ulid
@@ -41,6 +40,7 @@ __all__ = [
     "claim_run",
     "close_interrupted_attempts",
     "heartbeat",
+    "host_name",
     "kill_orphan_groups",
     "owner_alive",
     "pending_cancel_request",
@@ -53,8 +53,7 @@ _CANCEL_POLL_SECONDS = 0.05
 _PROC = Path("/proc")
 
 
-@dataclass(frozen=True, slots=True)
-class Owner:
+class Owner(NamedTuple):
     """The engine instance driving a run."""
 
     owner_id: str
@@ -64,7 +63,17 @@ class Owner:
     @classmethod
     def current(cls) -> Owner:
         """A new owner identity for this process."""
-        return cls(new_ulid(), os.getpid(), socket.gethostname())
+        return cls(new_ulid(), os.getpid(), host_name())
+
+
+def host_name() -> str:
+    """This machine's name as ``socket.gethostname()`` returns it: on POSIX both read
+    ``uname``'s node name, which needs no ``socket`` import (~2 ms) on every run."""
+    if hasattr(os, "uname"):
+        return os.uname().nodename
+    import socket
+
+    return socket.gethostname()
 
 
 def claim_run(
@@ -103,7 +112,7 @@ def owner_alive(row: sqlite3.Row, now: float | None = None) -> bool:
     if pid is None:
         return False
     fresh = beat is not None and (now or time.time()) - float(beat) < HEARTBEAT_STALE_SECONDS
-    if host == socket.gethostname():
+    if host == host_name():
         return fresh and _pid_alive(int(pid))
     return fresh
 

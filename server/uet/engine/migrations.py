@@ -17,7 +17,7 @@ Tables (version 1):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "Migration"]
 
@@ -27,8 +27,7 @@ _TASK_STATES = "'pending', 'running', 'succeeded', 'failed', 'skipped', 'cancele
 _BREAKER_STATES = "'closed', 'open', 'half_open'"
 
 
-@dataclass(frozen=True, slots=True)
-class Migration:
+class Migration(NamedTuple):
     """One schema version: the statements that bring version ``version - 1`` to it."""
 
     version: int

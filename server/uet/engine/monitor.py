@@ -1,17 +1,21 @@
 """Answers about runs from the run store: listings, per-task status, metrics, a system
 summary. Read-only; safe to call from any process while runs execute (WAL readers never
 block the writer).
+
+The per-task status (:class:`TaskStatus`, :func:`task_statuses`) lives with the other row
+readers in :mod:`uet.engine.records` (``uet run`` prints it after every run without
+loading this module) and is re-exported here.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
 from uet.engine.control import owner_alive
 from uet.engine.errors import RunNotFoundError
+from uet.engine.records import TaskStatus, task_statuses
 from uet.engine.resilience import load_breakers
 
 __all__ = [
@@ -48,21 +52,6 @@ class RunSummary:
     def total_tasks(self) -> int:
         """Number of tasks in the run."""
         return sum(self.task_counts.values())
-
-
-@dataclass(frozen=True, slots=True)
-class TaskStatus:
-    """One task of a run with its latest attempt."""
-
-    task_id: str
-    name: str
-    state: str
-    reason: str | None
-    attempts: int
-    tool_id: str | None
-    duration_ms: float | None
-    exit_code: int | None
-    logs_path: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,44 +106,6 @@ def run_summary(connection: sqlite3.Connection, run_id: str) -> RunSummary:
     if row is None:
         raise RunNotFoundError(f"no run {run_id}")
     return _summary(connection, row)
-
-
-def task_statuses(
-    connection: sqlite3.Connection, run_id: str, *, outcomes: Collection[str] | None = None
-) -> list[TaskStatus]:
-    """Every task of ``run_id`` in workstream order, with its latest attempt; only those
-    whose recorded outcome (``run_tasks.state``) is in ``outcomes`` when given."""
-    only = ""
-    parameters: list[str] = [run_id]
-    if outcomes is not None:
-        only = f" AND t.state IN ({', '.join('?' * len(outcomes))})"
-        parameters.extend(outcomes)
-    rows = connection.execute(
-        "SELECT t.task_id, t.name, t.state, t.state_reason, l.state AS last_state,"
-        " (SELECT COUNT(*) FROM step_attempts a WHERE a.run_id = t.run_id"
-        "   AND a.task_id = t.task_id) AS attempts,"
-        " l.tool_id AS last_tool, l.duration_ms, l.exit_code, l.logs_path"
-        " FROM run_tasks t LEFT JOIN step_attempts l ON l.step_attempt_id = ("
-        "   SELECT step_attempt_id FROM step_attempts a WHERE a.run_id = t.run_id"
-        "   AND a.task_id = t.task_id ORDER BY attempt DESC LIMIT 1)"
-        f" WHERE t.run_id = ?{only} ORDER BY t.position",
-        parameters,
-    ).fetchall()
-    return [
-        TaskStatus(
-            task_id=row["task_id"],
-            name=row["name"],
-            # A started task stays pending in run_tasks until its attempt ends.
-            state="running" if row["last_state"] == "running" else row["state"],
-            reason=row["state_reason"],
-            attempts=int(row["attempts"]),
-            tool_id=row["last_tool"],
-            duration_ms=row["duration_ms"],
-            exit_code=row["exit_code"],
-            logs_path=row["logs_path"],
-        )
-        for row in rows
-    ]
 
 
 def run_metrics(connection: sqlite3.Connection, run_id: str) -> RunMetrics:

@@ -13,16 +13,15 @@ they depend on, transitively; the other tasks are not part of the run at all.
 Routing rules with ``validate_with`` add validations to every task they match (whichever
 rule chose its app): the validator apps' own commands, run after the task's command
 succeeded (:mod:`uet.engine.validators`).
+
+The plan's records are ``NamedTuple``s, like the specs (see :mod:`uet.engine.spec` for why).
 """
 
 from __future__ import annotations
 
-import dataclasses
-import shlex
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from uet.engine.config import (
     DEFAULT_BREAKER,
@@ -58,8 +57,7 @@ __all__ = [
 SHELL = ("/bin/sh", "-c")
 
 
-@dataclass(frozen=True, slots=True)
-class Invocation:
+class Invocation(NamedTuple):
     """How one task runs on one app (``app_id`` ``None``: the task's own command)."""
 
     app_id: str | None
@@ -72,8 +70,7 @@ class Invocation:
     breaker: BreakerPolicy
 
 
-@dataclass(frozen=True, slots=True)
-class Validation:
+class Validation(NamedTuple):
     """A validator app run on a task's result; ``required``: its failure fails the task
     (otherwise it is recorded only)."""
 
@@ -82,8 +79,7 @@ class Validation:
     rule_id: str
 
 
-@dataclass(frozen=True, slots=True)
-class TaskPlan:
+class TaskPlan(NamedTuple):
     """A task, its route, its invocation per candidate app and its validations."""
 
     task: TaskSpec
@@ -92,8 +88,7 @@ class TaskPlan:
     validations: tuple[Validation, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class RunPlan:
+class RunPlan(NamedTuple):
     """Everything a run needs, validated."""
 
     workspace: Workspace
@@ -199,7 +194,7 @@ def select_tasks(workstream: WorkstreamSpec, wanted: Iterable[str]) -> Workstrea
         kept.add(task_id)
         pending.extend(dep for dep in by_id[task_id].depends_on if dep in by_id)
     tasks = tuple(task for task in workstream.tasks if task.task_id in kept)
-    return dataclasses.replace(workstream, tasks=tasks)
+    return workstream._replace(tasks=tasks)
 
 
 def plan_validations(
@@ -215,7 +210,7 @@ def plan_validations(
             earlier = found.get(app_id)
             if earlier is not None:
                 if rule.required and not earlier.required:
-                    found[app_id] = dataclasses.replace(earlier, required=True)
+                    found[app_id] = earlier._replace(required=True)
                 continue
             app = config.apps.get(app_id)
             if app is None or app.command is None:
@@ -249,33 +244,53 @@ def resolve_invocation(
 ) -> Invocation:
     """The invocation of ``task`` on ``app``: the task's ``command`` if given, else the
     app's ``command`` plus the task's ``args``."""
-    shell = app is not None and app.shell
+    if app is None:  # the task's own command (runs once per task of most workstreams)
+        if task.command is None:
+            raise SpecError("there is no command to run")
+        return Invocation(
+            app_id=None,
+            argv=_argv(task.command, (), False),
+            cwd=confine(workspace, task.cwd),
+            env=task.env,
+            timeout_seconds=task.timeout_seconds or config.default_timeout_seconds,
+            max_attempts=task.max_attempts
+            or DEFAULT_RETRY.max_attempts
+            or config.default_max_attempts
+            or DEFAULT_MAX_ATTEMPTS,
+            retry=DEFAULT_RETRY,
+            breaker=DEFAULT_BREAKER,
+        )
     if task.command is not None:
-        argv = _argv(task.command, (), shell)
-    elif app is not None and app.command is not None:
-        argv = _argv(app.command, task.args, shell)
+        argv = _argv(task.command, (), app.shell)
+    elif app.command is not None:
+        argv = _argv(app.command, task.args, app.shell)
     else:
         raise SpecError("there is no command to run")
-    retry = app.retry if app is not None else DEFAULT_RETRY
     return Invocation(
-        app_id=app.app_id if app is not None else None,
+        app_id=app.app_id,
         argv=argv,
-        cwd=confine(workspace, task.cwd or (app.cwd if app is not None else None)),
-        env={**(app.env if app is not None else {}), **task.env},
+        cwd=confine(workspace, task.cwd or app.cwd),
+        env={**app.env, **task.env},
         timeout_seconds=task.timeout_seconds
-        or (app.timeout_seconds if app is not None else None)
+        or app.timeout_seconds
         or config.default_timeout_seconds,
         max_attempts=task.max_attempts
-        or retry.max_attempts
+        or app.retry.max_attempts
         or config.default_max_attempts
         or DEFAULT_MAX_ATTEMPTS,
-        retry=retry,
-        breaker=app.breaker if app is not None else DEFAULT_BREAKER,
+        retry=app.retry,
+        breaker=app.breaker,
     )
 
 
 def _argv(command: Command, args: tuple[str, ...], shell: bool) -> tuple[str, ...]:
     """An argument vector; a shell only when the app asked for one."""
+    if not shell and not isinstance(command, str):  # an argv list, as most tasks give
+        if not command:
+            raise SpecError("the command is empty")
+        return (*command, *args) if args else command
+    import shlex  # only for commands written as one string
+
     if shell:
         text = command if isinstance(command, str) else shlex.join(command)
         if args:

@@ -1,17 +1,18 @@
 """Rows of the run store: creating runs, tasks and attempts, and reading them back as
-run_record, step_attempt and run_event artifacts (plain dicts valid against the schemas).
+run_record, step_attempt and run_event artifacts (plain dicts valid against the schemas)
+and as per-task statuses (:func:`task_statuses`, what ``uet run`` and ``uet status`` print).
 
 State changes are not written here: they go through :func:`uet.engine.states.transition`.
 Optional fields that are unset are left out of the artifacts rather than written as null.
+The records are ``NamedTuple``s, like the specs (see :mod:`uet.engine.spec` for why).
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any, NamedTuple
 
 from uet.engine.errors import RunNotFoundError
 from uet.engine.ids import utc_timestamp
@@ -21,6 +22,7 @@ from uet.engine.store import append_event, compact_json, insert_rows
 __all__ = [
     "NewAttempt",
     "NewRun",
+    "TaskStatus",
     "find_run_id",
     "insert_attempt",
     "insert_attempts",
@@ -30,11 +32,11 @@ __all__ = [
     "set_task_state",
     "step_attempt_record",
     "step_attempt_records",
+    "task_statuses",
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class NewRun:
+class NewRun(NamedTuple):
     """A run about to be created, with its tasks (id, name) in workstream order."""
 
     run_id: str
@@ -49,8 +51,7 @@ class NewRun:
     trigger_type: str = "manual"
 
 
-@dataclass(frozen=True, slots=True)
-class NewAttempt:
+class NewAttempt(NamedTuple):
     """A step attempt about to be created in the ``pending`` state."""
 
     step_attempt_id: str
@@ -60,6 +61,20 @@ class NewAttempt:
     attempt: int
     tool_id: str
     execution_request: Mapping[str, Any] | None = None
+
+
+class TaskStatus(NamedTuple):
+    """One task of a run with its latest attempt."""
+
+    task_id: str
+    name: str
+    state: str
+    reason: str | None
+    attempts: int
+    tool_id: str | None
+    duration_ms: float | None
+    exit_code: int | None
+    logs_path: str | None
 
 
 def insert_run(connection: sqlite3.Connection, run: NewRun, now: str | None = None) -> None:
@@ -83,11 +98,12 @@ def insert_run(connection: sqlite3.Connection, run: NewRun, now: str | None = No
             compact_json(run.plan),
         ),
     )
+    run_id, pending = run.run_id, TaskState.PENDING.value
     insert_rows(
         connection,
         "INSERT INTO run_tasks (run_id, task_id, position, name, state)",
         [
-            (run.run_id, task_id, position, name, TaskState.PENDING.value)
+            (run_id, task_id, position, name, pending)
             for position, (task_id, name) in enumerate(run.tasks)
         ],
     )
@@ -256,6 +272,44 @@ def run_event_records(
             record["payload"] = json.loads(row["payload_json"])
         records.append(_without_none(record))
     return records
+
+
+def task_statuses(
+    connection: sqlite3.Connection, run_id: str, *, outcomes: Collection[str] | None = None
+) -> list[TaskStatus]:
+    """Every task of ``run_id`` in workstream order, with its latest attempt; only those
+    whose recorded outcome (``run_tasks.state``) is in ``outcomes`` when given."""
+    only = ""
+    parameters: list[str] = [run_id]
+    if outcomes is not None:
+        only = f" AND t.state IN ({', '.join('?' * len(outcomes))})"
+        parameters.extend(outcomes)
+    rows = connection.execute(
+        "SELECT t.task_id, t.name, t.state, t.state_reason, l.state AS last_state,"
+        " (SELECT COUNT(*) FROM step_attempts a WHERE a.run_id = t.run_id"
+        "   AND a.task_id = t.task_id) AS attempts,"
+        " l.tool_id AS last_tool, l.duration_ms, l.exit_code, l.logs_path"
+        " FROM run_tasks t LEFT JOIN step_attempts l ON l.step_attempt_id = ("
+        "   SELECT step_attempt_id FROM step_attempts a WHERE a.run_id = t.run_id"
+        "   AND a.task_id = t.task_id ORDER BY attempt DESC LIMIT 1)"
+        f" WHERE t.run_id = ?{only} ORDER BY t.position",
+        parameters,
+    ).fetchall()
+    return [
+        TaskStatus(
+            task_id=row["task_id"],
+            name=row["name"],
+            # A started task stays pending in run_tasks until its attempt ends.
+            state="running" if row["last_state"] == "running" else row["state"],
+            reason=row["state_reason"],
+            attempts=int(row["attempts"]),
+            tool_id=row["last_tool"],
+            duration_ms=row["duration_ms"],
+            exit_code=row["exit_code"],
+            logs_path=row["logs_path"],
+        )
+        for row in rows
+    ]
 
 
 def _without_none(record: dict[str, Any]) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from uet.engine.control import (
     Owner,
@@ -113,8 +113,7 @@ def resume_run(
     return RunHandle(session, start=state is RunState.PENDING).launch()
 
 
-@dataclass(frozen=True, slots=True)
-class _Restored:
+class _Restored(NamedTuple):
     task_states: dict[str, TaskState]
     attempt_numbers: dict[str, int]
     next_sequence: int

@@ -10,6 +10,7 @@ Before each attempt, :func:`choose_app` picks one candidate by the route's strat
 open circuits and takes the best score ``0.7 × success rate + 0.3 × latency score``
 (:data:`SUCCESS_WEIGHT`, :data:`LATENCY_WEIGHT`). Each decision becomes an
 execution_request artifact (:func:`execution_request`), stored with its attempt.
+Routes and decisions are ``NamedTuple``s, like the specs (see :mod:`uet.engine.spec`).
 """
 
 from __future__ import annotations
@@ -17,13 +18,12 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from uet.engine.adapters.registry import DIRECT_TOOL_ID
 from uet.engine.config import RouterConfig, RoutingRule, RoutingStrategy
 from uet.engine.errors import UnroutableTaskError
-from uet.engine.spec import TaskSpec, WorkstreamSpec
+from uet.engine.spec import EMPTY, TaskSpec, WorkstreamSpec
 
 __all__ = [
     "LATENCY_WEIGHT",
@@ -43,8 +43,7 @@ SUCCESS_WEIGHT = 0.7
 LATENCY_WEIGHT = 0.3
 
 
-@dataclass(frozen=True, slots=True)
-class Route:
+class Route(NamedTuple):
     """The apps a task may run on, found before the run starts."""
 
     task_id: str
@@ -59,8 +58,7 @@ class Route:
         return not self.candidates
 
 
-@dataclass(frozen=True, slots=True)
-class AppStats:
+class AppStats(NamedTuple):
     """Recorded outcomes of an app's finished attempts."""
 
     attempts: int = 0
@@ -78,14 +76,13 @@ class AppStats:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(NamedTuple):
     """The app chosen for one attempt (``None``: the task's own command) and why."""
 
     app_id: str | None
     route: Route
     reason: str
-    scores: Mapping[str, float] = field(default_factory=dict)
+    scores: Mapping[str, float] = EMPTY
 
     @property
     def tool_id(self) -> str:
@@ -123,21 +120,16 @@ def rule_matches(rule: RoutingRule, task: TaskSpec) -> bool:
 def route_task(task: TaskSpec, config: RouterConfig) -> Route:
     """The candidates of ``task``; raises :class:`UnroutableTaskError` when there are none."""
     strategy = config.default_strategy
-
-    def runnable(app_id: str) -> bool:
-        app = config.apps.get(app_id)
-        return app is not None and (app.command is not None or task.command is not None)
-
     if task.tool is not None:
         if task.tool not in config.apps:
             raise UnroutableTaskError(task.task_id, f"it names unknown app {task.tool!r}")
-        if not runnable(task.tool):
+        if not _runnable(config, task.tool, task):
             raise UnroutableTaskError(task.task_id, f"app {task.tool!r} has no command")
         return Route(task.task_id, (task.tool,), RoutingStrategy.FIXED, f"task names {task.tool}")
     for rule in config.rules:
         if not rule_matches(rule, task):
             continue
-        candidates = tuple(app_id for app_id in rule.select_from if runnable(app_id))
+        candidates = tuple(app_id for app_id in rule.select_from if _runnable(config, app_id, task))
         if candidates:
             return Route(
                 task.task_id,
@@ -146,23 +138,34 @@ def route_task(task: TaskSpec, config: RouterConfig) -> Route:
                 f"rule {rule.rule_id}",
                 rule.rule_id,
             )
-    capable = tuple(
-        app.app_id
-        for app in config.apps.values()
-        if task.kind in app.task_kinds
-        and (task.domain is None or not app.domains or task.domain in app.domains)
-        and runnable(app.app_id)
-    )
-    if capable:
-        return Route(task.task_id, capable, strategy, f"capabilities list {task.kind}")
+    if config.apps:
+        domain = task.domain
+        capable = tuple(
+            app.app_id
+            for app in config.apps.values()
+            if task.kind in app.task_kinds
+            and (domain is None or not app.domains or domain in app.domains)
+            and _runnable(config, app.app_id, task)
+        )
+        if capable:
+            return Route(task.task_id, capable, strategy, f"capabilities list {task.kind}")
     if task.command is not None:
-        return Route(task.task_id, (), RoutingStrategy.FIXED, "the task's own command")
+        return Route(task.task_id, (), RoutingStrategy.FIXED, _OWN_COMMAND)
     domain = f" in domain {task.domain!r}" if task.domain else ""
     raise UnroutableTaskError(
         task.task_id,
         f"no routing rule matches kind {task.kind!r}{domain}, no app lists it in its "
         "capabilities, and the task has no 'command'",
     )
+
+
+_OWN_COMMAND = "the task's own command"
+
+
+def _runnable(config: RouterConfig, app_id: str, task: TaskSpec) -> bool:
+    """Whether app ``app_id`` exists and has a command for ``task`` (its own or the task's)."""
+    app = config.apps.get(app_id)
+    return app is not None and (app.command is not None or task.command is not None)
 
 
 def app_score(stats: AppStats, fastest_ms: float | None) -> float:

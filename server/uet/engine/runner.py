@@ -5,7 +5,8 @@ workstream or an unroutable task raises :class:`~uet.engine.errors.SpecError` be
 anything starts), records the run, and executes it on a background thread. The returned
 :class:`~uet.engine.handle.RunHandle` lets the caller subscribe to progress events, cancel,
 and wait. Resuming a run whose engine died is :func:`uet.engine.resume.resume_run`
-(re-exported here); cancelling from another process is :func:`uet.engine.control.cancel_run`.
+(not imported here: a new run does not need it); cancelling from another process is
+:func:`uet.engine.control.cancel_run`.
 """
 
 from __future__ import annotations
@@ -20,12 +21,11 @@ from uet.engine.plan import plan_run
 from uet.engine.progress import Subscriber
 from uet.engine.records import NewRun, insert_run
 from uet.engine.resilience import load_breakers
-from uet.engine.resume import resume_run
 from uet.engine.session import RunOptions, load_app_stats
 from uet.engine.store import connect, transaction
 from uet.engine.workspace import Workspace, find_workspace
 
-__all__ = ["RunHandle", "RunResult", "resume_run", "start_run"]
+__all__ = ["RunHandle", "RunResult", "start_run"]
 
 
 def start_run(

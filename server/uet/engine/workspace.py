@@ -10,8 +10,8 @@ symlinks); :func:`confine` is the only way a task's ``cwd`` becomes a path.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from uet.engine.errors import WorkspaceError
 
@@ -22,8 +22,7 @@ ROUTER_CONFIG_NAME = "router_config.json"
 STATE_DIR_NAME = ".uet"
 
 
-@dataclass(frozen=True, slots=True)
-class Workspace:
+class Workspace(NamedTuple):
     """A workspace root (absolute, symlinks resolved) and the engine's paths inside it."""
 
     root: Path

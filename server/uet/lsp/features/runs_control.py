@@ -138,7 +138,9 @@ async def recent_runs(
 async def locate_run(
     server: UetLanguageServer, board: RunBoard, run_text: str
 ) -> tuple[Workspace, str]:
-    """The workspace holding run ``run_text`` (id or unique prefix) and its full id."""
+    """The workspace holding run ``run_text`` (id or unique prefix) and its full id; the
+    engine is loaded (in the pool) for the handler's imports from it that follow."""
+    await server.in_pool(runs_store.load_engine)
     active = board.find(run_text)
     if active is not None:
         return active.handle.workspace, active.run_id

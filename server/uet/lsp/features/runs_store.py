@@ -40,6 +40,7 @@ __all__ = [
     "find_run",
     "finished_results",
     "folder_workspaces",
+    "load_engine",
     "log_path",
     "read_runs",
     "store_stamp",
@@ -86,8 +87,20 @@ class FinishedResults:
     results: tuple[PastResult, ...]
 
 
+def load_engine() -> None:
+    """Load every module behind ``uet.engine``'s public names (it loads each on first use),
+    so that the handlers' ``from uet.engine import ...`` on the event loop finds them
+    loaded. Thread pool only; nearly free once done."""
+    import uet.engine
+
+    for name in uet.engine.__all__:
+        getattr(uet.engine, name)
+
+
 def workspace_of(path: Path, folder: Path) -> Workspace:
-    """The engine workspace of a workstream file (its folder when no marker says otherwise)."""
+    """The engine workspace of a workstream file (its folder when no marker says otherwise);
+    loads the engine for the run about to start (:func:`load_engine`)."""
+    load_engine()
     from uet.engine import find_workspace
 
     return find_workspace(path, cwd=folder)
