@@ -14,6 +14,7 @@ from uet.engine.progress import (
     EngineEvent,
     EngineEventKind,
     EventBus,
+    KindFilter,
     ProgressTracker,
 )
 from uet.engine.runner import start_run
@@ -60,6 +61,48 @@ def test_bus_survives_a_failing_subscriber(caplog: pytest.LogCaptureFixture) -> 
     unsubscribe()
     bus.publish(event)
     assert seen == [event]
+
+
+def test_a_kind_filter_receives_only_its_kinds_and_the_others_are_not_built(
+    tmp_path: Path,
+) -> None:
+    bus = EventBus()
+    finished: list[EngineEvent] = []
+    unsubscribe = bus.subscribe(
+        KindFilter(frozenset({EngineEventKind.TASK_FINISHED}), finished.append)
+    )
+    assert bus.active and bus.wants(EngineEventKind.TASK_FINISHED)
+    assert not bus.wants(EngineEventKind.TASK_STARTED)
+    assert not bus.wants(EngineEventKind.TASK_OUTPUT)
+    everything: list[EngineEvent] = []
+    bus.subscribe(everything.append)
+    assert bus.wants(EngineEventKind.TASK_OUTPUT)
+    snapshot = ProgressTracker("R", 1, 1).snapshot()
+    started = EngineEvent(EngineEventKind.TASK_STARTED, "R", snapshot, task_id="a")
+    done = EngineEvent(EngineEventKind.TASK_FINISHED, "R", snapshot, task_id="a")
+    bus.publish(started)
+    bus.publish(done)
+    assert (finished, everything) == ([done], [started, done])
+    unsubscribe()
+    bus.publish(done)
+    assert (finished, everything) == ([done], [started, done, done])
+
+    # In a run: the filtered subscriber gets its kinds, in order, and nothing else.
+    path = write_workspace(
+        tmp_path,
+        [{"task_id": f"t{i}", "program": ["sleep", "0"]} for i in range(3)],
+        max_parallel=2,
+    )
+    wanted = frozenset({"run_started", "task_finished"})  # values do as well as members
+    filtered: list[EngineEvent] = []
+    handle = start_run(path, subscribers=[KindFilter(wanted, filtered.append)])
+    result = handle.wait(timeout=30)
+    assert result is not None and result.succeeded
+    assert [event.kind for event in filtered] == [
+        EngineEventKind.RUN_STARTED,
+        *[EngineEventKind.TASK_FINISHED] * 3,
+    ]
+    assert [event.snapshot.done for event in filtered] == [0, 1, 2, 3]
 
 
 def test_writer_batches_in_order_and_isolates_a_failing_operation(db_path: Path) -> None:

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from engine_support import process_alive, wait_until
 
+from uet.engine.adapters import spawn as spawn_module
+from uet.engine.adapters import subprocess as subprocess_module
 from uet.engine.adapters.base import AdapterRequest, AttemptStatus
 from uet.engine.adapters.logs import CappedLog
 from uet.engine.adapters.subprocess import SubprocessAdapter
@@ -268,3 +270,121 @@ def test_many_parallel_attempts_do_not_leak_descriptors(tmp_path: Path) -> None:
     for thread in threads:
         thread.join()
     assert len(list(Path("/proc/self/fd").iterdir())) == before
+
+
+@pytest.mark.parametrize("way", ["fork_exec", "popen"])
+def test_both_ways_of_starting_children_behave_alike(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, way: str
+) -> None:
+    # CPython's fork_exec directly where its signature is known, subprocess.Popen elsewhere:
+    # the same children, the same errors.
+    if way == "popen":
+        monkeypatch.setattr(spawn_module, "fork_exec", None)
+    elif spawn_module.fork_exec is None:
+        pytest.skip("this Python starts children through Popen only")
+    result = run(request(tmp_path, ("sh", "-c", "echo out; echo err >&2; exit 4")))
+    descriptors = len(list(Path("/dev/fd").iterdir()))  # (stdin's /dev/null is open now)
+    assert (result.status, result.exit_code, result.reason) == (
+        AttemptStatus.FAILED,
+        4,
+        "exit code 4",
+    )
+    assert result.log_path is not None
+    assert sorted(result.log_path.read_text().split()) == ["err", "out"]
+    result = run(request(tmp_path, ("sh", "-c", "kill -TERM $$")))
+    assert (result.status, result.reason) == (AttemptStatus.FAILED, "killed by SIGTERM")
+    not_executable = tmp_path / "data.txt"
+    not_executable.write_text("#!/bin/sh\n")
+    failures = {
+        "missing": run(request(tmp_path, ("definitely-not-a-program-uet",))),
+        "not executable": run(request(tmp_path, (str(not_executable),))),
+        "missing cwd": run(request(tmp_path, ("true",), cwd=tmp_path / "gone")),
+    }
+    assert {name: result.status for name, result in failures.items()} == dict.fromkeys(
+        failures, AttemptStatus.SPAWN_FAILED
+    )
+    assert failures["missing"].reason == (
+        "cannot start 'definitely-not-a-program-uet': No such file or directory"
+    )
+    assert failures["not executable"].reason.endswith("Permission denied")
+    assert failures["missing cwd"].reason == "cannot start 'true': No such file or directory"
+    # Failed starts close what they opened.
+    assert len(list(Path("/dev/fd").iterdir())) == descriptors
+
+
+def test_a_leader_that_closes_its_output_is_still_waited_for(tmp_path: Path) -> None:
+    # The pipe closes long before the leader exits: supervision then watches the leader
+    # itself, still honouring the timeout.
+    closes_early = """
+        import os, sys, time
+        print("bye", flush=True)
+        os.close(1); os.close(2)
+        time.sleep(float(sys.argv[1]))
+        sys.exit(3)
+        """
+    argv = script(tmp_path, "closes", closes_early)
+    started = time.monotonic()
+    result = run(request(tmp_path, (*argv, "0.3")))
+    assert (result.status, result.exit_code) == (AttemptStatus.FAILED, 3)
+    assert time.monotonic() - started >= 0.3
+    result = run(request(tmp_path, (*argv, "60"), timeout_seconds=0.5, kill_grace_seconds=0.5))
+    assert result.status is AttemptStatus.TIMED_OUT
+    assert result.log_path is not None and result.log_path.read_text() == "bye\n"
+
+
+def test_without_pidfd_exit_timeout_and_cancel_still_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Platforms without pidfd (not Linux): the leader is polled for once the pipe closes.
+    monkeypatch.setattr(subprocess_module, "_HAS_PIDFD", False)
+    result = run(request(tmp_path, ("sh", "-c", "sleep 0.1; echo done")))
+    assert result.status is AttemptStatus.COMPLETED
+    assert result.log_path is not None and result.log_path.read_text() == "done\n"
+    started = time.monotonic()
+    result = run(request(tmp_path, ("sleep", "60"), timeout_seconds=0.3, kill_grace_seconds=0.5))
+    assert result.status is AttemptStatus.TIMED_OUT
+    assert time.monotonic() - started < 5
+    with CancelToken() as token:
+        timer = threading.Timer(0.2, token.cancel, args=("stop",))
+        timer.start()
+        result = ADAPTER.execute(request(tmp_path, ("sleep", "60")), token)
+        timer.join()
+    assert (result.status, result.reason) == (AttemptStatus.CANCELED, "canceled: stop")
+
+
+@pytest.mark.parametrize("way", ["fork_exec", "popen"])
+def test_an_error_while_supervising_kills_and_reaps_the_child(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, way: str
+) -> None:
+    if way == "popen":
+        monkeypatch.setattr(spawn_module, "fork_exec", None)
+    spawned: list[int] = []
+
+    def broken_hook(pid: int) -> None:
+        spawned.append(pid)
+        raise RuntimeError("the engine failed")
+
+    with pytest.raises(RuntimeError, match="the engine failed"):
+        run(request(tmp_path, ("sleep", "60")), on_spawn=broken_hook)
+    with pytest.raises(ChildProcessError):  # reaped already
+        os.waitpid(spawned[0], os.WNOHANG)
+    assert not process_alive(spawned[0])
+
+
+def test_a_fork_exec_with_other_arguments_falls_back_to_popen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A CPython build whose fork_exec takes different arguments raises TypeError before
+    # anything starts: the task still runs (through Popen), and so do the next ones.
+    def other_signature(*args: object) -> int:
+        raise TypeError(f"fork_exec() takes 22 arguments ({len(args)} given)")
+
+    run(request(tmp_path, ("true",)))  # opens the shared /dev/null for stdin
+    monkeypatch.setattr(spawn_module, "fork_exec", other_signature)
+    descriptors = len(list(Path("/dev/fd").iterdir()))
+    for _ in range(2):
+        result = run(request(tmp_path, ("sh", "-c", "echo ran")))
+        assert (result.status, result.exit_code) == (AttemptStatus.COMPLETED, 0)
+        assert result.log_path is not None and result.log_path.read_text() == "ran\n"
+    assert spawn_module.fork_exec is None
+    assert len(list(Path("/dev/fd").iterdir())) == descriptors

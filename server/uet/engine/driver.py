@@ -104,7 +104,8 @@ def _resolve(session: RunSession, executor: Executor, task_id: str, outcome: Tas
                 ready = schedule.take_ready()
         else:
             schedule.resolve_running(task_id)
-    session.tracker.finished(task_id, outcome.state.value)
+        finished = schedule.finished
+    session.tracker.finished(task_id, outcome.state)  # a TaskState is its value (StrEnum)
     session.publish(
         EngineEventKind.TASK_FINISHED, task_id=task_id, state=outcome.state, detail=outcome.reason
     )
@@ -117,12 +118,14 @@ def _resolve(session: RunSession, executor: Executor, task_id: str, outcome: Tas
     if fail_fast:
         session.cancel.cancel(f"fail_fast: task {task_id!r} failed")
     if session.cancel.canceled:
-        _cancel_waiting(session)
+        _cancel_waiting(session)  # it resolves more tasks: look again
+        with session.lock:
+            finished = schedule.finished
+    run_id = session.run_id
     for ready_id in ready:
-        executor.submit(Job(session.run_id, ready_id))
-    with session.lock:
-        if session.schedule.finished:
-            session.finished.set()
+        executor.submit(Job(run_id, ready_id))
+    if finished:
+        session.finished.set()
 
 
 def _cancel_waiting(session: RunSession) -> None:

@@ -20,6 +20,7 @@ __all__ = [
     "EngineEvent",
     "EngineEventKind",
     "EventBus",
+    "KindFilter",
     "ProgressSnapshot",
     "ProgressTracker",
     "Subscriber",
@@ -82,36 +83,73 @@ class EngineEvent:
 Subscriber = Callable[[EngineEvent], None]
 
 
+@dataclass(frozen=True, slots=True)
+class KindFilter:
+    """A subscriber that takes only events of ``kinds`` (:class:`EngineEventKind` values):
+    the engine does not build the other events for it (a run publishes one or two per task,
+    and one per output chunk)."""
+
+    kinds: frozenset[str]
+    subscriber: Subscriber
+
+    def __call__(self, event: EngineEvent) -> None:
+        if event.kind in self.kinds:
+            self.subscriber(event)
+
+
+_ALL_KINDS: frozenset[str] = frozenset(EngineEventKind)
+
+
 class EventBus:
-    """Subscribers of one run (thread-safe)."""
+    """Subscribers of one run (thread-safe). A :class:`KindFilter` subscribes to its kinds,
+    anything else to every kind."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._subscribers: tuple[Subscriber, ...] = ()
+        # Who gets each kind (kinds nobody wants are absent).
+        self._routes: dict[str, tuple[Subscriber, ...]] = {}
 
     @property
     def active(self) -> bool:
-        """Whether anyone listens (lets the engine skip building events)."""
+        """Whether anyone listens."""
         return bool(self._subscribers)
+
+    def wants(self, kind: EngineEventKind) -> bool:
+        """Whether anyone listens to events of ``kind`` (lets the engine skip building
+        them)."""
+        return kind in self._routes
 
     def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
         """Add ``subscriber``; returns the function that removes it."""
         with self._lock:
-            self._subscribers = (*self._subscribers, subscriber)
+            self._set((*self._subscribers, subscriber))
 
         def unsubscribe() -> None:
             with self._lock:
-                self._subscribers = tuple(s for s in self._subscribers if s is not subscriber)
+                self._set(tuple(s for s in self._subscribers if s is not subscriber))
 
         return unsubscribe
 
     def publish(self, event: EngineEvent) -> None:
-        """Deliver ``event`` to every subscriber; a failing subscriber is logged."""
-        for subscriber in self._subscribers:
+        """Deliver ``event`` to its subscribers; a failing subscriber is logged."""
+        for subscriber in self._routes.get(event.kind, ()):
             try:
                 subscriber(event)
             except Exception:  # one barrier per subscriber: never break the run
                 log.exception("progress subscriber %r failed on %s", subscriber, event.kind)
+
+    def _set(self, subscribers: tuple[Subscriber, ...]) -> None:
+        """Replace the subscribers and their routes (caller holds the lock); readers see
+        either the old routes or the new ones, never a mix."""
+        routes: dict[str, tuple[Subscriber, ...]] = {}
+        for subscriber in subscribers:
+            kinds = subscriber.kinds if isinstance(subscriber, KindFilter) else _ALL_KINDS
+            target = subscriber.subscriber if isinstance(subscriber, KindFilter) else subscriber
+            for kind in kinds:
+                routes[kind] = (*routes.get(kind, ()), target)
+        self._subscribers = subscribers
+        self._routes = routes
 
 
 class ProgressTracker:
@@ -160,20 +198,23 @@ class ProgressTracker:
         """The progress now."""
         with self._lock:
             now = self._clock()
-            done = sum(self._counts.values())
+            counts = self._counts
+            succeeded, failed = counts["succeeded"], counts["failed"]
+            skipped, canceled = counts["skipped"], counts["canceled"]
             eta = None
             if self._durations:
+                left = self._total - (succeeded + failed + skipped + canceled)
                 mean = self._duration_total / self._durations
-                left = self._total - done
                 eta = mean * left / min(self._parallelism, max(left, 1))
+            # Positional: the engine takes one or two of these per task.
             return ProgressSnapshot(
-                run_id=self._run_id,
-                total=self._total,
-                succeeded=self._counts["succeeded"],
-                failed=self._counts["failed"],
-                skipped=self._counts["skipped"],
-                canceled=self._counts["canceled"],
-                running=tuple(self._running),
-                elapsed_seconds=now - self._started,
-                eta_seconds=eta,
+                self._run_id,
+                self._total,
+                succeeded,
+                failed,
+                skipped,
+                canceled,
+                tuple(self._running),
+                now - self._started,
+                eta,
             )

@@ -26,13 +26,14 @@ from uet.engine.executor import Executor
 from uet.engine.ids import utc_timestamp
 from uet.engine.plan import RunPlan
 from uet.engine.progress import EngineEvent, EngineEventKind, EventBus, ProgressTracker
-from uet.engine.records import NewAttempt, insert_attempts, set_task_state
+from uet.engine.records import set_task_state
 from uet.engine.resilience import Breaker, BreakerBoard, save_breaker
 from uet.engine.router import AppStats, RoundRobin
 from uet.engine.scheduler import DynamicSchedule
 from uet.engine.slots import AppSlots
 from uet.engine.states import (
     EventKind,
+    NewStep,
     StepChange,
     StepOutcome,
     StepState,
@@ -45,6 +46,7 @@ from uet.engine.writer import StoreWriter
 __all__ = ["RunOptions", "RunSession", "load_app_stats"]
 
 _UNSAFE_FILE_CHARS = re.compile(r"[^A-Za-z0-9._-]")
+_NO_OUTCOME = StepOutcome()
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,15 +102,18 @@ class RunSession:
     user_canceled: bool = False
     failed_tasks: list[str] = field(default_factory=list)
     finished: threading.Event = field(default_factory=threading.Event)
+    # Parts of execution_request JSON shared by attempts (see execution.request_json).
+    request_parts: dict[tuple[Any, ...], tuple[str, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._sequence = itertools.count(self.next_sequence)
         self._counter_lock = threading.Lock()
         self.logs_dir = self.plan.workspace.logs_dir / self.run_id
-        # Attempt rows and step transitions are buffered and written in batches (one
-        # statement per kind per batch); the buffer keeps their order.
+        # New attempts and step transitions are buffered and written in batches (one
+        # statement per kind per batch; an attempt created and finished within a batch is
+        # inserted finished); the buffer keeps their order.
         self._buffer_lock = threading.Lock()
-        self._new_attempts: list[tuple[NewAttempt, str]] = []
+        self._new_steps: list[NewStep] = []
         self._step_changes: list[StepChange] = []
         self._flush_queued = False
 
@@ -127,15 +132,27 @@ class RunSession:
             name = f"{name}.{_UNSAFE_FILE_CHARS.sub('_', part)}"
         return self.logs_dir / f"{name}.log"
 
-    def publish(self, kind: EngineEventKind, **fields: Any) -> None:
+    def publish(
+        self,
+        kind: EngineEventKind,
+        *,
+        task_id: str | None = None,
+        state: str | None = None,
+        detail: str | None = None,
+        attempt: int | None = None,
+        output: bytes | None = None,
+    ) -> None:
         """Publish an event with the current progress (skipped when nobody listens)."""
-        if self.bus.active:
-            self.bus.publish(EngineEvent(kind, self.run_id, self.tracker.snapshot(), **fields))
+        if self.bus.wants(kind):
+            snapshot = self.tracker.snapshot()
+            self.bus.publish(
+                EngineEvent(kind, self.run_id, snapshot, task_id, state, detail, attempt, output)
+            )
 
-    def record_attempt_created(self, attempt: NewAttempt, now: str | None = None) -> None:
-        """Queue the creation of a pending attempt (made at ``now``, default: now)."""
+    def record_attempt_created(self, step: NewStep) -> None:
+        """Queue the creation of a pending attempt."""
         with self._buffer_lock:
-            self._new_attempts.append((attempt, now or utc_timestamp()))
+            self._new_steps.append(step)
             self._queue_flush()
 
     def record_step(
@@ -149,15 +166,16 @@ class RunSession:
         outcome: StepOutcome | None = None,
     ) -> None:
         """Queue the step transition ``expected → to`` of attempt ``attempt_id``."""
+        # Positional: two of these per task.
         change = StepChange(
-            run_id=self.run_id,
-            step_attempt_id=attempt_id,
-            task_id=task_id,
-            expected=expected,
-            to=to,
-            now=utc_timestamp(),
-            reason=reason,
-            outcome=outcome or StepOutcome(),
+            self.run_id,
+            attempt_id,
+            task_id,
+            expected,
+            to,
+            utc_timestamp(),
+            reason,
+            outcome or _NO_OUTCOME,
         )
         with self._buffer_lock:
             self._step_changes.append(change)
@@ -169,13 +187,13 @@ class RunSession:
             self._flush_queued = True
             self.writer.submit(_BufferedWrites(self))
 
-    def take_buffer(self) -> tuple[list[tuple[NewAttempt, str]], list[StepChange]]:
+    def take_buffer(self) -> tuple[list[NewStep], list[StepChange]]:
         """Empty the write buffer and return what it held (writer thread)."""
         with self._buffer_lock:
-            attempts, self._new_attempts = self._new_attempts, []
+            steps, self._new_steps = self._new_steps, []
             changes, self._step_changes = self._step_changes, []
             self._flush_queued = False
-        return attempts, changes
+        return steps, changes
 
     def record_task(
         self,
@@ -250,14 +268,13 @@ class _BufferedWrites:
 
     def __init__(self, session: RunSession) -> None:
         self._session = session
-        self._taken: tuple[list[tuple[NewAttempt, str]], list[StepChange]] | None = None
+        self._taken: tuple[list[NewStep], list[StepChange]] | None = None
 
     def __call__(self, connection: sqlite3.Connection) -> None:
         if self._taken is None:
             self._taken = self._session.take_buffer()
-        attempts, changes = self._taken
-        insert_attempts(connection, attempts)
-        apply_step_changes(connection, changes)
+        steps, changes = self._taken
+        apply_step_changes(connection, changes, created=steps)
 
 
 def load_app_stats(connection: sqlite3.Connection) -> dict[str, AppStats]:

@@ -1,10 +1,8 @@
-"""Run and step states, the legal transitions between them, and the one function that
-performs a transition.
+"""Performing state transitions: the one function that moves a run or a step attempt to a
+new state (:func:`transition`) and its batch form for steps (:func:`apply_step_changes`).
 
-Run states follow ``common.schema.json#/$defs/run_state``; step states are the step_attempt
-schema's (``pending → running → completed | error | canceled``). The original UET code,
-schema and SQL disagreed on step states; the schema's list is the one kept (see
-``docs/compat.md``).
+The states and the table of legal transitions are :mod:`uet.engine.lifecycle`'s, re-exported
+here (``from uet.engine.states import RunState`` is how the engine names them).
 
 **Invariant:** every run or step state change goes through :func:`transition` (or its batch
 form for steps, :func:`apply_step_changes`, which ``transition`` itself uses), which checks
@@ -21,13 +19,25 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from enum import StrEnum
 from json.encoder import encode_basestring_ascii as _json_string
 from typing import Any
 
 from uet.engine.errors import IllegalTransitionError, RunNotFoundError, StoreError
 from uet.engine.ids import new_ulid, utc_timestamp
+from uet.engine.lifecycle import (
+    RUN_TRANSITIONS,
+    STEP_TRANSITIONS,
+    TERMINAL_RUN_STATES,
+    TERMINAL_STEP_STATES,
+    EventKind,
+    NewStep,
+    RunState,
+    StepChange,
+    StepOutcome,
+    StepState,
+    TaskState,
+    is_legal,
+)
 from uet.engine.store import append_event, compact_json, insert_rows
 
 __all__ = [
@@ -36,6 +46,7 @@ __all__ = [
     "TERMINAL_RUN_STATES",
     "TERMINAL_STEP_STATES",
     "EventKind",
+    "NewStep",
     "RunState",
     "StepChange",
     "StepOutcome",
@@ -47,105 +58,8 @@ __all__ = [
 ]
 
 
-class RunState(StrEnum):
-    """State of a run (``run_state``)."""
-
-    PENDING = "pending"
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    CANCELED = "canceled"
-    QUARANTINED = "quarantined"
-
-
-class StepState(StrEnum):
-    """State of one step attempt (``step_state``)."""
-
-    PENDING = "pending"
-    RUNNING = "running"
-    COMPLETED = "completed"
-    ERROR = "error"
-    CANCELED = "canceled"
-
-
-class TaskState(StrEnum):
-    """Outcome of one task of a run (``run_tasks.state``), derived from its attempts."""
-
-    PENDING = "pending"
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    SKIPPED = "skipped"
-    CANCELED = "canceled"
-
-
-class EventKind(StrEnum):
-    """``run_event.kind``: the original's kinds plus the engine's additions."""
-
-    RUN_CREATED = "run_created"
-    RUN_STARTED = "run_started"
-    RUN_STATE_CHANGED = "run_state_changed"
-    TOOL_CALL_STARTED = "tool_call_started"
-    TOOL_CALL_COMPLETED = "tool_call_completed"
-    TOOL_CALL_ERROR = "tool_call_error"
-    PATCH_CREATED = "patch_created"
-    PATCH_VALIDATED = "patch_validated"
-    PATCH_APPLY_STARTED = "patch_apply_started"
-    PATCH_APPLY_SUCCEEDED = "patch_apply_succeeded"
-    PATCH_APPLY_FAILED = "patch_apply_failed"
-    PATCH_QUARANTINED = "patch_quarantined"
-    ERROR_PIPELINE_TRIGGERED = "error_pipeline_triggered"
-    PHASE_TRANSITION = "phase_transition"
-    NOTE = "note"
-    STEP_STATE_CHANGED = "step_state_changed"
-    TASK_SKIPPED = "task_skipped"
-    ATTEMPT_INTERRUPTED = "attempt_interrupted"
-    RUN_RESUMED = "run_resumed"
-    RETRY_SCHEDULED = "retry_scheduled"
-    CIRCUIT_STATE_CHANGED = "circuit_state_changed"
-
-
-RUN_TRANSITIONS: Mapping[RunState, frozenset[RunState]] = {
-    RunState.PENDING: frozenset({RunState.RUNNING, RunState.CANCELED}),
-    RunState.RUNNING: frozenset(
-        {RunState.SUCCEEDED, RunState.FAILED, RunState.QUARANTINED, RunState.CANCELED}
-    ),
-    RunState.FAILED: frozenset({RunState.QUARANTINED}),
-    RunState.SUCCEEDED: frozenset(),
-    RunState.CANCELED: frozenset(),
-    RunState.QUARANTINED: frozenset(),
-}
-STEP_TRANSITIONS: Mapping[StepState, frozenset[StepState]] = {
-    StepState.PENDING: frozenset({StepState.RUNNING, StepState.CANCELED}),
-    StepState.RUNNING: frozenset({StepState.COMPLETED, StepState.ERROR, StepState.CANCELED}),
-    StepState.COMPLETED: frozenset(),
-    StepState.ERROR: frozenset(),
-    StepState.CANCELED: frozenset(),
-}
-TERMINAL_RUN_STATES = frozenset(state for state, nxt in RUN_TRANSITIONS.items() if not nxt)
-TERMINAL_STEP_STATES = frozenset(state for state, nxt in STEP_TRANSITIONS.items() if not nxt)
 # A run has ended (ended_at is set) in these states, even though failed may still move on.
 _ENDED_RUN_STATES = TERMINAL_RUN_STATES | {RunState.FAILED}
-
-
-@dataclass(frozen=True, slots=True)
-class StepOutcome:
-    """Columns written together with a step transition (``None`` leaves a column alone)."""
-
-    exit_code: int | None = None
-    duration_ms: float | None = None
-    logs_path: str | None = None
-    process_group: int | None = None
-    task_state: TaskState | None = None
-
-
-def is_legal(current: RunState | StepState, target: RunState | StepState) -> bool:
-    """Whether ``current → target`` is a legal transition (run or step)."""
-    if isinstance(current, RunState) and isinstance(target, RunState):
-        return target in RUN_TRANSITIONS[current]
-    if isinstance(current, StepState) and isinstance(target, StepState):
-        return target in STEP_TRANSITIONS[current]
-    return False
 
 
 def transition(
@@ -191,54 +105,39 @@ def transition(
     return apply_step_changes(connection, [change])[0]
 
 
-@dataclass(frozen=True, slots=True)
-class StepChange:
-    """One step transition, ``expected → to``, of attempt ``step_attempt_id`` of a task."""
-
-    run_id: str
-    step_attempt_id: str
-    task_id: str
-    expected: StepState
-    to: StepState
-    now: str
-    reason: str | None = None
-    outcome: StepOutcome = StepOutcome()
-    payload: Mapping[str, Any] | None = None
-
-
-def apply_step_changes(connection: sqlite3.Connection, changes: Sequence[StepChange]) -> list[str]:
-    """Apply step transitions in order (the batch form of :func:`transition`).
+def apply_step_changes(
+    connection: sqlite3.Connection,
+    changes: Sequence[StepChange],
+    created: Sequence[NewStep] = (),
+) -> list[str]:
+    """Create the ``created`` attempts and apply step transitions in order (the batch form
+    of :func:`transition`).
 
     Each change is checked against the transition table and applied only if the attempt is
     in its ``expected`` state; otherwise nothing of the batch is applied and
-    :class:`IllegalTransitionError` names the first bad change. States, task outcomes and
-    events are written with one statement per kind, and successive changes of one attempt
-    (``pending → running → completed`` within one batch) with one row update: the row ends
-    as applying them one by one would leave it, and every change still gets its event.
-    Returns the event ids.
+    :class:`IllegalTransitionError` names the first bad change. Attempts, states, task
+    outcomes and events are written with one statement per kind. Successive changes of one
+    attempt (``pending → running → completed`` within one batch) make one row update, or
+    none when the attempt is created in the same batch: its row is inserted as the changes
+    leave it. Either way the row ends as applying the changes one by one would leave it, and
+    every change still gets its event (creating an attempt has none). Returns the event ids.
     """
     if not connection.in_transaction:
         raise StoreError("state transitions must run inside a transaction")
     for change in changes:
         if not is_legal(change.expected, change.to):
             raise IllegalTransitionError("step", change.step_attempt_id, change.expected, change.to)
-    if not changes:
+    if not changes and not created:
         return []
     connection.execute("SAVEPOINT step_changes")
     try:
-        rows = _merged_step_rows(changes)
-        cursor = connection.executemany(_STEP_UPDATE, rows)
-        if cursor.rowcount != len(rows):
+        new_rows, updates = _fold_changes(created, changes)
+        insert_rows(connection, _STEP_INSERT, new_rows)
+        rows = _merged_step_rows(updates)
+        if rows and connection.executemany(_STEP_UPDATE, rows).rowcount != len(rows):
             connection.execute("ROLLBACK TO step_changes")
-            _raise_first_mismatch(connection, changes)
-        connection.executemany(
-            "UPDATE run_tasks SET state = ?, state_reason = ? WHERE run_id = ? AND task_id = ?",
-            [
-                (change.outcome.task_state, change.reason, change.run_id, change.task_id)
-                for change in changes
-                if change.outcome.task_state is not None
-            ],
-        )
+            _raise_first_mismatch(connection, updates)
+        _update_task_states(connection, changes)
         event_ids = [new_ulid() for _ in changes]
         insert_rows(
             connection,
@@ -249,7 +148,7 @@ def apply_step_changes(connection: sqlite3.Connection, changes: Sequence[StepCha
                     change.run_id,
                     change.step_attempt_id,
                     change.now,
-                    EventKind.STEP_STATE_CHANGED.value,
+                    _STEP_EVENT_KIND,
                     _step_event_json(change),
                 )
                 for event_id, change in zip(event_ids, changes, strict=True)
@@ -258,6 +157,96 @@ def apply_step_changes(connection: sqlite3.Connection, changes: Sequence[StepCha
     finally:
         connection.execute("RELEASE step_changes")
     return event_ids
+
+
+# Task ids per UPDATE of task outcomes (under SQLite's historical limit of 999 parameters).
+_TASKS_PER_UPDATE = 900
+
+
+def _update_task_states(connection: sqlite3.Connection, changes: Sequence[StepChange]) -> None:
+    """Write the task outcomes ``changes`` decide: the last one of each task, as applying
+    them in order would leave it, with one statement per outcome and reason (usually one
+    per batch: ``executemany`` would step once per task, taking the GIL again each time)."""
+    final: dict[tuple[str, str], tuple[TaskState, str | None]] = {}
+    for change in changes:
+        if change.outcome.task_state is not None:
+            final[change.run_id, change.task_id] = (change.outcome.task_state, change.reason)
+    groups: dict[tuple[str, TaskState, str | None], list[str]] = {}
+    for (run_id, task_id), (state, reason) in final.items():
+        groups.setdefault((run_id, state, reason), []).append(task_id)
+    for (run_id, state, reason), task_ids in groups.items():
+        for start in range(0, len(task_ids), _TASKS_PER_UPDATE):
+            chunk = task_ids[start : start + _TASKS_PER_UPDATE]
+            connection.execute(
+                "UPDATE run_tasks SET state = ?, state_reason = ?"
+                f" WHERE run_id = ? AND task_id IN ({', '.join('?' * len(chunk))})",
+                (state.value, reason, run_id, *chunk),
+            )
+
+
+_STEP_EVENT_KIND = EventKind.STEP_STATE_CHANGED.value
+_STEP_INSERT = (
+    "INSERT INTO step_attempts (state, state_reason, ended_at, exit_code, duration_ms,"
+    " logs_path, process_group, step_attempt_id, run_id, task_id, sequence, attempt, tool_id,"
+    " started_at, execution_request_id, execution_request_json)"
+)
+# Positions in a _STEP_INSERT row (its first seven columns are a step's changing ones).
+_NEW_STATE, _NEW_REASON, _NEW_ENDED_AT = 0, 1, 2
+_NEW_EXIT_CODE, _NEW_DURATION_MS, _NEW_LOGS_PATH, _NEW_PROCESS_GROUP = 3, 4, 5, 6
+
+
+def _fold_changes(
+    created: Sequence[NewStep], changes: Sequence[StepChange]
+) -> tuple[list[list[Any]], list[StepChange]]:
+    """The _STEP_INSERT rows of ``created``, with the changes of those attempts folded in,
+    and the changes left for rows that exist already."""
+    if not created:
+        return [], list(changes)
+    new_rows: dict[str, list[Any]] = {step.step_attempt_id: _new_row(step) for step in created}
+    updates: list[StepChange] = []
+    for change in changes:
+        row = new_rows.get(change.step_attempt_id)
+        if row is None:
+            updates.append(change)
+            continue
+        if row[_NEW_STATE] is not change.expected:
+            raise IllegalTransitionError("step", change.step_attempt_id, row[_NEW_STATE], change.to)
+        row[_NEW_STATE] = change.to
+        row[_NEW_REASON] = change.reason
+        if change.to in TERMINAL_STEP_STATES:
+            row[_NEW_ENDED_AT] = change.now
+        # As _STEP_UPDATE does: an outcome column that is None keeps its value.
+        outcome = change.outcome
+        if outcome.exit_code is not None:
+            row[_NEW_EXIT_CODE] = outcome.exit_code
+        if outcome.duration_ms is not None:
+            row[_NEW_DURATION_MS] = outcome.duration_ms
+        if outcome.logs_path is not None:
+            row[_NEW_LOGS_PATH] = outcome.logs_path
+        if outcome.process_group is not None:
+            row[_NEW_PROCESS_GROUP] = outcome.process_group
+    return list(new_rows.values()), updates
+
+
+def _new_row(step: NewStep) -> list[Any]:
+    return [
+        StepState.PENDING,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        step.step_attempt_id,
+        step.run_id,
+        step.task_id,
+        step.sequence,
+        step.attempt,
+        step.tool_id,
+        step.created_at,
+        step.execution_request_id,
+        step.execution_request_json,
+    ]
 
 
 _STEP_UPDATE = (
@@ -315,6 +304,12 @@ def _step_row(change: StepChange) -> list[Any]:
     ]
 
 
+# The "from" and "to" members of a step event's payload, for every pair of states.
+_EDGE_JSON = {
+    (old, new): f'"from":"{old.value}","to":"{new.value}"' for old in StepState for new in StepState
+}
+
+
 def _step_event_json(change: StepChange) -> str:
     """The payload of a step's event, as :func:`compact_json` would write
     ``{"task_id", "from", "to", "reason"?, "exit_code"?, **payload}``; written directly,
@@ -331,10 +326,7 @@ def _step_event_json(change: StepChange) -> str:
             body["exit_code"] = change.outcome.exit_code
         body.update(change.payload)
         return compact_json(body)
-    text = (
-        f'{{"task_id":{_json_string(change.task_id)},'
-        f'"from":"{change.expected.value}","to":"{change.to.value}"'
-    )
+    text = f'{{"task_id":{_json_string(change.task_id)},{_EDGE_JSON[change.expected, change.to]}'
     if change.reason:
         text += f',"reason":{_json_string(change.reason)}'
     if change.outcome.exit_code is not None:

@@ -3,9 +3,11 @@
 Each child starts in its own process group with stdin from ``/dev/null`` and stdout+stderr
 on one pipe (:mod:`uet.engine.adapters.spawn`), which the calling (worker) thread reads into
 a size-capped log. The thread
-blocks in ``poll()`` on three descriptors: the pipe, a pidfd of the child (Linux) and the
-cancel token, with the timeout as the poll deadline, so it needs no helper thread and
-notices exit, output, cancellation and timeout without polling loops.
+blocks in ``poll()`` on the pipe and the cancel token, plus a pidfd of the child (Linux)
+once it has run for :data:`LEADER_WATCH_DELAY_SECONDS`, with the timeout as the poll
+deadline, so it needs no helper thread and notices exit, output, cancellation and timeout
+without polling loops. A short task, which is most of them, costs the engine one poll, one
+read and the reaping of the child.
 
 **Invariant:** the child's process group is signalled only while the leader is unreaped
 (at worst a zombie), so its id cannot have been reused by another process. On timeout or
@@ -41,6 +43,12 @@ log = logging.getLogger(__name__)
 # After the leader exits, how long other processes may keep the output pipe open before
 # they are treated as stragglers and terminated.
 STRAGGLER_DRAIN_SECONDS = 0.5
+# While its output pipe is open, a child's leader is watched through a pidfd only once it
+# has run this long (or was signalled): most tasks end sooner, and need no pidfd then.
+# Stragglers holding the pipe after the leader exited are noticed this much later.
+LEADER_WATCH_DELAY_SECONDS = 0.05
+# Looks for an exited leader after its pipe closed, before waiting on a pidfd instead.
+_REAP_TRIES = 3
 _READ_CHUNK = 64 * 1024
 _HAS_PIDFD = hasattr(os, "pidfd_open")
 _POLL_IN = select.POLLIN | select.POLLHUP | select.POLLERR
@@ -77,23 +85,28 @@ class SubprocessAdapter:
                 _elapsed_ms(started),
                 f"cannot start {request.argv[0]!r}: {exc.strerror or exc}",
             )
-        if on_spawn is not None:
-            on_spawn(child.pid)
         sink = CappedLog(request.log_path, request.log_max_bytes)
         try:
+            if on_spawn is not None:
+                on_spawn(child.pid)
             ending = _supervise(child, request, cancel, sink, on_output)
+        except BaseException:
+            child.abandon()  # an engine bug or an interrupt: the group must not outlive it
+            raise
         finally:
             sink.close()
             child.close_output()
         return_code = child.wait()
-        return _result(
-            request,
-            pid=child.pid,
-            return_code=return_code,
-            ending=ending,
-            sink=sink,
-            started=started,
-            cancel=cancel,
+        status, reason = _classify(request, return_code, ending, cancel)
+        return AdapterResult(
+            status,
+            return_code,
+            _elapsed_ms(started),
+            reason,
+            request.log_path if sink.created else None,
+            sink.total_bytes,
+            sink.truncated,
+            child.pid,
         )
 
 
@@ -113,24 +126,40 @@ def _supervise(
     sink: CappedLog,
     on_output: OutputSink | None,
 ) -> _Ending:
-    """Pump output until the leader has exited and the pipe is closed (or given up on)."""
+    """Pump output until the leader has exited and the pipe is closed (or given up on).
+
+    A short task costs one ``poll()`` and one ``read()``: the pipe and the cancel token are
+    watched and, when the pipe closes, the leader is reaped if it has exited. A pidfd, whose
+    poll wakes when the leader exits, is opened only for a child still running after
+    :data:`LEADER_WATCH_DELAY_SECONDS`, one that closed the pipe and goes on, or one that
+    was signalled (which stays unreaped until its group has been swept).
+    """
     out_fd = process.output_fd
-    pidfd = os.pidfd_open(process.pid) if _HAS_PIDFD else -1
     poller = select.poll()
     poller.register(out_fd, _POLL_IN)
     poller.register(cancel.fileno(), _POLL_IN)
-    if pidfd >= 0:
-        poller.register(pidfd, _POLL_IN)
     ending = _Ending()
-    deadline = (
-        None if request.timeout_seconds is None else (time.monotonic() + request.timeout_seconds)
+    now = time.monotonic()
+    watch = _Watch(
+        deadline=None if request.timeout_seconds is None else now + request.timeout_seconds,
+        watch_leader_at=now + LEADER_WATCH_DELAY_SECONDS if _HAS_PIDFD else None,
     )
-    pipe_open = True
-    leader_exited_at: float | None = None
-    watching_cancel = True
     try:
-        while pipe_open or (leader_exited_at is None and pidfd >= 0):
-            wait_ms = _next_wake_ms(request, ending, deadline, leader_exited_at)
+        while watch.pipe_open or watch.leader_exited_at is None:
+            if not watch.pipe_open and watch.pidfd < 0:
+                # The pipe closed before the leader was watched: it has usually exited.
+                if ending.signalled_at is None and _reaped_soon(process):
+                    return ending  # reaped, so nothing of its group is signalled any more
+                if not _HAS_PIDFD:
+                    break
+                _watch_leader(process.pid, poller, watch)
+            elif (
+                watch.pidfd < 0
+                and watch.watch_leader_at is not None
+                and (ending.signalled_at is not None or now >= watch.watch_leader_at)
+            ):
+                _watch_leader(process.pid, poller, watch)
+            wait_ms = _next_wake_ms(request, ending, watch)
             for fd, _events in poller.poll(wait_ms):
                 if fd == out_fd:
                     data = os.read(out_fd, _READ_CHUNK)
@@ -139,59 +168,102 @@ def _supervise(
                         if on_output is not None:
                             on_output(data)
                     else:
-                        pipe_open = False
+                        watch.pipe_open = False
                         poller.unregister(out_fd)
-                elif fd == pidfd:
-                    leader_exited_at = time.monotonic()
-                    poller.unregister(pidfd)
-                elif fd == cancel.fileno() and watching_cancel:
-                    watching_cancel = False
+                elif fd == watch.pidfd:
+                    watch.leader_exited_at = time.monotonic()
+                    poller.unregister(fd)
+                elif fd == cancel.fileno():
                     poller.unregister(fd)
                     _terminate(process.pid, ending, AttemptStatus.CANCELED)
             now = time.monotonic()
-            if ending.termination is None and deadline is not None and now >= deadline:
-                _terminate(process.pid, ending, AttemptStatus.TIMED_OUT)
-            if (
-                ending.signalled_at is None
-                and leader_exited_at is not None
-                and pipe_open
-                and now - leader_exited_at >= STRAGGLER_DRAIN_SECONDS
-            ):
-                log.debug("terminating stragglers of process group %d", process.pid)
-                _terminate(process.pid, ending, None)
-            if (
-                ending.signalled_at is not None
-                and not ending.killed
-                and now - ending.signalled_at >= request.kill_grace_seconds
-            ):
-                signal_group(process.pid, signal.SIGKILL)
-                ending.killed = True
-        if pidfd < 0 and ending.termination is None:
-            _wait_without_pidfd(process, request, cancel, ending, deadline)
-        if ending.signalled_at is not None and not ending.killed:
+            _check_timers(process.pid, request, ending, watch, now)
+        if watch.pidfd < 0 and ending.termination is None:
+            _wait_without_pidfd(process, request, cancel, ending, watch.deadline)
+        if ending.signalled_at is not None and not ending.killed and not process.reaped:
             # The leader is not reaped yet, so the group id is still ours: sweep it.
             signal_group(process.pid, signal.SIGKILL)
             ending.killed = True
     finally:
-        if pidfd >= 0:
-            os.close(pidfd)
+        if watch.pidfd >= 0:
+            os.close(watch.pidfd)
     return ending
 
 
-def _next_wake_ms(
-    request: AdapterRequest,
-    ending: _Ending,
-    deadline: float | None,
-    leader_exited_at: float | None,
-) -> int | None:
+def _reaped_soon(process: Child) -> bool:
+    """Reap the leader if it has exited, yielding the CPU between a few looks: its output
+    pipe closes while it exits, a moment before it can be reaped, and about half the time
+    that moment is not over yet. Much cheaper than sleeping in ``poll()`` on a pidfd."""
+    for _ in range(_REAP_TRIES - 1):
+        if process.poll() is not None:
+            return True
+        os.sched_yield()
+    return process.poll() is not None
+
+
+@dataclass(slots=True)
+class _Watch:
+    """What supervision knows of a child: its deadline (``None``: no timeout), its pipe, and
+    its leader's exit (through a pidfd opened at ``watch_leader_at``; ``None``: never, there
+    are no pidfds)."""
+
+    deadline: float | None
+    watch_leader_at: float | None
+    pipe_open: bool = True
+    pidfd: int = -1
+    leader_exited_at: float | None = None
+
+
+def _watch_leader(pid: int, poller: select.poll, watch: _Watch) -> None:
+    """Open a pidfd on the (unreaped) leader ``pid``, so that its exit wakes the poll."""
+    watch.pidfd = os.pidfd_open(pid)
+    poller.register(watch.pidfd, _POLL_IN)
+
+
+def _check_timers(
+    pgid: int, request: AdapterRequest, ending: _Ending, watch: _Watch, now: float
+) -> None:
+    """Timeout, stragglers holding the pipe after the leader exited, and the kill grace
+    period; the leader is unreaped whenever this runs."""
+    deadline = watch.deadline
+    if deadline is None and ending.signalled_at is None and watch.leader_exited_at is None:
+        return  # no timer runs (most tasks)
+    if ending.termination is None and deadline is not None and now >= deadline:
+        _terminate(pgid, ending, AttemptStatus.TIMED_OUT)
+    if (
+        ending.signalled_at is None
+        and watch.leader_exited_at is not None
+        and watch.pipe_open
+        and now - watch.leader_exited_at >= STRAGGLER_DRAIN_SECONDS
+    ):
+        log.debug("terminating stragglers of process group %d", pgid)
+        _terminate(pgid, ending, None)
+    if (
+        ending.signalled_at is not None
+        and not ending.killed
+        and now - ending.signalled_at >= request.kill_grace_seconds
+    ):
+        signal_group(pgid, signal.SIGKILL)
+        ending.killed = True
+
+
+def _next_wake_ms(request: AdapterRequest, ending: _Ending, watch: _Watch) -> int | None:
     now = time.monotonic()
+    deadline = watch.deadline
+    if deadline is None and ending.signalled_at is None and watch.leader_exited_at is None:
+        # Most tasks: no timer runs, the leader may be watched later.
+        if watch.pidfd >= 0 or watch.watch_leader_at is None:
+            return None
+        return max(0, int((watch.watch_leader_at - now) * 1000) + 1)
     wakes: list[float] = []
     if ending.termination is None and deadline is not None:
         wakes.append(deadline - now)
     if ending.signalled_at is not None and not ending.killed:
         wakes.append(ending.signalled_at + request.kill_grace_seconds - now)
-    if ending.signalled_at is None and leader_exited_at is not None:
-        wakes.append(leader_exited_at + STRAGGLER_DRAIN_SECONDS - now)
+    if ending.signalled_at is None and watch.leader_exited_at is not None:
+        wakes.append(watch.leader_exited_at + STRAGGLER_DRAIN_SECONDS - now)
+    if watch.pidfd < 0 and watch.watch_leader_at is not None:
+        wakes.append(watch.watch_leader_at - now)
     if not wakes:
         return None
     return max(0, int(min(wakes) * 1000) + 1)
@@ -241,32 +313,14 @@ def signal_group(pgid: int, signum: int) -> bool:
     return True
 
 
-def _result(
-    request: AdapterRequest,
-    *,
-    pid: int,
-    return_code: int,
-    ending: _Ending,
-    sink: CappedLog,
-    started: float,
-    cancel: CancelToken,
-) -> AdapterResult:
-    status, reason = _classify(request, return_code, ending, cancel)
-    return AdapterResult(
-        status=status,
-        exit_code=return_code,
-        duration_ms=_elapsed_ms(started),
-        reason=reason,
-        log_path=request.log_path if sink.created else None,
-        output_bytes=sink.total_bytes,
-        truncated=sink.truncated,
-        process_group=pid,
-    )
+_COMPLETED = (AttemptStatus.COMPLETED, "exit code 0")
 
 
 def _classify(
     request: AdapterRequest, return_code: int, ending: _Ending, cancel: CancelToken
 ) -> tuple[AttemptStatus, str]:
+    if return_code == 0 and ending.termination is None:
+        return _COMPLETED  # most attempts
     if ending.termination is AttemptStatus.CANCELED:
         return AttemptStatus.CANCELED, _cancel_reason(cancel)
     if ending.termination is AttemptStatus.TIMED_OUT:
@@ -287,4 +341,5 @@ def _cancel_reason(cancel: CancelToken) -> str:
 
 
 def _elapsed_ms(started: float) -> float:
-    return round((time.monotonic() - started) * 1000.0, 3)
+    """Milliseconds since ``started``, to the microsecond."""
+    return int((time.monotonic() - started) * 1_000_000) / 1000
