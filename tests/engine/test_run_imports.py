@@ -1,6 +1,6 @@
 """What ``uet run`` loads: a valid JSON workstream runs without jsonschema, ``referencing``,
-the positional checker or the monitoring queries, and ``uet.engine`` loads its modules by
-name, on first use.
+the positional checker, the monitoring queries or ``dataclasses``, and ``uet.engine`` loads
+its modules by name, on first use.
 
 The module lists come from the real command (``python -m uet run``) in a fresh interpreter:
 the names in ``sys.modules`` when the process ends.
@@ -20,9 +20,12 @@ from engine_support import write_workspace
 from uet.cli.main import main
 
 # What a run of a valid JSON workstream must not need: the full validator stack (the compiled
-# check vouches for the file), the positional checker behind it, and the run-store queries
-# of ``uet runs`` / ``uet status``.
+# check vouches for the file), the positional checker behind it, the run-store queries
+# of ``uet runs`` / ``uet status``, and ``dataclasses`` (the run path's records are
+# ``NamedTuple``s and slotted classes: a dataclass compiles its methods on every import,
+# and the module brings inspect and ast along).
 NOT_FOR_A_RUN = (
+    "dataclasses",
     "jsonschema",
     "referencing",
     "uet.artifacts.checking",

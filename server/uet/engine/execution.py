@@ -20,9 +20,8 @@ task comes back when a slot is released (:mod:`uet.engine.slots`).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from json.encoder import encode_basestring_ascii as _json_string
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from uet.engine.adapters.base import AdapterRequest, AdapterResult, AttemptStatus
 from uet.engine.ids import new_ulid, utc_timestamp
@@ -49,8 +48,7 @@ _STEP_STATE = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class TaskOutcome:
+class TaskOutcome(NamedTuple):
     """How a task ended: succeeded, failed or canceled, and why."""
 
     state: TaskState

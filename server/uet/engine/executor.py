@@ -12,14 +12,12 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 __all__ = ["Executor", "Job", "JobHandler", "ThreadPoolExecutor"]
 
 
-@dataclass(frozen=True, slots=True)
-class Job:
+class Job(NamedTuple):
     """Run every attempt of one task of one run."""
 
     run_id: str

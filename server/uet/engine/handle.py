@@ -15,7 +15,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from uet.engine.adapters.registry import build_registry
 from uet.engine.cancel import CancelToken
@@ -37,8 +37,7 @@ __all__ = ["RunHandle", "RunResult", "new_session"]
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class RunResult:
+class RunResult(NamedTuple):
     """How a run ended."""
 
     run_id: str

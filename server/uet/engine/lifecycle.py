@@ -12,9 +12,8 @@ from its attempts.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = [
     "RUN_TRANSITIONS",
@@ -120,8 +119,7 @@ def is_legal(current: RunState | StepState, target: RunState | StepState) -> boo
     return False
 
 
-@dataclass(frozen=True, slots=True)
-class StepOutcome:
+class StepOutcome(NamedTuple):
     """Columns written together with a step transition (``None`` leaves a column alone)."""
 
     exit_code: int | None = None
@@ -131,8 +129,7 @@ class StepOutcome:
     task_state: TaskState | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class StepChange:
+class StepChange(NamedTuple):
     """One step transition, ``expected → to``, of attempt ``step_attempt_id`` of a task."""
 
     run_id: str
@@ -146,8 +143,7 @@ class StepChange:
     payload: Mapping[str, Any] | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class NewStep:
+class NewStep(NamedTuple):
     """A step attempt created ``pending`` at ``created_at`` (its ``started_at``), written by
     :func:`uet.engine.states.apply_step_changes` with the changes of the same batch."""
 

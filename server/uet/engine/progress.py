@@ -13,8 +13,8 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 __all__ = [
     "EngineEvent",
@@ -41,8 +41,7 @@ class EngineEventKind(StrEnum):
     RUN_FINISHED = "run_finished"
 
 
-@dataclass(frozen=True, slots=True)
-class ProgressSnapshot:
+class ProgressSnapshot(NamedTuple):
     """Where a run stands at one moment."""
 
     run_id: str
@@ -66,8 +65,7 @@ class ProgressSnapshot:
         return 100.0 if self.total == 0 else 100.0 * self.done / self.total
 
 
-@dataclass(frozen=True, slots=True)
-class EngineEvent:
+class EngineEvent(NamedTuple):
     """One event of a run. ``snapshot`` is the progress right after it happened."""
 
     kind: EngineEventKind
@@ -83,8 +81,7 @@ class EngineEvent:
 Subscriber = Callable[[EngineEvent], None]
 
 
-@dataclass(frozen=True, slots=True)
-class KindFilter:
+class KindFilter(NamedTuple):
     """A subscriber that takes only events of ``kinds`` (:class:`EngineEventKind` values):
     the engine does not build the other events for it (a run publishes one or two per task,
     and one per output chunk)."""

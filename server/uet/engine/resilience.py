@@ -19,9 +19,8 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from uet.engine.adapters.base import AdapterResult, AttemptStatus
 from uet.engine.config import BreakerPolicy, RetryPolicy
@@ -51,8 +50,7 @@ class CircuitState(StrEnum):
     HALF_OPEN = "half_open"
 
 
-@dataclass(frozen=True, slots=True)
-class Breaker:
+class Breaker(NamedTuple):
     """One app's breaker. ``trial_in_flight`` lives in memory only."""
 
     app_id: str
@@ -70,10 +68,10 @@ def admit(breaker: Breaker, policy: BreakerPolicy, now: float) -> tuple[bool, Br
         opened_at = breaker.opened_at if breaker.opened_at is not None else now
         if now - opened_at < policy.recovery_timeout_seconds:
             return False, breaker
-        return True, replace(breaker, state=CircuitState.HALF_OPEN, trial_in_flight=True)
+        return True, breaker._replace(state=CircuitState.HALF_OPEN, trial_in_flight=True)
     if breaker.trial_in_flight:
         return False, breaker
-    return True, replace(breaker, trial_in_flight=True)
+    return True, breaker._replace(trial_in_flight=True)
 
 
 def record_outcome(breaker: Breaker, policy: BreakerPolicy, success: bool, now: float) -> Breaker:
@@ -84,10 +82,10 @@ def record_outcome(breaker: Breaker, policy: BreakerPolicy, success: bool, now: 
     if breaker.state is CircuitState.HALF_OPEN:
         return Breaker(breaker.app_id, CircuitState.OPEN, failures, now)
     if breaker.state is CircuitState.OPEN:
-        return replace(breaker, failure_count=failures)
+        return breaker._replace(failure_count=failures)
     if failures >= policy.failure_threshold:
         return Breaker(breaker.app_id, CircuitState.OPEN, failures, now)
-    return replace(breaker, failure_count=failures)
+    return breaker._replace(failure_count=failures)
 
 
 def is_open(breaker: Breaker, policy: BreakerPolicy, now: float) -> bool:
@@ -148,7 +146,7 @@ class BreakerBoard:
         with self._lock:
             old = self._breakers.get(app_id)
             if old is not None and old.trial_in_flight:
-                self._breakers[app_id] = replace(old, trial_in_flight=False)
+                self._breakers[app_id] = old._replace(trial_in_flight=False)
 
     def _policy(self, app_id: str) -> BreakerPolicy:
         return self._policies.get(app_id) or BreakerPolicy()

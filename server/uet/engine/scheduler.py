@@ -20,7 +20,7 @@ from __future__ import annotations
 import graphlib
 import heapq
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from uet.engine.errors import CycleError
 from uet.engine.spec import TaskSpec
@@ -36,8 +36,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class TaskGraph:
+class TaskGraph(NamedTuple):
     """Task ids in workstream order with their dependencies and dependents."""
 
     order: tuple[str, ...]

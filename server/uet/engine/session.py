@@ -13,9 +13,8 @@ import re
 import sqlite3
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from uet.engine.adapters.base import DEFAULT_KILL_GRACE_SECONDS, DEFAULT_LOG_MAX_BYTES
 from uet.engine.adapters.registry import AdapterRegistry
@@ -49,8 +48,7 @@ _UNSAFE_FILE_CHARS = re.compile(r"[^A-Za-z0-9._-]")
 _NO_OUTCOME = StepOutcome()
 
 
-@dataclass(frozen=True, slots=True)
-class RunOptions:
+class RunOptions(NamedTuple):
     """How to run: everything has a default. Callables are injection points for tests."""
 
     jobs: int | None = None
@@ -76,39 +74,86 @@ def _no_executor(task_id: str) -> None:
     raise RuntimeError(f"task {task_id!r} was handed back before the executor started")
 
 
-@dataclass(eq=False)
 class RunSession:
-    """Shared state of one executing run."""
+    """Shared state of one executing run (compared by identity)."""
 
-    run_id: str
-    plan: RunPlan
-    options: RunOptions
-    owner: Owner
-    writer: StoreWriter
-    cancel: CancelToken
-    bus: EventBus
-    tracker: ProgressTracker
-    breakers: BreakerBoard
-    registry: AdapterRegistry
-    schedule: DynamicSchedule
-    stats: dict[str, AppStats] = field(default_factory=dict)
-    attempt_numbers: dict[str, int] = field(default_factory=dict)
-    next_sequence: int = 1
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    round_robin: RoundRobin = field(default_factory=RoundRobin)
-    app_slots: AppSlots = field(default_factory=lambda: AppSlots({}))
-    # Hands a task (back) to the executor; set by the driver when the executor starts.
-    resubmit: Callable[[str], None] = field(default=_no_executor)
-    user_canceled: bool = False
-    failed_tasks: list[str] = field(default_factory=list)
-    finished: threading.Event = field(default_factory=threading.Event)
-    # Parts of execution_request JSON shared by attempts (see execution.request_json).
-    request_parts: dict[tuple[Any, ...], tuple[str, str]] = field(default_factory=dict)
+    __slots__ = (
+        "_buffer_lock",
+        "_counter_lock",
+        "_flush_queued",
+        "_new_steps",
+        "_sequence",
+        "_step_changes",
+        "app_slots",
+        "attempt_numbers",
+        "breakers",
+        "bus",
+        "cancel",
+        "failed_tasks",
+        "finished",
+        "lock",
+        "logs_dir",
+        "options",
+        "owner",
+        "plan",
+        "registry",
+        "request_parts",
+        "resubmit",
+        "round_robin",
+        "run_id",
+        "schedule",
+        "stats",
+        "tracker",
+        "user_canceled",
+        "writer",
+    )
 
-    def __post_init__(self) -> None:
-        self._sequence = itertools.count(self.next_sequence)
+    def __init__(
+        self,
+        *,
+        run_id: str,
+        plan: RunPlan,
+        options: RunOptions,
+        owner: Owner,
+        writer: StoreWriter,
+        cancel: CancelToken,
+        bus: EventBus,
+        tracker: ProgressTracker,
+        breakers: BreakerBoard,
+        registry: AdapterRegistry,
+        schedule: DynamicSchedule,
+        stats: dict[str, AppStats] | None = None,
+        attempt_numbers: dict[str, int] | None = None,
+        next_sequence: int = 1,
+        app_slots: AppSlots | None = None,
+    ) -> None:
+        self.run_id = run_id
+        self.plan = plan
+        self.options = options
+        self.owner = owner
+        self.writer = writer
+        self.cancel = cancel
+        self.bus = bus
+        self.tracker = tracker
+        self.breakers = breakers
+        self.registry = registry
+        self.schedule = schedule
+        self.stats: dict[str, AppStats] = {} if stats is None else stats
+        self.attempt_numbers: dict[str, int] = {} if attempt_numbers is None else attempt_numbers
+        self.lock = threading.Lock()
+        self.round_robin = RoundRobin()
+        self.app_slots = AppSlots({}) if app_slots is None else app_slots
+        # Hands a task (back) to the executor; set by the driver when the executor starts.
+        self.resubmit: Callable[[str], None] = _no_executor
+        self.user_canceled = False
+        self.failed_tasks: list[str] = []
+        self.finished = threading.Event()
+        # Parts of execution_request JSON shared by attempts (see execution.request_json).
+        self.request_parts: dict[tuple[Any, ...], tuple[str, str]] = {}
+        # Sequence numbers continue from ``next_sequence`` (a resumed run's numbering).
+        self._sequence = itertools.count(next_sequence)
         self._counter_lock = threading.Lock()
-        self.logs_dir = self.plan.workspace.logs_dir / self.run_id
+        self.logs_dir = plan.workspace.logs_dir / run_id
         # New attempts and step transitions are buffered and written in batches (one
         # statement per kind per batch; an attempt created and finished within a batch is
         # inserted finished); the buffer keeps their order.

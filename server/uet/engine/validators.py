@@ -13,8 +13,6 @@ never retried as if the command had failed.
 
 from __future__ import annotations
 
-import dataclasses
-
 from uet.engine.adapters.base import AdapterRequest, AdapterResult, AttemptStatus
 from uet.engine.plan import TaskPlan, Validation
 from uet.engine.session import RunSession
@@ -37,7 +35,7 @@ def run_validations(
         total_ms += checked.duration_ms
         _record(session, task_id, attempt, validation, checked)
         if checked.status is AttemptStatus.CANCELED:
-            return dataclasses.replace(checked, duration_ms=total_ms)
+            return checked._replace(duration_ms=total_ms)
         if validation.required and not checked.succeeded:
             return AdapterResult(
                 status=AttemptStatus.FAILED,
@@ -49,7 +47,7 @@ def run_validations(
                 truncated=checked.truncated,
                 process_group=result.process_group,
             )
-    return dataclasses.replace(result, duration_ms=total_ms)
+    return result._replace(duration_ms=total_ms)
 
 
 def _validate(

@@ -25,7 +25,6 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -48,12 +47,19 @@ _MAX_BATCH = 2000
 GROUP_COMMIT_SECONDS = 0.05
 
 
-@dataclass(slots=True)
 class _Item:
-    operation: Operation | None
-    future: Future[Any] | None = None
-    stop: bool = False
-    result: Any = field(default=None)
+    """One queued write: ``operation`` (``None`` for a stop request), the future its caller
+    waits on (``None`` for fire-and-forget writes), and its result once applied."""
+
+    __slots__ = ("future", "operation", "result", "stop")
+
+    def __init__(
+        self, operation: Operation | None, future: Future[Any] | None = None, *, stop: bool = False
+    ) -> None:
+        self.operation = operation
+        self.future = future
+        self.stop = stop
+        self.result: Any = None
 
 
 class StoreWriter:

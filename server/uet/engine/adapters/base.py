@@ -9,10 +9,10 @@ the engine's job, so an adapter can be tested (and replaced) on its own.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Protocol
+from types import MappingProxyType
+from typing import NamedTuple, Protocol
 
 from uet.engine.adapters.spawn import CpuPriority
 from uet.engine.cancel import CancelToken
@@ -33,6 +33,8 @@ DEFAULT_KILL_GRACE_SECONDS = 3.0
 
 OutputSink = Callable[[bytes], None]
 SpawnHook = Callable[[int], None]
+# The default ``env`` of a request: no extra variables (read-only, shared by every request).
+_NO_ENV: Mapping[str, str] = MappingProxyType({})
 
 
 class AttemptStatus(StrEnum):
@@ -45,14 +47,13 @@ class AttemptStatus(StrEnum):
     SPAWN_FAILED = "spawn_failed"
 
 
-@dataclass(frozen=True, slots=True)
-class AdapterRequest:
+class AdapterRequest(NamedTuple):
     """One attempt to run: an argument vector (never a shell string unless ``shell``)."""
 
     argv: tuple[str, ...]
     cwd: Path
     log_path: Path
-    env: Mapping[str, str] = field(default_factory=dict)
+    env: Mapping[str, str] = _NO_ENV
     timeout_seconds: float | None = None
     log_max_bytes: int = DEFAULT_LOG_MAX_BYTES
     kill_grace_seconds: float = DEFAULT_KILL_GRACE_SECONDS
@@ -60,8 +61,7 @@ class AdapterRequest:
     priority: CpuPriority = CpuPriority.NORMAL
 
 
-@dataclass(frozen=True, slots=True)
-class AdapterResult:
+class AdapterResult(NamedTuple):
     """The outcome of one attempt. ``log_path`` is ``None`` when there was no output."""
 
     status: AttemptStatus

@@ -8,7 +8,7 @@ kinds plug in. Direct ``command`` tasks (no app) use :data:`DIRECT_TOOL_ID`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from uet.engine.adapters.base import Adapter
 from uet.engine.adapters.subprocess import SubprocessAdapter
@@ -20,8 +20,7 @@ __all__ = ["DIRECT_TOOL_ID", "AdapterRegistry", "build_registry"]
 DIRECT_TOOL_ID = "uet.command"
 
 
-@dataclass(frozen=True, slots=True)
-class AdapterRegistry:
+class AdapterRegistry(NamedTuple):
     """Adapters by app id, plus the apps' declared capabilities."""
 
     apps: Mapping[str, AppConfig]

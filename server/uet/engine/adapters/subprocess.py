@@ -23,7 +23,6 @@ import select
 import signal
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from uet.engine.adapters.base import (
     AdapterRequest,
@@ -54,13 +53,21 @@ _HAS_PIDFD = hasattr(os, "pidfd_open")
 _POLL_IN = select.POLLIN | select.POLLHUP | select.POLLERR
 
 
-@dataclass(frozen=True, slots=True)
 class SubprocessAdapter:
     """Runs requests as child processes; ``base_env`` is the environment a request's
     ``env`` extends (default: the engine's own environment, which children inherit as it
-    is when they have no extra variables)."""
+    is when they have no extra variables). Immutable once built; one instance serves every
+    worker thread."""
 
-    base_env: Mapping[str, str] | None = None
+    __slots__ = ("_base_env",)
+
+    def __init__(self, base_env: Mapping[str, str] | None = None) -> None:
+        self._base_env = base_env
+
+    @property
+    def base_env(self) -> Mapping[str, str] | None:
+        """The environment requests extend (``None``: the engine's own)."""
+        return self._base_env
 
     def execute(
         self,
@@ -110,13 +117,15 @@ class SubprocessAdapter:
         )
 
 
-@dataclass(slots=True)
 class _Ending:
     """Why supervision stopped the child, if it did."""
 
-    termination: AttemptStatus | None = None
-    signalled_at: float | None = None
-    killed: bool = False
+    __slots__ = ("killed", "signalled_at", "termination")
+
+    def __init__(self) -> None:
+        self.termination: AttemptStatus | None = None
+        self.signalled_at: float | None = None
+        self.killed = False
 
 
 def _supervise(
@@ -201,17 +210,19 @@ def _reaped_soon(process: Child) -> bool:
     return process.poll() is not None
 
 
-@dataclass(slots=True)
 class _Watch:
     """What supervision knows of a child: its deadline (``None``: no timeout), its pipe, and
     its leader's exit (through a pidfd opened at ``watch_leader_at``; ``None``: never, there
     are no pidfds)."""
 
-    deadline: float | None
-    watch_leader_at: float | None
-    pipe_open: bool = True
-    pidfd: int = -1
-    leader_exited_at: float | None = None
+    __slots__ = ("deadline", "leader_exited_at", "pidfd", "pipe_open", "watch_leader_at")
+
+    def __init__(self, deadline: float | None, watch_leader_at: float | None) -> None:
+        self.deadline = deadline
+        self.watch_leader_at = watch_leader_at
+        self.pipe_open = True
+        self.pidfd = -1
+        self.leader_exited_at: float | None = None
 
 
 def _watch_leader(pid: int, poller: select.poll, watch: _Watch) -> None:
