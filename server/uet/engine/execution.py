@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from json.encoder import encode_basestring_ascii as _json_string
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
-from uet.engine.adapters.base import AdapterRequest, AdapterResult, AttemptStatus
+from uet.engine.adapters.base import AdapterResult, AttemptStatus
 from uet.engine.ids import new_ulid, utc_timestamp
 from uet.engine.plan import Invocation, TaskPlan
 from uet.engine.progress import EngineEventKind
@@ -228,18 +228,8 @@ def _slotted_attempt(
     def on_output(chunk: bytes) -> None:
         session.publish(EngineEventKind.TASK_OUTPUT, task_id=task.task_id, output=chunk)
 
-    options = session.options
     result = session.registry.adapter(app_id).execute(
-        AdapterRequest(
-            argv=invocation.argv,
-            cwd=invocation.cwd,
-            log_path=session.log_path(task.task_id, number),
-            env=invocation.env,
-            timeout_seconds=invocation.timeout_seconds,
-            log_max_bytes=options.log_max_bytes,
-            kill_grace_seconds=options.kill_grace_seconds,
-            priority=options.child_priority,
-        ),
+        session.adapter_request(invocation, session.log_path(task.task_id, number)),
         session.cancel,
         on_output if session.bus.wants(EngineEventKind.TASK_OUTPUT) else None,
         on_spawn,

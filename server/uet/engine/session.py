@@ -16,14 +16,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from uet.engine.adapters.base import DEFAULT_KILL_GRACE_SECONDS, DEFAULT_LOG_MAX_BYTES
+from uet.engine.adapters.base import (
+    DEFAULT_KILL_GRACE_SECONDS,
+    DEFAULT_LOG_MAX_BYTES,
+    AdapterRequest,
+)
 from uet.engine.adapters.registry import AdapterRegistry
 from uet.engine.adapters.spawn import CpuPriority
 from uet.engine.cancel import CancelToken
 from uet.engine.control import Owner
 from uet.engine.executor import Executor
 from uet.engine.ids import utc_timestamp
-from uet.engine.plan import RunPlan
+from uet.engine.plan import Invocation, RunPlan
 from uet.engine.progress import EngineEvent, EngineEventKind, EventBus, ProgressTracker
 from uet.engine.records import set_task_state
 from uet.engine.resilience import Breaker, BreakerBoard, save_breaker
@@ -176,6 +180,21 @@ class RunSession:
         if part is not None:
             name = f"{name}.{_UNSAFE_FILE_CHARS.sub('_', part)}"
         return self.logs_dir / f"{name}.log"
+
+    def adapter_request(self, invocation: Invocation, log_path: Path) -> AdapterRequest:
+        """What the adapter runs for ``invocation`` (a task's command or a validator), with
+        the run's log cap, kill grace and child CPU priority."""
+        options = self.options
+        return AdapterRequest(
+            argv=invocation.argv,
+            cwd=invocation.cwd,
+            log_path=log_path,
+            env=invocation.env,
+            timeout_seconds=invocation.timeout_seconds,
+            log_max_bytes=options.log_max_bytes,
+            kill_grace_seconds=options.kill_grace_seconds,
+            priority=options.child_priority,
+        )
 
     def publish(
         self,

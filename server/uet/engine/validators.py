@@ -13,7 +13,7 @@ never retried as if the command had failed.
 
 from __future__ import annotations
 
-from uet.engine.adapters.base import AdapterRequest, AdapterResult, AttemptStatus
+from uet.engine.adapters.base import AdapterResult, AttemptStatus
 from uet.engine.plan import TaskPlan, Validation
 from uet.engine.session import RunSession
 from uet.engine.states import EventKind
@@ -55,19 +55,8 @@ def _validate(
 ) -> AdapterResult:
     invocation = validation.invocation
     log_path = session.log_path(task_id, attempt, invocation.app_id or "validator")
-    options = session.options
     return session.registry.adapter(invocation.app_id).execute(
-        AdapterRequest(
-            argv=invocation.argv,
-            cwd=invocation.cwd,
-            log_path=log_path,
-            env=invocation.env,
-            timeout_seconds=invocation.timeout_seconds,
-            log_max_bytes=options.log_max_bytes,
-            kill_grace_seconds=options.kill_grace_seconds,
-            priority=options.child_priority,
-        ),
-        session.cancel,
+        session.adapter_request(invocation, log_path), session.cancel
     )
 
 
