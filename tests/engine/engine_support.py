@@ -8,13 +8,15 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from uet.artifacts.registry import bundled_registry
+from uet.engine.ids import utc_timestamp
 from uet.engine.records import run_event_records, run_record, step_attempt_records
-from uet.engine.store import connect, integrity_problems
+from uet.engine.states import NewStep, apply_step_changes
+from uet.engine.store import compact_json, connect, integrity_problems
 
 
 def assert_valid(schema_name: str, value: Any) -> None:
@@ -25,6 +27,26 @@ def assert_valid(schema_name: str, value: Any) -> None:
         registry.validator(schema_name).iter_errors(value), key=lambda error: error.json_path
     )
     assert not errors, [f"{error.json_path}: {error.message}" for error in errors]
+
+
+def create_attempt(
+    connection: sqlite3.Connection,
+    attempt_id: str,
+    run_id: str,
+    task_id: str,
+    sequence: int = 1,
+    attempt: int = 1,
+    tool_id: str = "tool",
+    execution_request: Mapping[str, Any] | None = None,
+) -> None:
+    """Create a ``pending`` step attempt the way the engine does (inside a transaction)."""
+    request_id = None if execution_request is None else execution_request.get("request_id")
+    request_json = None if execution_request is None else compact_json(execution_request)
+    step = NewStep(
+        attempt_id, run_id, task_id, sequence, attempt, tool_id, utc_timestamp(),
+        request_id, request_json,
+    )  # fmt: skip
+    apply_step_changes(connection, [], created=[step])
 
 
 def process_alive(pid: int) -> bool:

@@ -8,16 +8,14 @@ import time
 from pathlib import Path
 
 import pytest
-from engine_support import assert_valid
+from engine_support import assert_valid, create_attempt
 
 from uet.engine.errors import MigrationError, RunNotFoundError
 from uet.engine.ids import is_ulid, new_ulid, timestamp_from_epoch
 from uet.engine.migrations import SCHEMA_VERSION
 from uet.engine.records import (
-    NewAttempt,
     NewRun,
     find_run_id,
-    insert_attempt,
     insert_run,
     run_event_records,
     run_record,
@@ -106,10 +104,7 @@ def test_a_task_cannot_be_completed_twice(connection: sqlite3.Connection) -> Non
     attempt_ids = [new_ulid(), new_ulid()]
     for number, attempt_id in enumerate(attempt_ids, start=1):
         with transaction(connection):
-            insert_attempt(
-                connection,
-                NewAttempt(attempt_id, run_id, "a", number, number, "tool"),
-            )
+            create_attempt(connection, attempt_id, run_id, "a", number, number)
             transition(connection, run_id=run_id, step_attempt_id=attempt_id, to=StepState.RUNNING)
     with transaction(connection):
         transition(
@@ -128,7 +123,7 @@ def test_attempts_need_a_known_task(connection: sqlite3.Connection) -> None:
     with transaction(connection):
         insert_run(connection, _new_run(run_id))
     with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"), transaction(connection):
-        insert_attempt(connection, NewAttempt(new_ulid(), run_id, "nope", 1, 1, "tool"))
+        create_attempt(connection, new_ulid(), run_id, "nope")
 
 
 def test_find_run_id_by_prefix(connection: sqlite3.Connection) -> None:
@@ -161,8 +156,8 @@ def test_rows_round_trip_to_valid_artifacts(connection: sqlite3.Connection) -> N
     with transaction(connection):
         insert_run(connection, _new_run(run_id))
         transition(connection, run_id=run_id, to=RunState.RUNNING)
-        insert_attempt(
-            connection, NewAttempt(attempt_id, run_id, "a", 1, 1, "ruff", execution_request=request)
+        create_attempt(
+            connection, attempt_id, run_id, "a", tool_id="ruff", execution_request=request
         )
         transition(
             connection,

@@ -6,10 +6,11 @@ import itertools
 import sqlite3
 
 import pytest
+from engine_support import create_attempt
 
 from uet.engine.errors import IllegalTransitionError, RunNotFoundError, StoreError
 from uet.engine.ids import new_ulid
-from uet.engine.records import NewAttempt, NewRun, insert_attempt, insert_run
+from uet.engine.records import NewRun, insert_run
 from uet.engine.states import (
     RUN_TRANSITIONS,
     STEP_TRANSITIONS,
@@ -131,7 +132,7 @@ def test_step_transition(
     run_id = _run_in(connection, RunState.RUNNING)
     attempt_id = new_ulid()
     with transaction(connection):
-        insert_attempt(connection, NewAttempt(attempt_id, run_id, "t", 1, 1, "tool"))
+        create_attempt(connection, attempt_id, run_id, "t")
         for step in STEP_PATHS[current]:
             transition(connection, run_id=run_id, step_attempt_id=attempt_id, to=step)
     events_before = _events(connection, run_id)

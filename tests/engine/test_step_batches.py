@@ -15,7 +15,7 @@ from uet.engine.errors import IllegalTransitionError
 from uet.engine.execution import request_json
 from uet.engine.ids import new_ulid, utc_timestamp
 from uet.engine.plan import Invocation
-from uet.engine.records import NewAttempt, NewRun, insert_attempt, insert_run
+from uet.engine.records import NewRun, insert_run
 from uet.engine.router import Decision, Route, execution_request
 from uet.engine.spec import TaskSpec, WorkstreamSpec
 from uet.engine.states import (
@@ -120,14 +120,7 @@ def test_an_attempt_created_in_the_batch_is_inserted_as_its_changes_leave_it(
     with transaction(connection):
         apply_step_changes(connection, _life(folded), created=[folded])
     with transaction(connection):
-        insert_attempt(
-            connection,
-            NewAttempt(
-                one_by_one.step_attempt_id, run_id, "b", 2, 1, "tool",
-                {"request_id": one_by_one.step_attempt_id},
-            ),
-            one_by_one.created_at,
-        )  # fmt: skip
+        apply_step_changes(connection, [], created=[one_by_one])  # created alone, pending
         for change in _life(one_by_one):
             apply_step_changes(connection, [change])
     expected = list(_row(connection, one_by_one.step_attempt_id))

@@ -1,8 +1,9 @@
-"""Rows of the run store: creating runs, tasks and attempts, and reading them back as
+"""Rows of the run store: creating runs and their tasks, and reading them back as
 run_record, step_attempt and run_event artifacts (plain dicts valid against the schemas)
 and as per-task statuses (:func:`task_statuses`, what ``uet run`` and ``uet status`` print).
 
-State changes are not written here: they go through :func:`uet.engine.states.transition`.
+State changes are not written here, nor are step attempts created here: both go through
+:func:`uet.engine.states.apply_step_changes` (or :func:`~uet.engine.states.transition`).
 Optional fields that are unset are left out of the artifacts rather than written as null.
 The records are ``NamedTuple``s, like the specs (see :mod:`uet.engine.spec` for why).
 """
@@ -16,16 +17,13 @@ from typing import Any, NamedTuple
 
 from uet.engine.errors import RunNotFoundError
 from uet.engine.ids import utc_timestamp
-from uet.engine.states import EventKind, RunState, StepState, TaskState
+from uet.engine.states import EventKind, RunState, TaskState
 from uet.engine.store import append_event, compact_json, insert_rows
 
 __all__ = [
-    "NewAttempt",
     "NewRun",
     "TaskStatus",
     "find_run_id",
-    "insert_attempt",
-    "insert_attempts",
     "insert_run",
     "run_event_records",
     "run_record",
@@ -49,18 +47,6 @@ class NewRun(NamedTuple):
     tasks: Sequence[tuple[str, str]]
     requested_by: str | None = None
     trigger_type: str = "manual"
-
-
-class NewAttempt(NamedTuple):
-    """A step attempt about to be created in the ``pending`` state."""
-
-    step_attempt_id: str
-    run_id: str
-    task_id: str
-    sequence: int
-    attempt: int
-    tool_id: str
-    execution_request: Mapping[str, Any] | None = None
 
 
 class TaskStatus(NamedTuple):
@@ -113,40 +99,6 @@ def insert_run(connection: sqlite3.Connection, run: NewRun, now: str | None = No
         EventKind.RUN_CREATED,
         {"workstream_id": run.workstream_id, "tasks": len(run.tasks)},
         ts=now,
-    )
-
-
-def insert_attempt(
-    connection: sqlite3.Connection, attempt: NewAttempt, now: str | None = None
-) -> None:
-    """Create a ``pending`` step attempt (no event: its first transition records it)."""
-    insert_attempts(connection, [(attempt, now or utc_timestamp())])
-
-
-def insert_attempts(
-    connection: sqlite3.Connection, attempts: Sequence[tuple[NewAttempt, str]]
-) -> None:
-    """Create ``pending`` step attempts, each with its creation time, in one statement."""
-    insert_rows(
-        connection,
-        "INSERT INTO step_attempts (step_attempt_id, run_id, task_id, sequence, attempt,"
-        " tool_id, state, started_at, execution_request_id, execution_request_json)",
-        [
-            (
-                attempt.step_attempt_id,
-                attempt.run_id,
-                attempt.task_id,
-                attempt.sequence,
-                attempt.attempt,
-                attempt.tool_id,
-                StepState.PENDING.value,
-                now,
-                None if request is None else request.get("request_id"),
-                None if request is None else compact_json(request),
-            )
-            for attempt, now in attempts
-            for request in (attempt.execution_request,)
-        ],
     )
 
 
