@@ -268,13 +268,14 @@ def _follow(
 ) -> int:
     """Start the run (``start``), show it until it ends, print its summary."""
     from uet.engine import SpecError
+    from uet.engine.progress import KindFilter
 
     as_json: bool = args.json
     display = (
         JsonDisplay() if as_json else (RichDisplay() if sys.stderr.isatty() else PlainDisplay())
     )
     try:
-        handle = start([display.on_event])
+        handle = start([KindFilter(display.kinds, display.on_event)])
     except SpecError as exc:
         for line in exc.problems:
             print(line, file=sys.stderr)

@@ -23,6 +23,11 @@ __all__ = ["JsonDisplay", "PlainDisplay", "RichDisplay", "duration"]
 class PlainDisplay:
     """One line per finished task on stderr (no terminal control codes)."""
 
+    # The event kinds a display shows: the engine does not build the others for it.
+    kinds: frozenset[str] = frozenset(
+        ("run_started", "task_finished", "task_skipped", "retry_scheduled")
+    )
+
     def __init__(self) -> None:
         # Appended by worker threads, emptied by flush(); deque appends and pops are atomic.
         self._lines: collections.deque[str] = collections.deque()
@@ -58,12 +63,16 @@ class PlainDisplay:
 class JsonDisplay(PlainDisplay):
     """Nothing while running: stdout carries one JSON document at the end."""
 
+    kinds: frozenset[str] = frozenset()
+
     def on_event(self, event: EngineEvent) -> None:
         del event
 
 
 class RichDisplay(PlainDisplay):
     """A rich progress bar: tasks, %, ETA and the names of running tasks."""
+
+    kinds: frozenset[str] = PlainDisplay.kinds | {"task_started", "run_finished"}
 
     def __init__(self) -> None:
         super().__init__()

@@ -81,13 +81,16 @@ class EngineEvent(NamedTuple):
 Subscriber = Callable[[EngineEvent], None]
 
 
-class KindFilter(NamedTuple):
+class KindFilter:
     """A subscriber that takes only events of ``kinds`` (:class:`EngineEventKind` values):
     the engine does not build the other events for it (a run publishes one or two per task,
     and one per output chunk)."""
 
-    kinds: frozenset[str]
-    subscriber: Subscriber
+    __slots__ = ("kinds", "subscriber")
+
+    def __init__(self, kinds: frozenset[str], subscriber: Subscriber) -> None:
+        self.kinds = kinds
+        self.subscriber = subscriber
 
     def __call__(self, event: EngineEvent) -> None:
         if event.kind in self.kinds:

@@ -11,18 +11,19 @@ and wait. Resuming a run whose engine died is :func:`uet.engine.resume.resume_ru
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
 from uet.engine.control import Owner, claim_run
-from uet.engine.handle import RunHandle, RunResult, new_session
+from uet.engine.handle import RunHandle, RunResult, new_session, open_run_store
 from uet.engine.ids import new_ulid
 from uet.engine.plan import plan_run
 from uet.engine.progress import Subscriber
 from uet.engine.records import NewRun, insert_run
-from uet.engine.resilience import load_breakers
+from uet.engine.resilience import Breaker, load_breakers
+from uet.engine.router import AppStats
 from uet.engine.session import RunOptions, load_app_stats
-from uet.engine.store import connect, transaction
 from uet.engine.workspace import Workspace, find_workspace
 
 __all__ = ["RunHandle", "RunResult", "start_run"]
@@ -52,31 +53,39 @@ def start_run(
     owner = Owner.current()
     run_id = new_ulid()
     workstream = plan.workstream
-    connection = connect(workspace.db_path)
+    new_run = NewRun(
+        run_id=run_id,
+        project_id=workstream.project_id,
+        phase_id=workstream.phase_id,
+        workstream_id=workstream.workstream_id,
+        workstream_path=str(plan.document.get("workstream_path") or ""),
+        workspace=str(workspace.root),
+        plan=plan.document,
+        tasks=[(task.task_id, task.name) for task in workstream.tasks],
+        requested_by=options.requested_by,
+        trigger_type=options.trigger_type,
+    )
+
+    def record(connection: sqlite3.Connection) -> tuple[dict[str, Breaker], dict[str, AppStats]]:
+        insert_run(connection, new_run)
+        claim_run(connection, run_id, owner, None)
+        return load_breakers(connection), load_app_stats(connection)
+
+    # Only a valid plan opens the store: a refused workstream leaves nothing behind.
+    store = open_run_store(workspace.db_path, run_id, owner)
     try:
-        with transaction(connection):
-            insert_run(
-                connection,
-                NewRun(
-                    run_id=run_id,
-                    project_id=workstream.project_id,
-                    phase_id=workstream.phase_id,
-                    workstream_id=workstream.workstream_id,
-                    workstream_path=str(plan.document.get("workstream_path") or ""),
-                    workspace=str(workspace.root),
-                    plan=plan.document,
-                    tasks=[(task.task_id, task.name) for task in workstream.tasks],
-                    requested_by=options.requested_by,
-                    trigger_type=options.trigger_type,
-                ),
-            )
-            claim_run(connection, run_id, owner, None)
-        breakers = load_breakers(connection)
-        stats = load_app_stats(connection)
-    finally:
-        connection.close()
+        breakers, stats = store.writer.call(record)
+    except BaseException:
+        store.writer.close()
+        raise
     session = new_session(
-        plan, run_id=run_id, options=options, owner=owner, breakers=breakers, stats=stats
+        plan,
+        run_id=run_id,
+        options=options,
+        owner=owner,
+        breakers=breakers,
+        stats=stats,
+        store=store,
     )
     for subscriber in subscribers:
         session.bus.subscribe(subscriber)

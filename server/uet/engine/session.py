@@ -9,6 +9,7 @@ the scheduler state itself is guarded by :attr:`RunSession.lock` in the driver.
 from __future__ import annotations
 
 import itertools
+import os
 import re
 import sqlite3
 import threading
@@ -85,6 +86,7 @@ class RunSession:
         "_buffer_lock",
         "_counter_lock",
         "_flush_queued",
+        "_logs_prefix",
         "_new_steps",
         "_sequence",
         "_step_changes",
@@ -158,6 +160,7 @@ class RunSession:
         self._sequence = itertools.count(next_sequence)
         self._counter_lock = threading.Lock()
         self.logs_dir = plan.workspace.logs_dir / run_id
+        self._logs_prefix = os.path.join(self.logs_dir, "")  # noqa: PTH118 - a string on purpose
         # New attempts and step transitions are buffered and written in batches (one
         # statement per kind per batch; an attempt created and finished within a batch is
         # inserted finished); the buffer keeps their order.
@@ -173,15 +176,17 @@ class RunSession:
             self.attempt_numbers[task_id] = number
             return number, next(self._sequence)
 
-    def log_path(self, task_id: str, attempt: int, part: str | None = None) -> Path:
+    def log_path(self, task_id: str, attempt: int, part: str | None = None) -> str:
         """Where attempt ``attempt`` of ``task_id`` writes its output (``part``: a separate
-        log of that attempt, such as a validator's)."""
+        log of that attempt, such as a validator's). A string: most attempts write no
+        output, so no log file, and a :class:`~pathlib.Path` per attempt would cost more
+        than the rest of its naming."""
         name = f"{_UNSAFE_FILE_CHARS.sub('_', task_id)}.{attempt}"
         if part is not None:
             name = f"{name}.{_UNSAFE_FILE_CHARS.sub('_', part)}"
-        return self.logs_dir / f"{name}.log"
+        return f"{self._logs_prefix}{name}.log"
 
-    def adapter_request(self, invocation: Invocation, log_path: Path) -> AdapterRequest:
+    def adapter_request(self, invocation: Invocation, log_path: str) -> AdapterRequest:
         """What the adapter runs for ``invocation`` (a task's command or a validator), with
         the run's log cap, kill grace and child CPU priority."""
         options = self.options

@@ -19,8 +19,8 @@ _TAIL_BYTES = 64 * 1024
 class CappedLog:
     """Writes at most about ``max_bytes`` of output to ``path`` (head + marker + tail)."""
 
-    def __init__(self, path: Path, max_bytes: int) -> None:
-        self.path = path
+    def __init__(self, path: str | Path, max_bytes: int) -> None:
+        self._path = path
         self._max_bytes = max(max_bytes, 0)
         self._tail_limit = min(_TAIL_BYTES, self._max_bytes // 4)
         self._head_limit = self._max_bytes - self._tail_limit
@@ -29,6 +29,11 @@ class CappedLog:
         self._tail = bytearray()
         self.total_bytes = 0
         self._closed = False
+
+    @property
+    def path(self) -> Path:
+        """Where the log is (or would be) written."""
+        return Path(self._path)
 
     @property
     def truncated(self) -> bool:

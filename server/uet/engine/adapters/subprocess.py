@@ -110,7 +110,7 @@ class SubprocessAdapter:
             return_code,
             _elapsed_ms(started),
             reason,
-            request.log_path if sink.created else None,
+            sink.path if sink.created else None,
             sink.total_bytes,
             sink.truncated,
             child.pid,
