@@ -125,7 +125,7 @@ def apply_step_changes(
     if not connection.in_transaction:
         raise StoreError("state transitions must run inside a transaction")
     for change in changes:
-        if not is_legal(change.expected, change.to):
+        if (change.expected, change.to) not in _LEGAL_STEP_EDGES:
             raise IllegalTransitionError("step", change.step_attempt_id, change.expected, change.to)
     if not changes and not created:
         return []
@@ -185,6 +185,10 @@ def _update_task_states(connection: sqlite3.Connection, changes: Sequence[StepCh
 
 
 _STEP_EVENT_KIND = EventKind.STEP_STATE_CHANGED.value
+# Every legal step transition (is_legal's table as pairs: one set lookup per change).
+_LEGAL_STEP_EDGES = frozenset(
+    (old, new) for old in StepState for new in StepState if is_legal(old, new)
+)
 _STEP_INSERT = (
     "INSERT INTO step_attempts (state, state_reason, ended_at, exit_code, duration_ms,"
     " logs_path, process_group, step_attempt_id, run_id, task_id, sequence, attempt, tool_id,"

@@ -84,6 +84,7 @@ _devnull_lock = threading.Lock()
 _devnull: list[int] = []  # one read-only /dev/null descriptor for every child's stdin
 _lookup_lock = threading.Lock()
 _lookups: dict[tuple[str, str], str] = {}  # (program, PATH) -> absolute executable
+_encodings: dict[str, tuple[bytes]] = {}  # absolute executable -> (its bytes,)
 
 
 class Child:
@@ -103,7 +104,13 @@ class Child:
         if self._process is not None:
             return self._process.poll()
         if self._return_code is None:
-            self._return_code = _reap(self.pid, os.WNOHANG)
+            try:
+                reaped, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:
+                self._return_code = _reap(self.pid, os.WNOHANG)  # the status is gone: 0
+            else:
+                if reaped:
+                    self._return_code = os.waitstatus_to_exitcode(status)
         return self._return_code
 
     def wait(self) -> int:
@@ -217,21 +224,25 @@ def _fork_exec(
     """Start the child with ``primitive`` exactly as ``Popen`` would with our arguments;
     returns its pid, or raises the ``OSError`` that stopped it before ``exec``."""
     program = argv[0] if executable is None else executable
-    directory = os.fsdecode(cwd)
+    directory = str(cwd)
     sys.audit("subprocess.Popen", program, list(argv), directory, env)
     env_list = None if env is None else _environment(env)
-    error_read, error_write = _error_pipe()
+    error_read, error_write = os.pipe()
+    if error_write < 3:  # an engine started with stdio closed
+        os.close(error_read)
+        os.close(error_write)
+        error_read, error_write = _error_pipe()
     try:
         try:
             pid = primitive(
                 argv,
                 # A remembered executable is an absolute path: the only file to try.
-                _candidates(argv[0], env) if executable is None else (os.fsencode(executable),),
+                _candidates(argv[0], env) if executable is None else _encoded(executable),
                 True,  # close_fds
                 (error_write,),  # pass_fds
                 directory,
                 env_list,
-                _devnull_fd(),  # p2cread
+                _devnull[0] if _devnull else _devnull_fd(),  # p2cread
                 -1,  # p2cwrite
                 -1,  # c2pread
                 output_fd,  # c2pwrite
@@ -251,7 +262,9 @@ def _fork_exec(
             )
         finally:
             os.close(error_write)
-        report = _read_report(error_read)
+        report = os.read(error_read, _ERROR_REPORT_BYTES)  # nothing when it exec'd
+        if report:
+            report = _read_report(error_read, report)
     finally:
         os.close(error_read)
     if report:
@@ -294,11 +307,9 @@ def _error_pipe() -> tuple[int, int]:
     return read_fd, write_fd
 
 
-def _read_report(fd: int) -> bytes:
-    """What the child wrote on the error pipe before it closed: nothing when it exec'd."""
-    first = os.read(fd, _ERROR_REPORT_BYTES)
-    if not first:
-        return first  # the common case: one read
+def _read_report(fd: int, first: bytes) -> bytes:
+    """The rest of a child's error report (``first``: its first chunk), until the pipe
+    closes."""
     report = bytearray(first)
     while len(report) <= _ERROR_REPORT_BYTES and (chunk := os.read(fd, _ERROR_REPORT_BYTES)):
         report += chunk
@@ -344,6 +355,15 @@ def _devnull_fd() -> int:
             if not _devnull:
                 _devnull.append(os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC))
     return _devnull[0]
+
+
+def _encoded(executable: str) -> tuple[bytes]:
+    """``executable`` as the one file ``exec`` tries (cached: every task of a run usually
+    starts the same few programs)."""
+    found = _encodings.get(executable)
+    if found is None:
+        found = _encodings[executable] = (os.fsencode(executable),)
+    return found
 
 
 def _executable(program: str, search_path: str) -> str | None:

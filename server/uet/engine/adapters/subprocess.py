@@ -80,9 +80,10 @@ class SubprocessAdapter:
         started = time.monotonic()
         if cancel.canceled:
             return AdapterResult(AttemptStatus.CANCELED, None, 0.0, _cancel_reason(cancel))
-        env = None if self.base_env is None else dict(self.base_env)
+        base_env = self._base_env
+        env = None if base_env is None else dict(base_env)
         if request.env:
-            env = {**(self.base_env if self.base_env is not None else os.environ), **request.env}
+            env = {**(base_env if base_env is not None else os.environ), **request.env}
         try:
             child = spawn(request.argv, request.cwd, env, request.priority)
         except OSError as exc:
@@ -101,18 +102,23 @@ class SubprocessAdapter:
             child.abandon()  # an engine bug or an interrupt: the group must not outlive it
             raise
         finally:
-            sink.close()
-            child.close_output()
+            if sink.total_bytes:  # most tasks write nothing: no log file
+                sink.close()
+            os.close(child.output_fd)
         return_code = child.wait()
-        status, reason = _classify(request, return_code, ending, cancel)
+        if return_code == 0 and ending.termination is None:
+            status, reason = _COMPLETED  # most attempts
+        else:
+            status, reason = _classify(request, return_code, ending, cancel)
+        output_bytes = sink.total_bytes
         return AdapterResult(
             status,
             return_code,
-            _elapsed_ms(started),
+            int((time.monotonic() - started) * 1_000_000) / 1000,  # ms, to the microsecond
             reason,
-            sink.path if sink.created else None,
-            sink.total_bytes,
-            sink.truncated,
+            sink.path if output_bytes else None,
+            output_bytes,
+            sink.truncated if output_bytes else False,
             child.pid,
         )
 
@@ -186,7 +192,12 @@ def _supervise(
                     poller.unregister(fd)
                     _terminate(process.pid, ending, AttemptStatus.CANCELED)
             now = time.monotonic()
-            _check_timers(process.pid, request, ending, watch, now)
+            if (
+                watch.deadline is not None
+                or ending.signalled_at is not None
+                or watch.leader_exited_at is not None
+            ):
+                _check_timers(process.pid, request, ending, watch, now)
         if watch.pidfd < 0 and ending.termination is None:
             _wait_without_pidfd(process, request, cancel, ending, watch.deadline)
         if ending.signalled_at is not None and not ending.killed and not process.reaped:
@@ -235,10 +246,9 @@ def _check_timers(
     pgid: int, request: AdapterRequest, ending: _Ending, watch: _Watch, now: float
 ) -> None:
     """Timeout, stragglers holding the pipe after the leader exited, and the kill grace
-    period; the leader is unreaped whenever this runs."""
+    period; the leader is unreaped whenever this runs. Called only when a timer runs (a
+    deadline, a signal sent, or an exited leader): most tasks have none."""
     deadline = watch.deadline
-    if deadline is None and ending.signalled_at is None and watch.leader_exited_at is None:
-        return  # no timer runs (most tasks)
     if ending.termination is None and deadline is not None and now >= deadline:
         _terminate(pgid, ending, AttemptStatus.TIMED_OUT)
     if (
