@@ -31,6 +31,14 @@ NOT_FOR_A_RUN = (
     "uet.artifacts.checking",
     "uet.artifacts.validation",
     "uet.engine.monitor",
+    # Standard-library modules the run path does without (each costs 1-2 ms of start-up):
+    # children start through _posixsubprocess, programs are looked up without shutil (which
+    # brings the compression modules; argparse's help formatter would import it too), ids
+    # take their randomness from os.urandom, and the writer has its own small future.
+    "concurrent",
+    "random",
+    "shutil",
+    "subprocess",
 )
 TASKS = [
     {"task_id": "first", "command": ["true"]},

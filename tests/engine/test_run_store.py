@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
@@ -225,6 +226,25 @@ def test_ulids_read_back_with_the_reference_implementation() -> None:
     assert str(parsed) == value
     assert before - 0.001 <= parsed.timestamp <= after + 0.001
     assert new_ulid() > value
+
+
+def test_a_forked_child_does_not_repeat_its_parents_ids() -> None:
+    # Both draw their random parts from one pool filled before the fork: the child must
+    # refill its own, or the two processes would make the same ids in the same millisecond.
+    new_ulid()  # the pool is filled now
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.write(write_end, "".join(new_ulid() for _ in range(50)).encode())
+        os._exit(0)
+    os.close(write_end)
+    os.waitpid(pid, 0)
+    with os.fdopen(read_end, "rb") as pipe:
+        child = pipe.read().decode()
+    child_randomness = {child[index + 10 : index + 26] for index in range(0, len(child), 26)}
+    parent_randomness = {value[10:] for value in (new_ulid() for _ in range(50))}
+    assert len(child_randomness) == 50
+    assert not child_randomness & parent_randomness
 
 
 def test_timestamps_are_rfc3339_utc_with_milliseconds() -> None:

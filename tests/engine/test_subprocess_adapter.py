@@ -388,3 +388,32 @@ def test_a_fork_exec_with_other_arguments_falls_back_to_popen(
         assert result.log_path is not None and result.log_path.read_text() == "ran\n"
     assert spawn_module.fork_exec is None
     assert len(list(Path("/dev/fd").iterdir())) == descriptors
+
+
+def test_programs_are_found_on_path_as_shutil_which_finds_them(tmp_path: Path) -> None:
+    import shutil
+
+    def folder(name: str) -> Path:
+        path = tmp_path / name
+        path.mkdir()
+        return path
+
+    not_executable, a_directory, executable, later = (
+        folder(name) for name in ("plain", "dirs", "bin", "later")
+    )
+    (not_executable / "tool").write_text("#!/bin/sh\n")
+    (a_directory / "tool").mkdir()
+    for place in (executable, later):
+        (place / "tool").write_text("#!/bin/sh\n")
+        (place / "tool").chmod(0o755)
+    search_paths = [
+        os.pathsep.join(str(path) for path in (not_executable, a_directory, executable, later)),
+        os.pathsep.join(str(path) for path in (later, executable)),
+        os.pathsep.join(str(path) for path in (not_executable, a_directory)),
+        os.pathsep.join(["", str(executable)]),
+        "",
+    ]
+    for search_path in search_paths:
+        for program in ("tool", "missing"):
+            expected = shutil.which(program, path=search_path) if search_path else None
+            assert spawn_module._which(program, search_path) == expected, (program, search_path)

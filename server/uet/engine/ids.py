@@ -5,8 +5,9 @@ milliseconds then 80 random bits, written in Crockford base32. The generator is 
 within one process (an id made in the same millisecond as the previous one is that one plus
 one), so ids sort in creation order, which the run store relies on for events. The engine
 makes several ids per task, so they are made here without a syscall or an object per id:
-the random bits come from a generator seeded from ``os.urandom`` (again in a forked child),
-and the encoding goes two characters at a time through a table.
+the random bits are cut from a pool of ``os.urandom`` bytes refilled every few hundred ids
+(and emptied in a forked child), and the encoding goes two characters at a time through a
+table.
 
 Timestamps are RFC 3339 UTC strings with milliseconds, which sort as text.
 """
@@ -14,7 +15,6 @@ Timestamps are RFC 3339 UTC strings with milliseconds, which sort as text.
 from __future__ import annotations
 
 import os
-import random
 import re
 import threading
 import time
@@ -32,23 +32,32 @@ _PAIRS = tuple(high + low for high in _CROCKFORD for low in _CROCKFORD)
 _PAIR_SHIFTS = tuple(range(120, -1, -10))
 _PAIR_MASK = 0x3FF
 
+_RANDOM_BYTES = _RANDOM_BITS // 8
+_POOL_SIZE = 400  # random parts per os.urandom call
+
 _lock = threading.Lock()
 _last_value = [0]  # the last ULID made in this process, as an integer
-_random = random.Random(os.urandom(32))
+_random_parts: list[int] = []  # 80-bit random parts cut from os.urandom bytes, used from the end
 
 
-def _reseed() -> None:
-    _random.seed(os.urandom(32))
+def _fill_pool() -> None:
+    data = os.urandom(_RANDOM_BYTES * _POOL_SIZE)
+    _random_parts[:] = [
+        int.from_bytes(data[start : start + _RANDOM_BYTES])
+        for start in range(0, len(data), _RANDOM_BYTES)
+    ]
 
 
-os.register_at_fork(after_in_child=_reseed)
+os.register_at_fork(after_in_child=_random_parts.clear)  # never repeat the parent's parts
 
 
 def new_ulid() -> str:
     """A new ULID, strictly greater than every ULID made before in this process."""
     milliseconds = time.time_ns() // 1_000_000
     with _lock:
-        value = (milliseconds << _RANDOM_BITS) | _random.getrandbits(_RANDOM_BITS)
+        if not _random_parts:
+            _fill_pool()
+        value = (milliseconds << _RANDOM_BITS) | _random_parts.pop()
         if value <= _last_value[0]:
             value = _last_value[0] + 1
         _last_value[0] = value

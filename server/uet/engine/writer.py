@@ -24,9 +24,8 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from uet.engine.errors import StoreError
 from uet.engine.store import connect, transaction
@@ -45,6 +44,36 @@ _MAX_BATCH = 2000
 # second): 20 ms commits ~35 tasks at a time, 50 ms ~90, which took the writer's CPU per
 # task from about 0.06 to 0.045 ms; longer windows gained little more.
 GROUP_COMMIT_SECONDS = 0.05
+
+
+class Future(Generic[T]):
+    """The result of a queued write, set once by the writer thread and waited for by its
+    caller (what ``concurrent.futures.Future`` does here, without importing that package
+    on every run)."""
+
+    __slots__ = ("_done", "_error", "_value")
+
+    def __init__(self) -> None:
+        self._done = threading.Event()
+        self._value: T | None = None
+        self._error: BaseException | None = None
+
+    def set_result(self, value: T) -> None:
+        """Complete with ``value``."""
+        self._value = value
+        self._done.set()
+
+    def set_exception(self, error: BaseException) -> None:
+        """Complete with ``error`` (raised to the waiter)."""
+        self._error = error
+        self._done.set()
+
+    def result(self) -> T:
+        """Wait until completed; the value, or the error raised."""
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        return cast(T, self._value)  # set before _done was
 
 
 class _Item:

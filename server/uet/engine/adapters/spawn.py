@@ -28,14 +28,16 @@ import builtins
 import contextlib
 import logging
 import os
-import shutil
 import signal
-import subprocess
 import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported where used: a run that starts children directly needs neither
+    import subprocess
 
 __all__ = ["Child", "CpuPriority", "spawn"]
 
@@ -193,6 +195,8 @@ def _start(
                 fork_exec = None
             else:
                 return Child(pid, read_fd)
+        import subprocess
+
         process = subprocess.Popen(
             argv,
             executable=executable,
@@ -258,7 +262,8 @@ def _fork_exec(
                 None,  # uid
                 -1,  # child_umask
                 None,  # preexec_fn
-                getattr(subprocess, "_USE_VFORK", True),
+                # Popen's switch, honoured when someone imported subprocess and turned it off.
+                getattr(sys.modules.get("subprocess"), "_USE_VFORK", True),
             )
         finally:
             os.close(error_write)
@@ -324,9 +329,13 @@ def _exec_error(report: bytes, program: str, directory: str) -> BaseException:
         message = raw_message.decode()
         number = int(hex_errno, 16)
     except ValueError:
+        import subprocess
+
         return subprocess.SubprocessError(f"bad exception data from child: {report!r}")
     found = getattr(builtins, name.decode("ascii", "replace"), None)
     if not (isinstance(found, type) and issubclass(found, BaseException)):
+        import subprocess
+
         found = subprocess.SubprocessError
     if not (issubclass(found, OSError) and hex_errno):
         return found(message)
@@ -377,12 +386,27 @@ def _executable(program: str, search_path: str) -> str | None:
     found = _lookups.get(key)
     if found is not None:
         return found
-    found = shutil.which(program, path=search_path)
-    if found is None or not Path(found).is_absolute():
+    found = _which(program, search_path)
+    if found is None or not os.path.isabs(found):  # noqa: PTH117 - a str, as exec takes
         return None
     with _lookup_lock:
         _lookups[key] = found
     return found
+
+
+def _which(program: str, search_path: str) -> str | None:
+    """The first executable file named ``program`` in the folders of ``search_path``, as
+    ``shutil.which`` finds it on POSIX (whose module, with its compression imports, a run
+    would otherwise load for this alone)."""
+    seen: set[str] = set()
+    for folder in search_path.split(os.pathsep):
+        if folder in seen:
+            continue
+        seen.add(folder)
+        candidate = os.path.join(folder, program)  # noqa: PTH118
+        if os.access(candidate, os.X_OK) and not os.path.isdir(candidate):  # noqa: PTH112
+            return candidate
+    return None
 
 
 def _renice_group(pgid: int, increment: int) -> None:
