@@ -68,3 +68,27 @@ def test_run_help_documents_task(tmp_path: Path) -> None:
     assert "only the named tasks run, with everything they depend on" in " ".join(
         done.stdout.split()
     )
+
+
+def test_a_run_process_ends_with_its_output_status_and_a_closed_store(tmp_path: Path) -> None:
+    # The process ends without the interpreter's teardown (uet.cli.main): everything it
+    # printed must still arrive, its exit status must be the run's, and the store must
+    # have been closed (the last connection's close checkpoints the WAL and removes it).
+    write_workspace(
+        tmp_path,
+        [
+            {"task_id": "ok", "command": ["true"]},
+            {"task_id": "broken", "command": ["false"]},
+            {"task_id": "after", "command": ["true"], "depends_on": ["broken"]},
+        ],
+        strategy="continue",
+    )
+    done = _uet(tmp_path, "run", "ws.json")
+    assert done.returncode == 1
+    assert "1 succeeded, 1 failed, 1 skipped, 0 canceled (of 3)" in done.stdout
+    assert "broken: exit code 1" in done.stdout
+    last_line = done.stdout.rstrip().splitlines()[-1]
+    assert last_line.startswith("details: uet status ")
+    assert "[3/3]" in done.stderr
+    assert not (tmp_path / ".uet" / "runs.db-wal").exists()
+    check_run_artifacts(tmp_path / ".uet" / "runs.db", last_line.split()[-1])

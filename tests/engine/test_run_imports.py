@@ -47,12 +47,17 @@ TASKS = [
 
 
 # ``python -m uet ARGS`` (runpy, as ``-m`` does), writing the names in ``sys.modules`` to a
-# file when the process ends. (``-X importtime`` would not do: it does not list modules
-# imported through ``importlib.import_module``, which is how ``uet.engine`` loads them.)
+# file when the process ends: at exit, or just before ``os._exit`` (``uet run`` skips the
+# interpreter's teardown, atexit hooks included). (``-X importtime`` would not do: it does
+# not list modules imported through ``importlib.import_module``, which is how
+# ``uet.engine`` loads them.)
 _RUN_AND_LIST_MODULES = """
-import atexit, json, pathlib, runpy, sys
+import atexit, json, os, pathlib, runpy, sys
 listing, sys.argv = pathlib.Path(sys.argv[1]), ["uet", *sys.argv[2:]]
-atexit.register(lambda: listing.write_text(json.dumps(sorted(sys.modules))))
+write = lambda: listing.write_text(json.dumps(sorted(sys.modules)))
+atexit.register(write)
+real_exit = os._exit
+os._exit = lambda code: (write(), real_exit(code))
 runpy.run_module("uet", run_name="__main__", alter_sys=True)
 """
 
@@ -151,14 +156,20 @@ def test_in_process_callers_keep_their_garbage_collector(
 
 def test_the_uet_process_collects_again_once_the_run_started(tmp_path: Path) -> None:
     """As the process's entry point, ``main`` holds collections off while the run is planned
-    and turns them on again (after freezing what start-up built) once it executes."""
+    and turns them on again (after freezing what start-up built) once it executes; after
+    the run it ends the process at once (``os._exit``), with the run's status."""
     write_workspace(tmp_path, TASKS)
     code = (
-        "import gc, sys\n"
+        "import gc, os, sys\n"
         "from uet.cli.main import main\n"
+        "real_exit = os._exit\n"
+        "def report(status):\n"
+        "    print(status, gc.isenabled(), gc.get_freeze_count() > 0, flush=True)\n"
+        "    real_exit(status)\n"
+        "os._exit = report\n"
         "sys.argv = ['uet', 'run', 'ws.json']\n"
-        "status = main()\n"
-        "print(status, gc.isenabled(), gc.get_freeze_count() > 0)\n"
+        "main()\n"
+        "print('main returned')\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code],

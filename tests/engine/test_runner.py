@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -134,6 +135,27 @@ def test_progress_events_reach_subscribers(tmp_path: Path) -> None:
     assert percents == sorted(percents)
     assert events[-1].snapshot.percent == 100.0
     assert events[-1].snapshot.eta_seconds == 0.0
+
+
+def test_a_run_whose_store_lost_a_write_does_not_succeed(tmp_path: Path) -> None:
+    path = write_workspace(tmp_path, [{"task_id": "slow", "program": ["sleep", "0.3"]}])
+    handle = start_run(path)
+    # A queued write that fails (no such table) while the task runs: the run's history is
+    # incomplete, so the run cannot be recorded as a success.
+    handle._session.writer.submit(lambda connection: connection.execute("DELETE FROM nowhere"))
+    result = handle.wait(timeout=30)
+    assert result is not None
+    assert result.state is RunState.FAILED
+    assert result.reason is not None and result.reason.startswith("the run store lost a write")
+    connection = sqlite3.connect(tmp_path / ".uet" / "runs.db")
+    try:
+        stored = connection.execute(
+            "SELECT state, state_reason FROM runs WHERE run_id = ?", (result.run_id,)
+        ).fetchone()
+    finally:
+        connection.close()
+    assert stored == ("failed", result.reason)
+    assert task_states(tmp_path / ".uet" / "runs.db", result.run_id)["slow"][0] == "succeeded"
 
 
 def test_invalid_workstream_is_refused_with_diagnostics(tmp_path: Path) -> None:

@@ -85,14 +85,15 @@ def register(subparsers: Any) -> None:
     )
     _add_run_options(run)
     run.add_argument("--router", type=Path, metavar="PATH", help="router config to use")
-    # hold_gc: no collections while the run is planned (uet.cli.main's docstring).
-    run.set_defaults(handler=_reporting_errors(run_command), hold_gc=True)
+    # hold_gc: no collections while the run is planned; exit_at_once: no interpreter
+    # teardown after it (uet.cli.main's docstring).
+    run.set_defaults(handler=_reporting_errors(run_command), hold_gc=True, exit_at_once=True)
 
     resume = subparsers.add_parser("resume", help="resume an interrupted run")
     resume.add_argument("run_id", metavar="RUN_ID")
     _add_run_options(resume)
     _add_workspace_option(resume)
-    resume.set_defaults(handler=_reporting_errors(resume_command), hold_gc=True)
+    resume.set_defaults(handler=_reporting_errors(resume_command), hold_gc=True, exit_at_once=True)
 
     cancel = subparsers.add_parser("cancel", help="cancel a run (from any process)")
     cancel.add_argument("run_id", metavar="RUN_ID")

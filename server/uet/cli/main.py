@@ -11,13 +11,19 @@ collections and calls ``args.startup_over()`` when it is done, which freezes wha
 built (later collections never walk it again) and resumes collecting; and before the
 process ends everything still alive is frozen, so that the interpreter's final collection
 does not walk it only for the OS to reclaim it. After a 1,000-task ``uet run`` this saves
-~7 ms of start-up collections and ~13 ms at exit. Called with ``argv`` (tests, other
-programs), ``main`` leaves the collector alone.
+~7 ms of start-up collections and ~13 ms at exit. A command that sets ``exit_at_once``
+(``uet run``, ``uet resume``) goes further: once it has returned, its output is flushed,
+logging is shut down and the process ends with ``os._exit``, skipping the interpreter's
+teardown, which would free every object of the run one by one only for the OS to reclaim
+the memory anyway (~5-8 ms after a 1,000-task run). Such a command holds no open file,
+connection or thread by then, and registers no ``atexit`` hook of its own. Called with
+``argv`` (tests, other programs), ``main`` leaves the collector and the process alone.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import importlib
 import logging
@@ -30,7 +36,7 @@ from uet import __version__
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~3 ms) for --help
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, NoReturn
 
 __all__ = ["EXIT_CLEAN", "EXIT_ERROR", "EXIT_PROBLEMS", "build_parser", "main"]
 
@@ -153,10 +159,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         gc.disable()
         args.startup_over = _collect_from_now_on
     try:
-        return _call(handler, args)
+        code = _call(handler, args)
     finally:
         if own_process:
             gc.freeze()
+    if own_process and getattr(args, "exit_at_once", False):
+        _exit_at_once(code)
+    return code
+
+
+def _exit_at_once(code: int) -> NoReturn:
+    """End the process with ``code`` now: output flushed, logging shut down, no teardown."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing to show
+            stream.flush()
+    logging.shutdown()
+    os._exit(code)
 
 
 def _nothing() -> None:

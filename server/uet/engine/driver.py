@@ -165,18 +165,23 @@ def _final_state(session: RunSession) -> FinalState:
 
 
 def _finish_run(session: RunSession) -> FinalState:
-    state, reason = _final_state(session)
-    session.writer.flush()
-    if session.writer.failure is not None and state is RunState.SUCCEEDED:
-        state, reason = RunState.FAILED, f"the run store lost a write: {session.writer.failure}"
+    decided = _final_state(session)
+    writer = session.writer
 
-    def write(connection: sqlite3.Connection) -> None:
+    def write(connection: sqlite3.Connection) -> FinalState:
+        # Queued after every write of the run, so any of them that was lost is known here
+        # (the writer applies operations in order): one round trip instead of a flush and
+        # then the final transition.
+        state, reason = decided
+        if writer.failure is not None and state is RunState.SUCCEEDED:
+            state, reason = RunState.FAILED, f"the run store lost a write: {writer.failure}"
         transition(connection, run_id=session.run_id, to=state, reason=reason)
         connection.execute(
             "UPDATE runs SET owner_pid = NULL, heartbeat_at = NULL WHERE run_id = ?",
             (session.run_id,),
         )
+        return state, reason
 
-    session.writer.call(write)
+    state, reason = writer.call(write)
     session.publish(EngineEventKind.RUN_FINISHED, state=state, detail=reason)
     return state, reason
