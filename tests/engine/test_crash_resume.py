@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
+import sqlite3
 import time
 from pathlib import Path
 
@@ -109,3 +111,75 @@ def test_kill_minus_nine_at_random_points_then_resume_is_exactly_once(tmp_path: 
     check_run_artifacts(db, run_id)
     lines = (tmp_path / "done.txt").read_text().split()
     assert set(lines) == {task for task in task_ids if task != "slow"}
+
+
+def test_a_run_interrupted_under_schema_version_1_resumes_after_the_upgrade(
+    tmp_path: Path,
+) -> None:
+    # A run recorded by a uet whose store kept the plan inside the runs row (version 1),
+    # interrupted before it started; this uet migrates the store (version 2: plans in
+    # run_plans) on the first open and resumes the run from the moved plan.
+    from uet.engine.ids import new_ulid
+    from uet.engine.migrations import MIGRATIONS
+    from uet.engine.plan import plan_run
+    from uet.engine.resume import resume_run
+    from uet.engine.store import compact_json, transaction
+    from uet.engine.workspace import find_workspace
+
+    write_workspace(
+        tmp_path,
+        [
+            {"task_id": "a", "command": ["sh", "-c", "echo a >> done.txt"]},
+            {"task_id": "b", "command": ["sh", "-c", "echo b >> done.txt"], "depends_on": ["a"]},
+        ],
+    )
+    workspace = find_workspace(tmp_path / "ws.json")
+    plan = plan_run(workspace, tmp_path / "ws.json")
+    db_path = tmp_path / ".uet" / "runs.db"
+    old = sqlite3.connect(db_path, isolation_level=None)
+    for statement in MIGRATIONS[0].statements:
+        old.execute(statement)
+    old.execute("PRAGMA user_version = 1")
+    run_id = new_ulid()
+    workstream = plan.workstream
+    tasks = [
+        (run_id, task.task_id, number, task.name) for number, task in enumerate(workstream.tasks)
+    ]
+    with transaction(old):
+        old.execute(
+            "INSERT INTO runs (run_id, project_id, phase_id, workstream_id, workstream_path,"
+            " workspace, state, created_at, plan_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                run_id,
+                workstream.project_id,
+                workstream.phase_id,
+                workstream.workstream_id,
+                "ws.json",
+                str(workspace.root),
+                "pending",
+                "2026-01-01T00:00:00.000Z",
+                compact_json(plan.document),
+            ),
+        )
+        old.executemany(
+            "INSERT INTO run_tasks (run_id, task_id, position, name, state)"
+            " VALUES (?, ?, ?, ?, 'pending')",
+            tasks,
+        )
+    old.close()
+
+    result = resume_run(run_id, workspace=workspace).wait(timeout=60)
+    assert result is not None and result.succeeded, result
+    assert (tmp_path / "done.txt").read_text().split() == ["a", "b"]
+    connection = connect(db_path)
+    try:
+        assert connection.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert connection.execute("SELECT plan_json FROM runs").fetchone()[0] == ""
+        (moved,) = connection.execute(
+            "SELECT plan_json FROM run_plans WHERE run_id = ?", (run_id,)
+        ).fetchone()
+        assert json.loads(moved) == json.loads(compact_json(plan.document))
+        assert integrity_problems(connection) == []
+    finally:
+        connection.close()
+    check_run_artifacts(db_path, run_id)

@@ -48,7 +48,7 @@ def test_the_selection_is_stored_so_resume_plans_the_same_subset(tmp_path: Path)
     connection = sqlite3.connect(tmp_path / ".uet" / "runs.db")
     try:
         (text,) = connection.execute(
-            "SELECT plan_json FROM runs WHERE run_id = ?", (result.run_id,)
+            "SELECT plan_json FROM run_plans WHERE run_id = ?", (result.run_id,)
         ).fetchone()
     finally:
         connection.close()

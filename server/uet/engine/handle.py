@@ -219,7 +219,7 @@ class _Ticker:
         self.run_id = run_id
         self.owner = owner
         self.session: RunSession | None = None
-        self._last_beat = 0.0
+        self._last_beat = time.monotonic()  # the run was claimed (a heartbeat) just now
 
     def __call__(self, connection: sqlite3.Connection) -> None:
         session = self.session

@@ -13,6 +13,12 @@ Tables (version 1):
   execution_request of its routing decision); at most one ``completed`` row per task;
 - ``run_events``: the append-only event log (a run_event per row; triggers forbid changes);
 - ``circuit_breakers``: per-app breaker state, so that it survives a restart.
+
+Version 2 moves the frozen plan out of the ``runs`` row into ``run_plans`` (one row per
+run): a run's row is updated several times while it executes (start, heartbeats, end), and
+with a plan of a few hundred KB inside it every update rewrote the plan's overflow pages
+(and every read of a column after it walked them). ``runs.plan_json`` stays, empty: SQLite
+only drops columns from 3.35 on.
 """
 
 from __future__ import annotations
@@ -122,5 +128,18 @@ _V1 = Migration(
     ),
 )
 
-MIGRATIONS: tuple[Migration, ...] = (_V1,)
+_V2 = Migration(
+    version=2,
+    description="run_plans: the frozen plan of each run, out of its runs row",
+    statements=(
+        """CREATE TABLE run_plans (
+            run_id TEXT PRIMARY KEY REFERENCES runs (run_id),
+            plan_json TEXT NOT NULL
+        )""",
+        "INSERT INTO run_plans (run_id, plan_json) SELECT run_id, plan_json FROM runs",
+        "UPDATE runs SET plan_json = ''",
+    ),
+)
+
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2)
 SCHEMA_VERSION = MIGRATIONS[-1].version

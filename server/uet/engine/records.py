@@ -81,8 +81,12 @@ def insert_run(connection: sqlite3.Connection, run: NewRun, now: str | None = No
             now,
             run.trigger_type,
             run.requested_by,
-            compact_json(run.plan),
+            "",  # the plan is in run_plans (migration 2)
         ),
+    )
+    connection.execute(
+        "INSERT INTO run_plans (run_id, plan_json) VALUES (?, ?)",
+        (run.run_id, compact_json(run.plan)),
     )
     run_id, pending = run.run_id, TaskState.PENDING.value
     insert_rows(

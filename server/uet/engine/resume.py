@@ -67,7 +67,10 @@ def resume_run(
                 f"run {run_id} is still being executed by process {row['owner_pid']}"
                 f" on {row['owner_host']}"
             )
-        document = json.loads(row["plan_json"])
+        (plan_json,) = connection.execute(
+            "SELECT plan_json FROM run_plans WHERE run_id = ?", (run_id,)
+        ).fetchone()
+        document = json.loads(plan_json)
         if options.jobs:
             document["jobs"] = options.jobs
         plan = plan_from_document(workspace, document)
