@@ -34,8 +34,10 @@ NOT_FOR_A_RUN = (
     # Standard-library modules the run path does without (each costs 1-2 ms of start-up):
     # children start through _posixsubprocess, programs are looked up without shutil (which
     # brings the compression modules; argparse's help formatter would import it too), ids
-    # take their randomness from os.urandom, and the writer has its own small future.
+    # take their randomness from os.urandom, the writer has its own small future, and
+    # loggers import logging on their first record (uet.lazylog).
     "concurrent",
+    "logging",
     "random",
     "shutil",
     "subprocess",

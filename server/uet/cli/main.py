@@ -26,13 +26,14 @@ import argparse
 import contextlib
 import gc
 import importlib
-import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
 from types import ModuleType
 
 from uet import __version__
+from uet.lazylog import configure as configure_logging
+from uet.lazylog import get_logger
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~3 ms) for --help
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ EXIT_CLEAN = 0
 EXIT_PROBLEMS = 1
 EXIT_ERROR = 2
 
-log = logging.getLogger("uet")
+log = get_logger("uet")
 
 
 # Command name → the module that defines it. ``uet serve`` (started by editors) and the
@@ -145,8 +146,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(_requested_command(arguments))
     args = parser.parse_args(arguments)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
+    # Applied when something logs: a command that logs nothing never imports logging.
+    configure_logging(
+        level="DEBUG" if args.verbose else "WARNING",
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
@@ -173,7 +175,10 @@ def _exit_at_once(code: int) -> NoReturn:
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing to show
             stream.flush()
-    logging.shutdown()
+    if "logging" in sys.modules:
+        import logging
+
+        logging.shutdown()
     os._exit(code)
 
 

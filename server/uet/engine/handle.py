@@ -10,7 +10,6 @@ heartbeat and cancel requests made by other processes.
 
 from __future__ import annotations
 
-import logging
 import sqlite3
 import threading
 import time
@@ -32,10 +31,11 @@ from uet.engine.slots import AppSlots
 from uet.engine.states import RunState
 from uet.engine.workspace import Workspace
 from uet.engine.writer import StoreWriter
+from uet.lazylog import get_logger
 
 __all__ = ["RunHandle", "RunResult", "RunStore", "new_session", "open_run_store"]
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 class RunResult(NamedTuple):

@@ -9,12 +9,13 @@ quickly (hand work to their own thread or loop); one that raises is logged and k
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Callable
 from enum import StrEnum
 from typing import NamedTuple
+
+from uet.lazylog import get_logger
 
 __all__ = [
     "EngineEvent",
@@ -26,7 +27,7 @@ __all__ = [
     "Subscriber",
 ]
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 class EngineEventKind(StrEnum):

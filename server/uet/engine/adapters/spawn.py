@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import builtins
 import contextlib
-import logging
 import os
 import signal
 import sys
@@ -36,12 +35,14 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from uet.lazylog import get_logger
+
 if TYPE_CHECKING:  # imported where used: a run that starts children directly needs neither
     import subprocess
 
 __all__ = ["Child", "CpuPriority", "spawn"]
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 _MAX_NICE = 19
 _LOW_NICE_INCREMENT = 10

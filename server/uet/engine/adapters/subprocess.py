@@ -17,7 +17,6 @@ exits normally but other members still hold the output pipe, they get the same t
 
 from __future__ import annotations
 
-import logging
 import os
 import select
 import signal
@@ -34,10 +33,11 @@ from uet.engine.adapters.base import (
 from uet.engine.adapters.logs import CappedLog
 from uet.engine.adapters.spawn import Child, spawn
 from uet.engine.cancel import CancelToken
+from uet.lazylog import get_logger
 
 __all__ = ["STRAGGLER_DRAIN_SECONDS", "SubprocessAdapter", "signal_group"]
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 # After the leader exits, how long other processes may keep the output pipe open before
 # they are treated as stragglers and terminated.
