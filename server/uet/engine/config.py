@@ -6,8 +6,6 @@ Defaults are the documented ones (``docs/schema-conventions.md``) and live here 
 The records are ``NamedTuple``s, like the specs (see :mod:`uet.engine.spec` for why).
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Any, NamedTuple

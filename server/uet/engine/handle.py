@@ -8,8 +8,6 @@ progress, breakers, adapters, schedule, app slots) with the writer's periodic wo
 heartbeat and cancel requests made by other processes.
 """
 
-from __future__ import annotations
-
 import sqlite3
 import threading
 import time
@@ -116,7 +114,7 @@ class RunHandle:
         assert self._result is not None
         return self._result
 
-    def launch(self) -> RunHandle:
+    def launch(self) -> "RunHandle":
         """Start executing on the run's thread (once); returns this handle."""
         self._thread.start()
         return self
@@ -141,7 +139,7 @@ class RunStore(NamedTuple):
     """A run's connection to its store: the writer thread and its periodic work."""
 
     writer: StoreWriter
-    ticker: _Ticker
+    ticker: "_Ticker"
 
 
 def open_run_store(db_path: Path, run_id: str, owner: Owner) -> RunStore:

@@ -9,8 +9,6 @@ schema and SQL disagreed on step states; the schema's list is the one kept (see
 from its attempts.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any, NamedTuple

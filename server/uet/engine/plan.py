@@ -17,8 +17,6 @@ succeeded (:mod:`uet.engine.validators`).
 The plan's records are ``NamedTuple``s, like the specs (see :mod:`uet.engine.spec` for why).
 """
 
-from __future__ import annotations
-
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple

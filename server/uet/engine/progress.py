@@ -7,8 +7,6 @@ events. Subscribers are called synchronously on the engine's threads and must re
 quickly (hand work to their own thread or loop); one that raises is logged and kept.
 """
 
-from __future__ import annotations
-
 import threading
 import time
 from collections.abc import Callable

@@ -8,8 +8,6 @@ Optional fields that are unset are left out of the artifacts rather than written
 The records are ``NamedTuple``s, like the specs (see :mod:`uet.engine.spec` for why).
 """
 
-from __future__ import annotations
-
 import json
 import sqlite3
 from collections.abc import Collection, Mapping, Sequence

@@ -13,8 +13,6 @@ execution_request artifact (:func:`execution_request`), stored with its attempt.
 Routes and decisions are ``NamedTuple``s, like the specs (see :mod:`uet.engine.spec`).
 """
 
-from __future__ import annotations
-
 import math
 import threading
 from collections.abc import Callable, Mapping
@@ -65,7 +63,7 @@ class AppStats(NamedTuple):
     successes: int = 0
     mean_duration_ms: float | None = None
 
-    def with_outcome(self, success: bool, duration_ms: float) -> AppStats:
+    def with_outcome(self, success: bool, duration_ms: float) -> "AppStats":
         """These stats plus one finished attempt."""
         total = self.attempts + 1
         previous = self.mean_duration_ms if self.mean_duration_ms is not None else duration_ms

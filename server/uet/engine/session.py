@@ -6,8 +6,6 @@ queue run-store writes (state changes always through :func:`~uet.engine.states.t
 the scheduler state itself is guarded by :attr:`RunSession.lock` in the driver.
 """
 
-from __future__ import annotations
-
 import itertools
 import os
 import re

@@ -14,8 +14,6 @@ every task of the workstream. Nothing relies on them being tuples (no unpacking,
 comparison with plain tuples); an empty mapping default is the read-only :data:`EMPTY`.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from types import MappingProxyType

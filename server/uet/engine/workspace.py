@@ -8,8 +8,6 @@ The root is found by walking up from the workstream file to a folder holding one
 symlinks); :func:`confine` is the only way a task's ``cwd`` becomes a path.
 """
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import NamedTuple
 
