@@ -23,7 +23,13 @@ from uet.engine.records import (
     step_attempt_records,
 )
 from uet.engine.states import RunState, StepOutcome, StepState, TaskState, transition
-from uet.engine.store import connect, integrity_problems, schema_version, transaction
+from uet.engine.store import (
+    WAL_CHECKPOINT_PAGES,
+    connect,
+    integrity_problems,
+    schema_version,
+    transaction,
+)
 
 
 def _new_run(run_id: str, tasks: tuple[str, ...] = ("a", "b")) -> NewRun:
@@ -45,6 +51,7 @@ def test_connect_sets_pragmas_and_migrates(connection: sqlite3.Connection) -> No
     assert connection.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
     assert connection.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert connection.execute("PRAGMA busy_timeout").fetchone()[0] >= 1000
+    assert connection.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == WAL_CHECKPOINT_PAGES
     assert schema_version(connection) == SCHEMA_VERSION
     tables = {
         row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
