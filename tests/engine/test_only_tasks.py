@@ -64,3 +64,48 @@ def test_an_unknown_task_is_refused_before_anything_starts(tmp_path: Path) -> No
         start_run(path, options=RunOptions(only_tasks=("test", "deploy")))
     assert caught.value.problems == ("the workstream has no task 'deploy'",)
     assert not (tmp_path / "journal.txt").exists()
+
+
+def _stored_plan(root: Path, run_id: str) -> str:
+    connection = sqlite3.connect(root / ".uet" / "runs.db")
+    try:
+        (text,) = connection.execute(
+            "SELECT plan_json FROM run_plans WHERE run_id = ?", (run_id,)
+        ).fetchone()
+    finally:
+        connection.close()
+    return str(text)
+
+
+@pytest.mark.parametrize("form", ["json", "yaml"])
+def test_the_stored_plan_is_the_plan_document(tmp_path: Path, form: str) -> None:
+    # A JSON workstream and router config are stored with the files' own text (not encoded
+    # again); a YAML workstream is encoded. Either way the stored text reads back as exactly
+    # the plan's document, from which resume plans the same run.
+    path = write_workspace(
+        tmp_path,
+        [{"task_id": "t1", "name": "Café – tâche", "command": ["true"], "tags": ["x"]}],
+        router={"version": "1.0.0", "apps": {}, "routing": {"rules": []}},
+    )
+    (tmp_path / "router_config.json").write_text(
+        json.dumps(json.loads((tmp_path / "router_config.json").read_text()), indent=4)
+    )
+    if form == "yaml":
+        import yaml
+
+        yaml_path = tmp_path / "ws.yaml"
+        yaml_path.write_text(yaml.safe_dump(json.loads(path.read_text()), allow_unicode=True))
+        path = yaml_path
+    result = start_run(path).wait(timeout=30)
+    assert result is not None and result.state is RunState.SUCCEEDED
+    text = _stored_plan(tmp_path, result.run_id)
+    plan = plan_from_document(Workspace(tmp_path.resolve()), json.loads(text))
+    assert plan.workstream.tasks[0].name == "Café – tâche"
+    from uet.engine.plan import plan_run
+
+    expected = plan_run(Workspace(tmp_path.resolve()), path).document
+    assert json.loads(text) == expected
+    router_text = (tmp_path / "router_config.json").read_text()
+    assert router_text in text  # the router file's own text, indentation and all
+    workstream_text = path.read_text()
+    assert (workstream_text in text) is (form == "json")

@@ -92,9 +92,10 @@ def test_yaml_workstreams_load_and_plan(tmp_path: Path) -> None:
         "tasks:\n  - task_id: a\n    name: A\n    kind: k\n    command: [echo, hi]\n"
     )
     workspace = Workspace(tmp_path.resolve())
-    value, spec = load_workstream_value(path, workspace)
+    checked, spec = load_workstream_value(path, workspace)
     assert spec.tasks[0].command == ("echo", "hi")
-    assert value["workstream_id"] == "ws-y"
+    assert checked.value["workstream_id"] == "ws-y"
+    assert checked.json_text is None  # read as YAML: no JSON text to keep
     plan = plan_run(workspace, path, jobs=3)
     assert plan.jobs == 3
     assert plan.tasks["a"].invocations[None].argv == ("echo", "hi")
@@ -108,7 +109,7 @@ def test_invalid_router_config_is_refused_with_positions(tmp_path: Path) -> None
         load_router_config_value(None, workspace)
     assert all(line.startswith("router_config.json:") for line in info.value.problems)
     (tmp_path / "router_config.json").unlink()
-    assert load_router_config_value(None, workspace)[0] is None  # no file: empty config
+    assert load_router_config_value(None, workspace)[0].value is None  # no file: empty config
 
 
 def test_find_workspace_walks_up_to_a_marker(tmp_path: Path) -> None:
@@ -193,4 +194,8 @@ def test_a_valid_json_workstream_loads_the_same_either_way(tmp_path: Path) -> No
     fast.write_text(text, encoding="utf-8")
     slow.write_text(text, encoding="utf-8")  # JSON is YAML: this one takes the slow path
     workspace = Workspace(tmp_path.resolve())
-    assert load_workstream_value(fast, workspace) == load_workstream_value(slow, workspace)
+    (fast_file, fast_spec), (slow_file, slow_spec) = (
+        load_workstream_value(path, workspace) for path in (fast, slow)
+    )
+    assert (fast_file.value, fast_spec) == (slow_file.value, slow_spec)
+    assert (fast_file.json_text, slow_file.json_text) == (text, None)

@@ -17,14 +17,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from uet.engine.config import RouterConfig, parse_router_config
 from uet.engine.errors import SpecError
 from uet.engine.spec import WorkstreamSpec, parse_workstream
 from uet.engine.workspace import Workspace
 
-__all__ = ["check_document", "load_router_config_value", "load_workstream_value"]
+__all__ = [
+    "CheckedDocument",
+    "check_document",
+    "load_router_config_value",
+    "load_workstream_value",
+]
 
 
 # What the positional loader refuses before parsing (uet.artifacts.loader's defaults).
@@ -36,8 +41,19 @@ class _NotFast(Exception):
     """The fast way cannot vouch for this file: check it the positional way."""
 
 
-def check_document(path: Path, schema: str, workspace: Workspace) -> Any:
-    """The plain value of ``path`` once it passed ``schema``; raises :class:`SpecError`."""
+class CheckedDocument(NamedTuple):
+    """A file that passed its schema: its plain value, and its JSON text when it was read
+    the fast way (standard JSON that the stdlib parser read as ``value``; ``None`` for YAML
+    and whatever the positional checker read), which the run store keeps as it is instead
+    of encoding ``value`` again."""
+
+    value: Any
+    json_text: str | None = None
+
+
+def check_document(path: Path, schema: str, workspace: Workspace) -> CheckedDocument:
+    """The checked document at ``path`` once it passed ``schema``; raises
+    :class:`SpecError`."""
     try:
         return _fast_value(path, schema)
     except _NotFast:
@@ -49,10 +65,10 @@ def check_document(path: Path, schema: str, workspace: Workspace) -> Any:
         shown = workspace.relative(path)
         problems = report.format_lines(shown) or [f"{shown}: cannot be read as {schema}"]
         raise SpecError(f"{shown} is not a valid {schema}", problems)
-    return report.value
+    return CheckedDocument(report.value)
 
 
-def _fast_value(path: Path, schema: str) -> Any:
+def _fast_value(path: Path, schema: str) -> CheckedDocument:
     """The value of a JSON file that is certainly valid against ``schema``; raises
     :class:`_NotFast` whenever the positional checker could have something to say."""
     if path.suffix.lower() != ".json":
@@ -64,10 +80,9 @@ def _fast_value(path: Path, schema: str) -> Any:
     if len(data) > _MAX_FILE_BYTES or b"\x00" in data[:_BINARY_SNIFF_BYTES]:
         raise _NotFast
     try:
+        text = data.decode("utf-8")
         value = json.loads(
-            data.decode("utf-8"),
-            object_pairs_hook=_object_without_duplicates,
-            parse_constant=_refuse_constant,
+            text, object_pairs_hook=_object_without_duplicates, parse_constant=_refuse_constant
         )
     except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError included
         raise _NotFast from None
@@ -78,7 +93,7 @@ def _fast_value(path: Path, schema: str) -> Any:
     check = registry.fast_check(name) if name is not None else None
     if check is None or not check(value):
         raise _NotFast
-    return value
+    return CheckedDocument(value, text)
 
 
 def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -92,13 +107,17 @@ def _refuse_constant(name: str) -> Any:
     raise _NotFast  # NaN / Infinity are not JSON
 
 
-def load_workstream_value(path: Path, workspace: Workspace) -> tuple[Any, WorkstreamSpec]:
-    """The checked workstream file: its plain value and its spec."""
-    value = check_document(path, "workstream_spec", workspace)
-    return value, workstream_from_value(value, workspace.relative(path))
+def load_workstream_value(
+    path: Path, workspace: Workspace
+) -> tuple[CheckedDocument, WorkstreamSpec]:
+    """The checked workstream file and its spec."""
+    checked = check_document(path, "workstream_spec", workspace)
+    return checked, workstream_from_value(checked.value, workspace.relative(path))
 
 
-def load_router_config_value(path: Path | None, workspace: Workspace) -> tuple[Any, RouterConfig]:
+def load_router_config_value(
+    path: Path | None, workspace: Workspace
+) -> tuple[CheckedDocument, RouterConfig]:
     """The checked router config (explicit ``path``, else ``<root>/router_config.json``).
 
     Without an explicit path a missing default file means an empty config: tasks must
@@ -107,9 +126,9 @@ def load_router_config_value(path: Path | None, workspace: Workspace) -> tuple[A
     if path is None:
         path = workspace.router_config_path
         if not path.exists():
-            return None, RouterConfig()
-    value = check_document(path, "router_config", workspace)
-    return value, router_config_from_value(value, workspace.relative(path))
+            return CheckedDocument(None, "null"), RouterConfig()
+    checked = check_document(path, "router_config", workspace)
+    return checked, router_config_from_value(checked.value, workspace.relative(path))
 
 
 def workstream_from_value(value: Any, shown: str = "workstream") -> WorkstreamSpec:

@@ -32,6 +32,7 @@ from uet.engine.config import (
 )
 from uet.engine.errors import SpecError, UnroutableTaskError, WorkspaceError
 from uet.engine.loading import (
+    CheckedDocument,
     load_router_config_value,
     load_workstream_value,
     router_config_from_value,
@@ -40,6 +41,7 @@ from uet.engine.loading import (
 from uet.engine.router import Route, route_task, rule_matches
 from uet.engine.scheduler import TaskGraph, build_graph
 from uet.engine.spec import Command, TaskSpec, WorkstreamSpec
+from uet.engine.store import compact_json
 from uet.engine.workspace import Workspace, confine
 
 __all__ = [
@@ -96,6 +98,8 @@ class RunPlan(NamedTuple):
     tasks: Mapping[str, TaskPlan]
     jobs: int
     document: Mapping[str, Any]
+    # ``document`` as the run store keeps it (None: encode it); see plan_run.
+    document_json: str | None = None
 
 
 def plan_run(
@@ -110,17 +114,38 @@ def plan_run(
 
     ``only_tasks``: plan these tasks and what they depend on instead of every task.
     """
-    workstream_value, workstream = load_workstream_value(workstream_path, workspace)
-    router_value, router = load_router_config_value(router_path, workspace)
+    workstream_file, workstream = load_workstream_value(workstream_path, workspace)
+    router_file, router = load_router_config_value(router_path, workspace)
     document: dict[str, Any] = {
         "workstream_path": workspace.relative(workstream_path),
-        "workstream": workstream_value,
-        "router_config": router_value,
+        "workstream": workstream_file.value,
+        "router_config": router_file.value,
         "jobs": jobs,
     }
     if only_tasks is not None:
         document["only_tasks"] = list(only_tasks)
-    return plan_from_document(workspace, document, parsed=(workstream, router))
+    plan = plan_from_document(workspace, document, parsed=(workstream, router))
+    return plan._replace(document_json=_document_json(document, workstream_file, router_file))
+
+
+def _document_json(
+    document: Mapping[str, Any], workstream: CheckedDocument, router: CheckedDocument
+) -> str | None:
+    """``compact_json(document)``'s equal as JSON, with the files' own text where they were
+    read as JSON (a workstream of thousands of tasks is not encoded again; its first
+    encoding in a process costs ~4 ms per 100 KB). ``None`` when neither was."""
+    if workstream.json_text is None and router.json_text is None:
+        return None
+    parts = []
+    for key, item in document.items():
+        if key == "workstream" and workstream.json_text is not None:
+            text = workstream.json_text
+        elif key == "router_config" and router.json_text is not None:
+            text = router.json_text
+        else:
+            text = compact_json(item)
+        parts.append(f"{compact_json(key)}:{text}")
+    return "{" + ",".join(parts) + "}"
 
 
 def plan_from_document(

@@ -45,6 +45,8 @@ class NewRun(NamedTuple):
     tasks: Sequence[tuple[str, str]]
     requested_by: str | None = None
     trigger_type: str = "manual"
+    # ``plan`` as JSON text when the caller has it already (None: it is encoded here).
+    plan_json: str | None = None
 
 
 class TaskStatus(NamedTuple):
@@ -84,7 +86,7 @@ def insert_run(connection: sqlite3.Connection, run: NewRun, now: str | None = No
     )
     connection.execute(
         "INSERT INTO run_plans (run_id, plan_json) VALUES (?, ?)",
-        (run.run_id, compact_json(run.plan)),
+        (run.run_id, run.plan_json if run.plan_json is not None else compact_json(run.plan)),
     )
     run_id, pending = run.run_id, TaskState.PENDING.value
     insert_rows(
