@@ -11,10 +11,11 @@ each command and everything it ran (``getrusage`` of the children) is printed to
 runs are interleaved so that load changes hit all alike. The "floor" column is a bare
 Python loop on the same DAG in this process (2 threads, each ``subprocess.Popen`` +
 wait, a dependency counter, nothing recorded): what any Python engine pays for starting
-the children, so the distance from it is the engine's own overhead. ninja is installed into
-the virtualenv if it is missing. The uet package is byte-compiled first, as ``pip install``
-does for a wheel: an editable install under ``PYTHONDONTWRITEBYTECODE`` would otherwise
-compile every module of the engine again on each run (~45 ms).
+the children, so the distance from it is the engine's own overhead. The "paired" column is
+the median of the rounds' own uet/ninja ratios (each round runs both back to back). ninja
+is installed into the virtualenv if it is missing. The uet package is byte-compiled first,
+as ``pip install`` does for a wheel: an editable install under ``PYTHONDONTWRITEBYTECODE``
+would otherwise compile every module of the engine again on each run (~45 ms).
 
 Usage: python benchmarks/engine_overhead.py [--sizes 1000,5000] [--repeat 3] [--no-floor]
 """
@@ -26,6 +27,7 @@ import json
 import resource
 import shutil
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -62,7 +64,7 @@ def main() -> int:
         f"layers of {WIDTH}, fan-in {FAN_IN}, best of {args.repeat} (ms per task)"
     )
     print(
-        f"{'N':>6} {'ninja':>7} {'uet':>7} {'ratio':>6} {'uet exec':>9} {'ratio':>6}"
+        f"{'N':>6} {'ninja':>7} {'uet':>7} {'ratio':>6} {'paired':>7} {'uet exec':>9} {'ratio':>6}"
         f" {'ninja cpu':>10} {'uet cpu':>8} {'ratio':>6} {'floor':>7} {'ratio':>6}"
     )
     for size in (int(text) for text in args.sizes.split(",")):
@@ -79,8 +81,13 @@ def main() -> int:
         exec_ms = _best(uet_runs, "execution", size)
         ninja_cpu, uet_cpu = _best(ninja_runs, "cpu", size), _best(uet_runs, "cpu", size)
         floor = "" if not floor_runs else _floor_columns(min(floor_runs) * 1000 / size, ninja_ms)
+        # The median of each round's uet/ninja (they ran back to back): steadier than the
+        # ratio of the two bests when the machine's speed drifts during the series.
+        paired = statistics.median(
+            u.wall / n.wall for u, n in zip(uet_runs, ninja_runs, strict=True)
+        )
         print(
-            f"{size:>6} {ninja_ms:>7.3f} {uet_ms:>7.3f} {uet_ms / ninja_ms:>6.2f}"
+            f"{size:>6} {ninja_ms:>7.3f} {uet_ms:>7.3f} {uet_ms / ninja_ms:>6.2f} {paired:>7.2f}"
             f" {exec_ms:>9.3f} {exec_ms / ninja_ms:>6.2f}"
             f" {ninja_cpu:>10.3f} {uet_cpu:>8.3f} {uet_cpu / ninja_cpu:>6.2f}{floor}"
         )
