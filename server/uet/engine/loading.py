@@ -13,8 +13,6 @@ diagnostics point at lines and columns. Both accept exactly the same files; the 
 costs a fraction of the positional parse on a workstream of thousands of tasks.
 """
 
-from __future__ import annotations
-
 import json
 from pathlib import Path
 from typing import Any, NamedTuple
