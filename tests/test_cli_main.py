@@ -26,3 +26,42 @@ def test_serve_imports_neither_the_engine_nor_the_bootstrap() -> None:
     )
     loaded = result.stdout.strip()
     assert "engine" not in loaded and "bootstrap" not in loaded, loaded
+
+
+# A command whose handler fails inside (an internal error), run as a real `uet` process:
+# the command line's one error barrier prints a short message, and the traceback only with
+# -v, through the uet logger that imports logging on its first record.
+_FAILING_COMMAND = """
+import sys
+from uet.cli import commands_artifacts, main as cli
+
+def failing(args):
+    raise RuntimeError("broken on purpose")
+
+commands_artifacts.run_schemas = failing  # what `uet schemas` runs
+sys.argv = ["uet", *sys.argv[1:]]
+raise SystemExit(cli.main())
+"""
+
+
+def _failing_uet(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", _FAILING_COMMAND, *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_an_internal_error_is_one_line_and_its_traceback_shows_with_verbose() -> None:
+    quiet = _failing_uet("schemas")
+    assert quiet.returncode == 2
+    assert quiet.stderr.strip().splitlines() == [
+        "uet: internal error: broken on purpose (run with -v for the traceback)"
+    ]
+    verbose = _failing_uet("-v", "schemas")
+    assert verbose.returncode == 2
+    assert "DEBUG uet: internal error" in verbose.stderr
+    assert "Traceback (most recent call last)" in verbose.stderr
+    assert "RuntimeError: broken on purpose" in verbose.stderr

@@ -46,6 +46,7 @@ EXIT_PROBLEMS = 1
 EXIT_ERROR = 2
 
 log = get_logger("uet")
+_LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
 
 
 # Command name → the module that defines it. ``uet serve`` (started by editors) and the
@@ -146,12 +147,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(_requested_command(arguments))
     args = parser.parse_args(arguments)
-    # Applied when something logs: a command that logs nothing never imports logging.
-    configure_logging(
-        level="DEBUG" if args.verbose else "WARNING",
-        format="%(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    if args.verbose:  # every library's debug records too: configure logging now
+        import logging
+
+        logging.basicConfig(level=logging.DEBUG, format=_LOG_FORMAT, stream=sys.stderr)
+    else:  # applied on the first record: a command that logs nothing never imports logging
+        configure_logging(level="WARNING", format=_LOG_FORMAT, stream=sys.stderr)
     handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
     if handler is None:
         parser.print_help(sys.stderr)
