@@ -107,10 +107,10 @@ class Child:
         if self._process is not None:
             return self._process.poll()
         if self._return_code is None:
-            try:
+            try:  # _reap(pid, WNOHANG), inline: a short task's supervision polls twice
                 reaped, status = os.waitpid(self.pid, os.WNOHANG)
             except ChildProcessError:
-                self._return_code = _reap(self.pid, os.WNOHANG)  # the status is gone: 0
+                self._return_code = 0  # SIGCHLD ignored or reaped elsewhere, as in _reap
             else:
                 if reaped:
                     self._return_code = os.waitstatus_to_exitcode(status)
