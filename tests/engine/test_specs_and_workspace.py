@@ -8,10 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from uet.engine.config import DEFAULT_RETRY, RoutingStrategy, parse_router_config
+from uet.engine.config import (
+    DEFAULT_BREAKER,
+    DEFAULT_RETRY,
+    RouterConfig,
+    RoutingStrategy,
+    parse_router_config,
+)
 from uet.engine.errors import SpecError, WorkspaceError
 from uet.engine.loading import load_router_config_value, load_workstream_value
-from uet.engine.plan import plan_run
+from uet.engine.plan import plan_run, resolve_invocation
 from uet.engine.spec import ErrorStrategy, parse_workstream
 from uet.engine.workspace import Workspace, confine, find_workspace
 
@@ -48,6 +54,70 @@ def test_parse_workstream_fields_and_defaults() -> None:
     assert (task.max_attempts, task.timeout_seconds, task.domain) == (2, 30.0, "python")
     assert task.command == "ruff check ."
     assert dict(task.env) == {"X": "1"}
+
+
+def test_every_task_field_lands_in_its_own_place() -> None:
+    # TaskSpec and Invocation are built positionally on the hot path: a field given a
+    # distinct value everywhere shows any two swapped.
+    value = {
+        **BASE,
+        "tasks": [
+            {"task_id": "first", "name": "First", "kind": "prep", "command": ["true"]},
+            {
+                "task_id": "second",
+                "name": "Second",
+                "kind": "build",
+                "depends_on": ["first"],
+                "tags": ["t1", "t2"],
+                "classification": {"domain": "python", "risk_tier": "low"},
+                "execution": {"max_attempts": 3, "timeout_seconds": 12.5},
+                "tool": "builder",
+                "command": ["make", "all"],
+                "args": ["-j2"],
+                "cwd": "src",
+                "env": {"MODE": "fast"},
+                "resource_scope_delta": {"paths": ["src/"]},
+            },
+        ],
+    }
+    spec, problems = parse_workstream(value)
+    assert problems == [] and spec is not None
+    task = spec.task("second")
+    assert task._asdict() == {
+        "task_id": "second",
+        "name": "Second",
+        "kind": "build",
+        "depends_on": ("first",),
+        "tags": ("t1", "t2"),
+        "classification": {"domain": "python", "risk_tier": "low"},
+        "max_attempts": 3,
+        "timeout_seconds": 12.5,
+        "tool": "builder",
+        "command": ("make", "all"),
+        "args": ("-j2",),
+        "cwd": "src",
+        "env": {"MODE": "fast"},
+        "resource_scope": {"paths": ["src/"]},
+    }
+    first = spec.task("first")
+    workspace_root = Path(__file__).resolve().parent
+    invocation = resolve_invocation(
+        first._replace(cwd=None, timeout_seconds=7.0, max_attempts=2, env={"A": "b"}),
+        None,
+        RouterConfig(),
+        Workspace(workspace_root),
+    )
+    assert invocation._asdict() == {
+        "app_id": None,
+        "argv": ("true",),
+        "cwd": workspace_root,
+        "env": {"A": "b"},
+        "timeout_seconds": 7.0,
+        "max_attempts": 2,
+        "retry": invocation.retry,
+        "breaker": invocation.breaker,
+    }
+    assert (invocation.retry, invocation.breaker) == (DEFAULT_RETRY, DEFAULT_BREAKER)
 
 
 def test_parse_workstream_reports_what_schemas_cannot_see() -> None:

@@ -270,18 +270,19 @@ def resolve_invocation(
     if app is None:  # the task's own command (runs once per task of most workstreams)
         if task.command is None:
             raise SpecError("there is no command to run")
+        # Positional, in Invocation's field order (half the cost of keywords, once per task).
         return Invocation(
-            app_id=None,
-            argv=_argv(task.command, (), False),
-            cwd=confine(workspace, task.cwd),
-            env=task.env,
-            timeout_seconds=task.timeout_seconds or config.default_timeout_seconds,
-            max_attempts=task.max_attempts
+            None,  # app_id
+            _argv(task.command, (), False),  # argv
+            confine(workspace, task.cwd),  # cwd
+            task.env,  # env
+            task.timeout_seconds or config.default_timeout_seconds,  # timeout_seconds
+            task.max_attempts  # max_attempts
             or DEFAULT_RETRY.max_attempts
             or config.default_max_attempts
             or DEFAULT_MAX_ATTEMPTS,
-            retry=DEFAULT_RETRY,
-            breaker=DEFAULT_BREAKER,
+            DEFAULT_RETRY,  # retry
+            DEFAULT_BREAKER,  # breaker
         )
     if task.command is not None:
         argv = _argv(task.command, (), app.shell)

@@ -178,27 +178,28 @@ def _parse_task(raw: Any, where: str, problems: list[str]) -> TaskSpec | None:
     env = get("env")
     tool, cwd = get("tool"), get("cwd")
     resource_scope = get("resource_scope_delta")
+    # Positional, in TaskSpec's field order (half the cost of keywords, once per task).
     return TaskSpec(
-        task_id=str(task_id),
-        name=str(name),
-        kind=str(kind),
-        depends_on=_strings(get("depends_on")),
-        tags=_strings(get("tags")),
-        classification=(
+        str(task_id),  # task_id
+        str(name),  # name
+        str(kind),  # kind
+        _strings(get("depends_on")),  # depends_on
+        _strings(get("tags")),  # tags
+        (  # classification
             {str(key): str(text) for key, text in _mapping(classification).items()}
             if classification
             else EMPTY
         ),
-        max_attempts=attempts if isinstance(attempts, int) and attempts >= 1 else None,
-        timeout_seconds=float(timeout)
-        if isinstance(timeout, int | float) and timeout > 0
-        else None,
-        tool=tool if isinstance(tool, str) else None,
-        command=command,
-        args=_strings(get("args")),
-        cwd=cwd if isinstance(cwd, str) else None,
-        env={str(key): str(text) for key, text in _mapping(env).items()} if env else EMPTY,
-        resource_scope=_mapping(resource_scope) if resource_scope else EMPTY,
+        attempts if isinstance(attempts, int) and attempts >= 1 else None,  # max_attempts
+        (  # timeout_seconds
+            float(timeout) if isinstance(timeout, int | float) and timeout > 0 else None
+        ),
+        tool if isinstance(tool, str) else None,  # tool
+        command,  # command
+        _strings(get("args")),  # args
+        cwd if isinstance(cwd, str) else None,  # cwd
+        {str(key): str(text) for key, text in _mapping(env).items()} if env else EMPTY,  # env
+        _mapping(resource_scope) if resource_scope else EMPTY,  # resource_scope
     )
 
 
