@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from engine_support import process_alive, wait_until
 
+from uet.engine.adapters import programs
 from uet.engine.adapters import spawn as spawn_module
 from uet.engine.adapters import subprocess as subprocess_module
 from uet.engine.adapters.base import AdapterRequest, AttemptStatus
@@ -416,4 +417,4 @@ def test_programs_are_found_on_path_as_shutil_which_finds_them(tmp_path: Path) -
     for search_path in search_paths:
         for program in ("tool", "missing"):
             expected = shutil.which(program, path=search_path) if search_path else None
-            assert spawn_module._which(program, search_path) == expected, (program, search_path)
+            assert programs.which(program, search_path) == expected, (program, search_path)

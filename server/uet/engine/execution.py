@@ -72,22 +72,15 @@ def run_task(session: RunSession, task_id: str) -> TaskOutcome:
     :data:`PARKED` when its app has no free slot for the first attempt."""
     task_plan = session.plan.tasks[task_id]
     first = _decide(session, task_plan)
-    app_id = first.app_id
-    slotted = app_id is not None and session.app_slots.limited(app_id)
-    if slotted:
-        assert app_id is not None
-        if not session.app_slots.take_or_park(app_id, task_id):
+    if session.app_slots.limited(first.app_id):
+        assert first.app_id is not None
+        if not session.app_slots.take_or_park(first.app_id, task_id):
             return PARKED
-    invocation = task_plan.invocations[app_id]
+    invocation = task_plan.invocations[first.app_id]
     try:
         if invocation.max_attempts == 1 or not _may_retry(invocation):
             # Nothing this attempt can do is retryable: no retry loop needed.
-            if slotted:
-                result, _ = _attempt(session, task_plan, first, last=True, holds_slot=True)
-            else:
-                result, _ = _slotted_attempt(session, task_plan, first, last=True)
-            if result.status is AttemptStatus.COMPLETED:
-                return TaskOutcome(TaskState.SUCCEEDED, result.reason)
+            result, _ = _attempt(session, task_plan, first, last=True, holds_slot=True)
             return _outcome(result)
         return _with_retries(session, task_plan, first, invocation)
     except _Canceled as exc:
@@ -142,9 +135,6 @@ def _outcome(result: AdapterResult) -> TaskOutcome:
 
 
 def _decide(session: RunSession, task_plan: TaskPlan) -> Decision:
-    route = task_plan.route
-    if not route.candidates:  # the task's own command (choose_app's answer, without a call)
-        return Decision(None, route, route.reason)
     return choose_app(
         task_plan.route,
         stats=session.stats,
@@ -221,8 +211,7 @@ def _slotted_attempt(
         )
     )
     session.tracker.started(task.task_id)
-    if EngineEventKind.TASK_STARTED in session.bus.routes:
-        session.publish(EngineEventKind.TASK_STARTED, task_id=task.task_id, attempt=number)
+    session.publish(EngineEventKind.TASK_STARTED, task_id=task.task_id, attempt=number)
     spawned = False
 
     def on_spawn(pid: int) -> None:
@@ -242,7 +231,7 @@ def _slotted_attempt(
     result = session.registry.adapter(app_id).execute(
         session.adapter_request(invocation, session.log_path(task.task_id, number)),
         session.cancel,
-        on_output if EngineEventKind.TASK_OUTPUT in session.bus.routes else None,
+        on_output if session.bus.wants(EngineEventKind.TASK_OUTPUT) else None,
         on_spawn,
     )
     if app_id is not None:
@@ -323,8 +312,8 @@ def request_json(
         f'{{"request_id":"{request_id}",{ids_json},"task_id":{_json_string(task.task_id)},'
         f'"task_kind":{_json_string(task.kind)},'
         f'"origin":{{"created_by":"uet.engine","created_at":"{created_at}"}},'
-        f'"classification":{_object_json(task.classification) if task.classification else "{}"},'
-        f'"resource_scope":{_object_json(scope) if scope else "{}"},"routing":{routing_json}}}'
+        f'"classification":{_object_json(task.classification)},'
+        f'"resource_scope":{_object_json(scope)},"routing":{routing_json}}}'
     )
 
 
@@ -333,7 +322,7 @@ _MAX_SHARED_PARTS = 1024
 
 
 def _object_json(value: Mapping[str, Any]) -> str:
-    return compact_json(dict(value))
+    return compact_json(dict(value)) if value else "{}"
 
 
 def _record_end(

@@ -106,9 +106,8 @@ class EventBus:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._subscribers: tuple[Subscriber, ...] = ()
-        # Who gets each kind (kinds nobody wants are absent); replaced, never changed in
-        # place, so ``kind in bus.routes`` is a cheap, safe ``wants``. Read-only.
-        self.routes: dict[str, tuple[Subscriber, ...]] = {}
+        # Who gets each kind (kinds nobody wants are absent).
+        self._routes: dict[str, tuple[Subscriber, ...]] = {}
 
     @property
     def active(self) -> bool:
@@ -118,7 +117,7 @@ class EventBus:
     def wants(self, kind: EngineEventKind) -> bool:
         """Whether anyone listens to events of ``kind`` (lets the engine skip building
         them)."""
-        return kind in self.routes
+        return kind in self._routes
 
     def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
         """Add ``subscriber``; returns the function that removes it."""
@@ -133,7 +132,7 @@ class EventBus:
 
     def publish(self, event: EngineEvent) -> None:
         """Deliver ``event`` to its subscribers; a failing subscriber is logged."""
-        for subscriber in self.routes.get(event.kind, ()):
+        for subscriber in self._routes.get(event.kind, ()):
             try:
                 subscriber(event)
             except Exception:  # one barrier per subscriber: never break the run
@@ -149,7 +148,7 @@ class EventBus:
             for kind in kinds:
                 routes[kind] = (*routes.get(kind, ()), target)
         self._subscribers = subscribers
-        self.routes = routes
+        self._routes = routes
 
 
 class ProgressTracker:

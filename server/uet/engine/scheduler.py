@@ -217,8 +217,7 @@ class DynamicSchedule:
 
     def succeed(self, task_id: str) -> None:
         """Record that a running task succeeded; its dependents may become ready."""
-        if task_id not in self._dispatched or task_id in self._resolved:
-            self._require_running(task_id)  # raises
+        self._require_running(task_id)
         self._succeeded.add(task_id)
         self._resolved.add(task_id)
         unmet = self._unmet

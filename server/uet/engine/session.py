@@ -210,7 +210,7 @@ class RunSession:
         output: bytes | None = None,
     ) -> None:
         """Publish an event with the current progress (skipped when nobody listens)."""
-        if kind in self.bus.routes:  # EventBus.wants, without the call
+        if self.bus.wants(kind):
             snapshot = self.tracker.snapshot()
             self.bus.publish(
                 EngineEvent(kind, self.run_id, snapshot, task_id, state, detail, attempt, output)
@@ -220,8 +220,7 @@ class RunSession:
         """Queue the creation of a pending attempt."""
         with self._buffer_lock:
             self._new_steps.append(step)
-            if not self._flush_queued:
-                self._queue_flush()
+            self._queue_flush()
 
     def record_step(
         self,
@@ -247,8 +246,7 @@ class RunSession:
         )
         with self._buffer_lock:
             self._step_changes.append(change)
-            if not self._flush_queued:
-                self._queue_flush()
+            self._queue_flush()
 
     def _queue_flush(self) -> None:
         """Ask the writer for one flush of the buffer (caller holds the buffer lock)."""

@@ -18,8 +18,8 @@ the GIL until the child has exec'd, so every other engine thread would stop mean
 
 No environment is converted unless the task adds variables (``None`` lets the child inherit
 the engine's), stdin and the output pipe are plain descriptors, and a program named without
-a directory is looked up on ``PATH`` once per process; when starting the remembered file
-fails, the program is looked up again at once.
+a directory is looked up on ``PATH`` once per process (:mod:`.programs`); when starting the
+remembered file fails, the program is looked up again at once.
 """
 
 from __future__ import annotations
@@ -30,11 +30,12 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from uet.engine.adapters import programs
 from uet.lazylog import get_logger
 
 if TYPE_CHECKING:  # imported where used: a run that starts children directly needs neither
@@ -85,9 +86,6 @@ fork_exec: Callable[..., int] | None = _known_fork_exec()
 
 _devnull_lock = threading.Lock()
 _devnull: list[int] = []  # one read-only /dev/null descriptor for every child's stdin
-_lookup_lock = threading.Lock()
-_lookups: dict[tuple[str, str], str] = {}  # (program, PATH) -> absolute executable
-_encodings: dict[str, tuple[bytes]] = {}  # absolute executable -> (its bytes,)
 
 
 class Child:
@@ -107,13 +105,7 @@ class Child:
         if self._process is not None:
             return self._process.poll()
         if self._return_code is None:
-            try:  # _reap(pid, WNOHANG), inline: a short task's supervision polls twice
-                reaped, status = os.waitpid(self.pid, os.WNOHANG)
-            except ChildProcessError:
-                self._return_code = 0  # SIGCHLD ignored or reaped elsewhere, as in _reap
-            else:
-                if reaped:
-                    self._return_code = os.waitstatus_to_exitcode(status)
+            self._return_code = _reap(self.pid, os.WNOHANG)
         return self._return_code
 
     def wait(self) -> int:
@@ -162,16 +154,15 @@ def spawn(
     renicing the whole group also covers anything it forked in that window.
     """
     search_path = (os.environ if env is None else env).get("PATH", os.defpath)
-    executable = _executable(argv[0], search_path)
+    executable = programs.executable(argv[0], search_path)
     try:
         child = _start(argv, executable, cwd, env)
     except OSError:
         if executable is None:
             raise
         # The remembered file moved or changed: look the program up afresh, once.
-        with _lookup_lock:
-            _lookups.pop((argv[0], search_path), None)
-        child = _start(argv, _executable(argv[0], search_path), cwd, env)
+        programs.forget(argv[0], search_path)
+        child = _start(argv, programs.executable(argv[0], search_path), cwd, env)
     if priority is CpuPriority.LOW:
         _renice_group(child.pid, _LOW_NICE_INCREMENT)
     elif priority is CpuPriority.IDLE:
@@ -232,22 +223,20 @@ def _fork_exec(
     directory = str(cwd)
     sys.audit("subprocess.Popen", program, list(argv), directory, env)
     env_list = None if env is None else _environment(env)
-    error_read, error_write = os.pipe()
-    if error_write < 3:  # an engine started with stdio closed
-        os.close(error_read)
-        os.close(error_write)
-        error_read, error_write = _error_pipe()
+    error_read, error_write = _error_pipe()
     try:
         try:
             pid = primitive(
                 argv,
                 # A remembered executable is an absolute path: the only file to try.
-                _candidates(argv[0], env) if executable is None else _encoded(executable),
+                programs.candidates(argv[0], env)
+                if executable is None
+                else programs.encoded(executable),
                 True,  # close_fds
                 (error_write,),  # pass_fds
                 directory,
                 env_list,
-                _devnull[0] if _devnull else _devnull_fd(),  # p2cread
+                _devnull_fd(),  # p2cread
                 -1,  # p2cwrite
                 -1,  # c2pread
                 output_fd,  # c2pwrite
@@ -268,9 +257,7 @@ def _fork_exec(
             )
         finally:
             os.close(error_write)
-        report = os.read(error_read, _ERROR_REPORT_BYTES)  # nothing when it exec'd
-        if report:
-            report = _read_report(error_read, report)
+        report = _read_report(error_read)
     finally:
         os.close(error_read)
     if report:
@@ -289,18 +276,6 @@ def _environment(env: Mapping[str, str]) -> list[bytes]:
     return entries
 
 
-def _candidates(program: str, env: Mapping[str, str] | None) -> Sequence[bytes]:
-    """The files ``exec`` tries, in order (as ``os.execvpe`` and ``Popen`` do)."""
-    # os.path, not pathlib: these are bytes, as exec takes them.
-    encoded = os.fsencode(program)
-    if os.path.dirname(encoded):  # noqa: PTH120
-        return (encoded,)
-    return tuple(
-        os.path.join(os.fsencode(folder), encoded)  # noqa: PTH118
-        for folder in os.get_exec_path(env)
-    )
-
-
 def _error_pipe() -> tuple[int, int]:
     """The pipe a child reports a failure before ``exec`` on; its write end above 2."""
     read_fd, write_fd = os.pipe()
@@ -313,9 +288,11 @@ def _error_pipe() -> tuple[int, int]:
     return read_fd, write_fd
 
 
-def _read_report(fd: int, first: bytes) -> bytes:
-    """The rest of a child's error report (``first``: its first chunk), until the pipe
-    closes."""
+def _read_report(fd: int) -> bytes:
+    """What the child wrote on the error pipe before it closed: nothing when it exec'd."""
+    first = os.read(fd, _ERROR_REPORT_BYTES)
+    if not first:
+        return first  # the common case: one read
     report = bytearray(first)
     while len(report) <= _ERROR_REPORT_BYTES and (chunk := os.read(fd, _ERROR_REPORT_BYTES)):
         report += chunk
@@ -365,49 +342,6 @@ def _devnull_fd() -> int:
             if not _devnull:
                 _devnull.append(os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC))
     return _devnull[0]
-
-
-def _encoded(executable: str) -> tuple[bytes]:
-    """``executable`` as the one file ``exec`` tries (cached: every task of a run usually
-    starts the same few programs)."""
-    found = _encodings.get(executable)
-    if found is None:
-        found = _encodings[executable] = (os.fsencode(executable),)
-    return found
-
-
-def _executable(program: str, search_path: str) -> str | None:
-    """``program`` found on ``search_path`` (cached), or ``None`` to let ``exec`` look it
-    up: a program with a directory part, one not found (starting it then fails with the
-    usual error), or one found through a relative ``PATH`` entry (which means the child's
-    cwd)."""
-    if os.sep in program:
-        return None
-    key = (program, search_path)
-    found = _lookups.get(key)
-    if found is not None:
-        return found
-    found = _which(program, search_path)
-    if found is None or not os.path.isabs(found):  # noqa: PTH117 - a str, as exec takes
-        return None
-    with _lookup_lock:
-        _lookups[key] = found
-    return found
-
-
-def _which(program: str, search_path: str) -> str | None:
-    """The first executable file named ``program`` in the folders of ``search_path``, as
-    ``shutil.which`` finds it on POSIX (whose module, with its compression imports, a run
-    would otherwise load for this alone)."""
-    seen: set[str] = set()
-    for folder in search_path.split(os.pathsep):
-        if folder in seen:
-            continue
-        seen.add(folder)
-        candidate = os.path.join(folder, program)  # noqa: PTH118
-        if os.access(candidate, os.X_OK) and not os.path.isdir(candidate):  # noqa: PTH112
-            return candidate
-    return None
 
 
 def _renice_group(pgid: int, increment: int) -> None:

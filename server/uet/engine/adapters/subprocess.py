@@ -102,23 +102,18 @@ class SubprocessAdapter:
             child.abandon()  # an engine bug or an interrupt: the group must not outlive it
             raise
         finally:
-            if sink.total_bytes:  # most tasks write nothing: no log file
-                sink.close()
-            os.close(child.output_fd)
+            sink.close()
+            child.close_output()
         return_code = child.wait()
-        if return_code == 0 and ending.termination is None:
-            status, reason = _COMPLETED  # most attempts
-        else:
-            status, reason = _classify(request, return_code, ending, cancel)
-        output_bytes = sink.total_bytes
+        status, reason = _classify(request, return_code, ending, cancel)
         return AdapterResult(
             status,
             return_code,
-            int((time.monotonic() - started) * 1_000_000) / 1000,  # ms, to the microsecond
+            _elapsed_ms(started),
             reason,
-            sink.path if output_bytes else None,
-            output_bytes,
-            sink.truncated if output_bytes else False,
+            sink.path if sink.created else None,
+            sink.total_bytes,
+            sink.truncated,
             child.pid,
         )
 
