@@ -110,19 +110,23 @@ def test_profiles_must_exist() -> None:
     assert codes(index, "PROJECT_PROFILE.yaml") == []
 
 
-def test_cycles_name_the_path_on_every_edge() -> None:
+def test_a_cycle_is_reported_once_on_its_first_entry_with_the_others_related() -> None:
     index = WorkspaceIndex()
     text = (
         "workstream_id: w\ntasks:\n"
         "  - task_id: a\n    depends_on: [b]\n"
-        "  - task_id: b\n    depends_on: [a]\n"
+        "  - task_id: b\n    depends_on: [c]\n"
+        "  - task_id: c\n    depends_on: [a]\n"
     )
     add(index, "workstreams/w.yaml", text)
-    diagnostics = index.diagnostics("workstreams/w.yaml")
-    assert [(item.code, item.message) for item in diagnostics] == [
-        ("UET303", "dependency cycle: a → b → a"),
-        ("UET303", "dependency cycle: b → a → b"),
+    assert codes(index, "workstreams/w.yaml") == [("UET303", "3:17-3:18")]
+    [cycle] = index.diagnostics("workstreams/w.yaml")
+    assert cycle.message == "dependency cycle: a → b → c → a"
+    assert [(item.span.start, item.message) for item in cycle.related] == [
+        (text.index("[c]") + 1, "'b' depends on 'c'"),
+        (text.index("[a]") + 1, "'c' depends on 'a'"),
     ]
+    assert dict(cycle.data) == {"cycle": ["a", "b", "c", "a"], "length": 3, "tasks": 3}
 
 
 def test_definitions_references_and_lookup_under_the_cursor() -> None:

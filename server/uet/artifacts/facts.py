@@ -8,15 +8,16 @@ also computed here, once per change of that file.
 
 from __future__ import annotations
 
-import difflib
+from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from uet.artifacts.diagnostics import Diagnostic, Related, Severity
 from uet.artifacts.positions import Span
+from uet.artifacts.suggestions import Suggester
 from uet.artifacts.tree import Document, Node, NodeKind
 
-__all__ = ["FileFacts", "Reference", "Symbol", "extract_facts", "suggest"]
+__all__ = ["FileFacts", "Reference", "Symbol", "extract_facts", "shorten", "suggest"]
 
 # Kinds of ids. Task ids are scoped to their workstream: "<workstream_id>/<task_id>".
 WORKSTREAM = "workstream"
@@ -60,10 +61,29 @@ class FileFacts:
     local_diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
+# How much of a workspace's data one diagnostic may carry: ids in a message, ids of a
+# cycle, related locations. A diagnostic's size must not grow with the workspace.
+MAX_ID_CHARS = 64
+MAX_SHOWN_IDS = 10
+MAX_RELATED = 20
+
+
 def suggest(word: str, candidates: Iterable[str]) -> str | None:
     """The closest candidate to ``word`` (did-you-mean), if any is close enough."""
-    found = difflib.get_close_matches(word, sorted(set(candidates)), n=1, cutoff=0.6)
-    return found[0] if found else None
+    return Suggester(candidates)(word)
+
+
+def shorten(identifier: str) -> str:
+    """``identifier`` cut to ``MAX_ID_CHARS`` for a message."""
+    if len(identifier) <= MAX_ID_CHARS:
+        return identifier
+    return identifier[: MAX_ID_CHARS - 1] + "…"
+
+
+def listing(identifiers: Sequence[str]) -> str:
+    """At most ``MAX_SHOWN_IDS`` ids, comma-separated, ``...`` for the rest."""
+    shown = ", ".join(shorten(item) for item in identifiers[:MAX_SHOWN_IDS])
+    return shown + (", ..." if len(identifiers) > MAX_SHOWN_IDS else "")
 
 
 def extract_facts(path: str, schema: str | None, documents: Sequence[Document]) -> FileFacts:
@@ -132,7 +152,7 @@ def _workstream(facts: FileFacts, root: Node) -> None:
                     id_span,
                     Severity.ERROR,
                     "UET301",
-                    f"duplicate task id '{task_id}' in this workstream",
+                    f"duplicate task id '{shorten(task_id)}' in this workstream",
                     data={"id": task_id, "kind": TASK},
                     related=(Related(facts.path, first_span[task_id], "first defined here"),),
                 )
@@ -142,6 +162,7 @@ def _workstream(facts: FileFacts, root: Node) -> None:
         task_nodes[task_id] = task
         _refer(facts, APP, task.get("tool"), "tool")
     edges: dict[str, list[tuple[str, Span]]] = {}
+    suggester = Suggester(task_nodes)
     for task_id, task in task_nodes.items():
         depends = task.get("depends_on")
         if depends is None or depends.kind is not NodeKind.ARRAY:
@@ -157,20 +178,20 @@ def _workstream(facts: FileFacts, root: Node) -> None:
                         entry.span,
                         Severity.ERROR,
                         "UET307",
-                        f"task '{task_id}' depends on itself",
+                        f"task '{shorten(task_id)}' depends on itself",
                         data={"id": target},
                     )
                 )
             elif target not in task_nodes:
-                guess = suggest(target, task_nodes)
+                guess = suggester(target)
                 hint = f"; did you mean '{guess}'?" if guess else ""
                 facts.local_diagnostics.append(
                     Diagnostic(
                         entry.span,
                         Severity.ERROR,
                         "UET302",
-                        f"depends_on names unknown task '{target}'{hint}",
-                        data={"id": target, "suggestion": guess, "known": sorted(task_nodes)},
+                        f"depends_on names unknown task '{shorten(target)}'{hint}",
+                        data={"id": target, "suggestion": guess},
                     )
                 )
             else:
@@ -193,6 +214,8 @@ def _router(facts: FileFacts, root: Node) -> None:
     )
     if rules is None or rules.kind is not NodeKind.ARRAY:
         return
+    app_list = sorted(known)
+    suggester = Suggester(known)
     for rule in rules.items:
         if rule.kind is not NodeKind.OBJECT:
             continue
@@ -206,44 +229,83 @@ def _router(facts: FileFacts, root: Node) -> None:
                     continue
                 facts.references.append(Reference(APP, app, entry.span, facts.path, prop))
                 if app not in known:
-                    guess = suggest(app, known)
+                    guess = suggester(app)
                     hint = f"; did you mean '{guess}'?" if guess else ""
-                    app_list = ", ".join(sorted(known)) or "none"
                     facts.local_diagnostics.append(
                         Diagnostic(
                             entry.span,
                             Severity.ERROR,
                             "UET305",
-                            f"{prop} names unknown app '{app}'{hint} (apps: {app_list})",
-                            data={"id": app, "suggestion": guess, "known": sorted(known)},
+                            f"{prop} names unknown app '{shorten(app)}'{hint} "
+                            f"(apps: {listing(app_list) or 'none'})",
+                            data={"id": app, "suggestion": guess},
                         )
                     )
 
 
 def _cycle_diagnostics(edges: dict[str, list[tuple[str, Span]]], path: str) -> list[Diagnostic]:
-    """One diagnostic per dependency edge that lies on a cycle, naming a cycle through it."""
-    components = _strongly_connected(edges)
+    """One diagnostic per cycle (strongly connected tasks), however many tasks it holds.
+
+    It sits on the first ``depends_on`` entry in the file that lies on the cycle and names
+    the shortest cycle through that entry; related information points at the next entries
+    along that cycle. Message, data and related locations are bounded, so a cycle of
+    10,000 tasks costs one diagnostic of ordinary size, not 10,000 diagnostics of 10,000 ids.
+    """
     diagnostics: list[Diagnostic] = []
-    for component in components:
+    for component in _strongly_connected(edges):
         if len(component) < 2:
             continue
         members = set(component)
-        for source in sorted(component):
-            for target, span in edges.get(source, []):
-                if target not in members:
-                    continue
-                cycle = _cycle_through(edges, members, source, target)
-                shown = " → ".join(cycle)
-                diagnostics.append(
-                    Diagnostic(
-                        span,
-                        Severity.ERROR,
-                        "UET303",
-                        f"dependency cycle: {shown}",
-                        data={"cycle": cycle},
-                    )
-                )
+        span, source, target = min(
+            (span, source, target)
+            for source in component
+            for target, span in edges.get(source, [])
+            if target in members
+        )
+        cycle = _cycle_through(edges, members, source, target)
+        steps = len(cycle) - 1
+        message = f"dependency cycle: {_cycle_text(cycle)}"
+        if steps > _CYCLE_SHOWN:
+            message = f"dependency cycle of {steps} tasks: {_cycle_text(cycle)}"
+        if len(component) > steps:
+            message += f" ({len(component)} tasks depend on each other in cycles here)"
+        related = tuple(
+            Related(path, _edge_span(edges, cycle[step], cycle[step + 1]), _edge_note(cycle, step))
+            for step in range(1, min(steps, MAX_RELATED + 1))
+        )
+        shown = cycle if len(cycle) <= MAX_RELATED else [*cycle[:MAX_RELATED], cycle[-1]]
+        diagnostics.append(
+            Diagnostic(
+                span,
+                Severity.ERROR,
+                "UET303",
+                message,
+                data={"cycle": shown, "length": steps, "tasks": len(component)},
+                related=related,
+            )
+        )
     return diagnostics
+
+
+_CYCLE_SHOWN = 8  # a longer cycle shows its first tasks, "…", and the last one
+
+
+def _cycle_text(cycle: list[str]) -> str:
+    """``a → b → c → a``; a long cycle as ``a → b → c → d → e → … → z → a``."""
+    shown = cycle if len(cycle) - 1 <= _CYCLE_SHOWN else [*cycle[:5], "…", *cycle[-2:]]
+    return " → ".join(item if item == "…" else shorten(item) for item in shown)
+
+
+def _edge_note(cycle: list[str], step: int) -> str:
+    note = f"'{shorten(cycle[step])}' depends on '{shorten(cycle[step + 1])}'"
+    steps = len(cycle) - 1
+    if step == MAX_RELATED and steps > MAX_RELATED + 1:
+        note += f" (and {steps - MAX_RELATED - 1} more steps)"
+    return note
+
+
+def _edge_span(edges: dict[str, list[tuple[str, Span]]], source: str, target: str) -> Span:
+    return next(span for following, span in edges[source] if following == target)
 
 
 def _cycle_through(
@@ -251,9 +313,9 @@ def _cycle_through(
 ) -> list[str]:
     """Shortest path ``source → target → ... → source`` inside one component (BFS)."""
     parents: dict[str, str] = {target: source}
-    queue = [target]
+    queue = deque([target])
     while queue:
-        current = queue.pop(0)
+        current = queue.popleft()
         if current == source:
             break
         for following, _ in edges.get(current, []):
