@@ -3,11 +3,19 @@
 Incremental by construction: ``update`` re-extracts the facts of one file and returns the
 files whose cross-file diagnostics may have changed — the file itself, files that refer to
 an id it started or stopped defining, and files that define the same id. Only those are
-re-checked. Task ids are scoped to their workstream, so editing tasks never fans out.
+re-checked, lazily: their cross-file diagnostics are computed when next asked for, so
+indexing 10,000 files checks each once, not once per file added. Task ids are scoped to
+their workstream, so editing tasks never fans out.
+
+Bounded for big workspaces: what several diagnostics share (the known ids of a kind and
+their did-you-mean suggester, the first definitions of a duplicate id) is computed once
+per change of the index, and each diagnostic carries at most ``MAX_RELATED`` locations
+and ``MAX_SHOWN_IDS`` ids, however many files define or miss an id.
 """
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -16,6 +24,7 @@ from uet.artifacts.checking import FileReport
 from uet.artifacts.diagnostics import Diagnostic, Related, Severity
 from uet.artifacts.facts import (
     APP,
+    MAX_RELATED,
     PHASE,
     PROFILE,
     TASK,
@@ -23,8 +32,11 @@ from uet.artifacts.facts import (
     FileFacts,
     Reference,
     Symbol,
-    suggest,
+    listing,
+    shorten,
 )
+from uet.artifacts.positions import Span
+from uet.artifacts.suggestions import Suggester
 
 __all__ = ["Located", "WorkspaceIndex"]
 
@@ -57,7 +69,11 @@ class WorkspaceIndex:
         self._referrers: dict[Key, set[str]] = defaultdict(set)
         self._referrers_by_kind: dict[str, set[str]] = defaultdict(set)
         self._definition_count: dict[str, int] = defaultdict(int)
-        self._cross: dict[str, list[Diagnostic]] = {}
+        self._cross: dict[str, list[Diagnostic]] = {}  # computed on demand, see _recheck
+        self._sites: dict[str, dict[Key, list[Span]]] = {}  # global definitions per file
+        # Shared by the cross-file diagnostics of one state of the index; cleared on change.
+        self._known_memo: dict[str, tuple[list[str], Suggester]] = {}
+        self._sites_memo: dict[Key, tuple[int, list[tuple[str, Span]]]] = {}
 
     # -- updates -----------------------------------------------------------------------
 
@@ -81,6 +97,11 @@ class WorkspaceIndex:
         return affected | {path}
 
     def _replace(self, path: str, new: FileFacts | None) -> set[str]:
+        self._known_memo.clear()
+        self._sites_memo.clear()
+        self._sites.pop(path, None)
+        if new is not None:
+            self._sites[path] = _global_sites(new)
         old = self._facts.pop(path, None)
         old_defs = _global_definitions(old)
         new_defs = _global_definitions(new)
@@ -120,10 +141,9 @@ class WorkspaceIndex:
         return {item for item in affected if item in self._facts or item == path}
 
     def _recheck(self, paths: Iterable[str]) -> None:
+        """Forget the cross-file diagnostics of ``paths``; ``diagnostics`` recomputes them."""
         for path in paths:
-            facts = self._facts.get(path)
-            if facts is not None:
-                self._cross[path] = self._cross_diagnostics(facts)
+            self._cross.pop(path, None)
 
     # -- queries -----------------------------------------------------------------------
 
@@ -148,7 +168,10 @@ class WorkspaceIndex:
         items = list(report.diagnostics)
         if facts is not None:
             items.extend(facts.local_diagnostics)
-        items.extend(self._cross.get(path, ()))
+            cross = self._cross.get(path)
+            if cross is None:
+                cross = self._cross[path] = self._cross_diagnostics(facts)
+            items.extend(cross)
         items.sort(key=lambda item: (item.span.start, item.code))
         return items
 
@@ -219,58 +242,87 @@ class WorkspaceIndex:
         return diagnostics
 
     def _duplicates(self, path: str, symbol: Symbol) -> list[Diagnostic]:
-        others = [
-            located
-            for located in self.definitions(symbol.kind, symbol.id)
-            if located.path != path or located.item.span != symbol.span
-        ]
-        if not others:
+        count, sites = self._definition_sites((symbol.kind, symbol.id))
+        if count < 2:
             return []
-        related = tuple(
-            Related(located.path, located.item.span, "also defined here") for located in others
-        )
+        others = [site for site in sites if site != (path, symbol.span)][:MAX_RELATED]
+        related = tuple(Related(where, span, "also defined here") for where, span in others)
         return [
             Diagnostic(
                 symbol.span,
                 Severity.ERROR,
                 "UET301",
-                f"duplicate {symbol.kind} id '{symbol.id}' (defined {len(others) + 1} times)",
+                f"duplicate {symbol.kind} id '{shorten(symbol.id)}' (defined {count} times)",
                 data={"id": symbol.id, "kind": symbol.kind},
                 related=related,
             )
         ]
+
+    def _definition_sites(self, key: Key) -> tuple[int, list[tuple[str, Span]]]:
+        """How often ``key`` is defined, and its first ``MAX_RELATED + 1`` definitions
+        (by path): enough for every definer's related list, whichever one it is."""
+        found = self._sites_memo.get(key)
+        if found is None:
+            definers = self._definers.get(key, set())
+            count = sum(len(self._sites[path][key]) for path in definers)
+            sites: list[tuple[str, Span]] = []
+            for path in heapq.nsmallest(MAX_RELATED + 1, definers):
+                sites.extend((path, span) for span in self._sites[path][key])
+            found = self._sites_memo[key] = (count, sites[: MAX_RELATED + 1])
+        return found
 
     def _unknown(self, reference: Reference) -> Diagnostic | None:
         kind, identifier = reference.kind, reference.id
         if kind == PHASE:
             if self._definition_count[PHASE] == 0 or self._definers.get((PHASE, identifier)):
                 return None
-            return self._unknown_diagnostic(reference, "UET304", "phase", self.ids(PHASE))
+            return self._unknown_diagnostic(reference, "UET304", "phase")
         if kind == APP and reference.property == "tool":
             if self._definition_count[APP] == 0 or self._definers.get((APP, identifier)):
                 return None
-            return self._unknown_diagnostic(reference, "UET305", "app", self.ids(APP))
+            return self._unknown_diagnostic(reference, "UET305", "app")
         if kind == PROFILE:
-            known = self.ids(PROFILE)
-            if identifier in known:
+            if identifier in self._builtin_profiles or self._definers.get((PROFILE, identifier)):
                 return None
-            return self._unknown_diagnostic(reference, "UET306", "profile", known)
+            return self._unknown_diagnostic(reference, "UET306", "profile")
         return None
 
-    @staticmethod
-    def _unknown_diagnostic(
-        reference: Reference, code: str, noun: str, known: list[str]
-    ) -> Diagnostic:
-        guess = suggest(reference.id, known)
+    def _known(self, kind: str) -> tuple[list[str], Suggester]:
+        """The defined ids of a global ``kind``, sorted, and their did-you-mean."""
+        found = self._known_memo.get(kind)
+        if found is None:
+            known = {
+                identifier
+                for (defined, identifier), paths in self._definers.items()
+                if defined == kind and paths
+            }
+            if kind == PROFILE:
+                known |= self._builtin_profiles
+            ordered = sorted(known)
+            found = self._known_memo[kind] = (ordered, Suggester(ordered))
+        return found
+
+    def _unknown_diagnostic(self, reference: Reference, code: str, noun: str) -> Diagnostic:
+        known, suggester = self._known(reference.kind)
+        guess = suggester(reference.id)
         hint = f"; did you mean '{guess}'?" if guess else ""
-        shown = ", ".join(known[:10]) + (", ..." if len(known) > 10 else "")
         return Diagnostic(
             reference.span,
             Severity.ERROR,
             code,
-            f"{reference.property} names unknown {noun} '{reference.id}'{hint} (known: {shown})",
-            data={"id": reference.id, "suggestion": guess, "known": known},
+            f"{reference.property} names unknown {noun} '{shorten(reference.id)}'{hint} "
+            f"(known: {listing(known)})",
+            data={"id": reference.id, "suggestion": guess},
         )
+
+
+def _global_sites(facts: FileFacts) -> dict[Key, list[Span]]:
+    """Where ``facts`` defines each workspace-wide id."""
+    sites: dict[Key, list[Span]] = defaultdict(list)
+    for symbol in facts.symbols:
+        if symbol.kind in _GLOBAL_KINDS:
+            sites[(symbol.kind, symbol.id)].append(symbol.span)
+    return dict(sites)
 
 
 def _global_definitions(facts: FileFacts | None) -> set[Key]:
