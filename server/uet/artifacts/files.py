@@ -4,7 +4,8 @@ its size, what was skipped and why); ``iter_artifact_candidates`` serves ``uet v
 and the language server's indexing (JSON/YAML files only). Two sources, one result:
 
 * in a git work tree, one ``git ls-files -t --cached --others --exclude-standard -z``
-  (tracked plus untracked-but-not-ignored files; git applies every ignore rule itself);
+  (tracked plus untracked-but-not-ignored files; git applies every ignore rule itself),
+  run through ``uet.artifacts.git`` so nothing the repository configures executes;
 * otherwise a ``scandir`` walk that applies each folder's ``.gitignore`` with pathspec's
   ``GitIgnoreSpec`` (negation works; a deeper file overrides its parents; ignored folders
   are pruned before descending, so nothing below them can be re-included, as in git).
@@ -23,7 +24,6 @@ from __future__ import annotations
 import errno
 import os
 import stat
-import subprocess
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -33,6 +33,7 @@ from typing import Literal
 
 import pathspec
 
+from uet.artifacts.git import run_git
 from uet.artifacts.loader import JSON_SUFFIXES, YAML_SUFFIXES
 
 __all__ = [
@@ -66,8 +67,7 @@ VENV_MARKER = "pyvenv.cfg"
 _EGG_INFO = ".egg-info"
 _ARTIFACT_SUFFIXES = JSON_SUFFIXES | YAML_SUFFIXES
 # -t tags untracked files "?"; -z also turns off the quoting of unusual names.
-_GIT_LS_FILES = ("git", "ls-files", "-t", "--cached", "--others", "--exclude-standard", "-z")
-_GIT_TIMEOUT_SECONDS = 60.0
+_GIT_LS_FILES = ("ls-files", "-t", "--cached", "--others", "--exclude-standard", "-z")
 _MAX_NOTES = 50
 
 ListingMode = Literal["git", "walk"]
@@ -175,19 +175,10 @@ def iter_artifact_candidates(
 
 def _git_ls_files(root: Path) -> list[tuple[str, str]] | None:
     """``(tag, path)`` pairs from git, or ``None`` when ``root`` is not in a work tree or
-    git is unavailable (the caller then walks the folder itself)."""
-    try:
-        completed = subprocess.run(
-            _GIT_LS_FILES,
-            cwd=root,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            timeout=_GIT_TIMEOUT_SECONDS,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    if completed.returncode != 0:
+    git is unavailable (the caller then walks the folder itself). Through ``uet.artifacts.git``,
+    so nothing the repository configures runs."""
+    completed = run_git(_GIT_LS_FILES, root)
+    if completed is None or not completed.ok:
         return None
     records = completed.stdout.split(b"\x00")
     texts = (os.fsdecode(record) for record in records if len(record) > 2)  # "T path"

@@ -19,12 +19,12 @@ import contextlib
 import io
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from uet.artifacts.git import run_git
 from uet.cli.main import main as uet_main
 
 __all__ = ["main"]
@@ -80,10 +80,9 @@ def _validate_samples(folder: Path) -> int:
 def _bootstrap(project: Path) -> int:
     _banner("2. Bootstrap a project that has no UET artifacts yet")
     shutil.copytree(SAMPLE_PROJECT, project)
-    git = shutil.which("git")
-    if git is not None:  # a real project is a repository: the scan then asks git
-        for argv in (["init", "-q"], ["add", "-A"]):
-            subprocess.run([git, *argv], cwd=project, check=False, capture_output=True)
+    # A real project is a repository: the scan then asks git (skipped without git).
+    for argv in (["init", "-q"], ["add", "-A"]):
+        run_git(argv, project)
     os.chdir(project)
     for argv in (["scan", "."], ["profiles", "."]):
         if _uet(argv) not in (0, 1):
