@@ -174,11 +174,19 @@ def test_quick_fixes_yaml() -> None:
     report = check_text(WORKSTREAM, "workstreams/a.yaml", registry=REGISTRY)
     fixed: dict[str, list[str]] = {}
     for diagnostic in report.diagnostics:
-        for fix in quick_fixes(report.parsed, diagnostic.code, diagnostic.span, diagnostic.data):
+        for fix in quick_fixes(
+            report.parsed,
+            diagnostic.code,
+            diagnostic.span,
+            diagnostic.data,
+            schema=report.schema,
+            registry=REGISTRY,
+        ):
             fixed.setdefault(fix.title, []).append(apply(WORKSTREAM, fix.edits))
+    # ``name`` has a minLength of 1: the placeholder is not an empty string.
     root_fix, task_fix = fixed["Add missing property 'name'"]
-    assert root_fix.endswith('  strategy: fail_fst\nname: ""\n')
-    assert '    kind: lint\n    name: ""\nerror_handling:' in task_fix
+    assert root_fix.endswith("  strategy: fail_fst\nname: name\n")
+    assert "    kind: lint\n    name: name\nerror_handling:" in task_fix
     assert "    name: x\n" in fixed["Rename 'nme' to 'name'"][0]
     assert "nme" not in fixed["Remove property 'nme'"][0]
     assert "strategy: fail_fast" in fixed['Replace with "fail_fast"'][0]
@@ -191,12 +199,21 @@ def test_quick_fixes_json_keep_quotes_and_commas() -> None:
     results = {
         fix.title: apply(text, fix.edits)
         for diagnostic in report.diagnostics
-        for fix in quick_fixes(report.parsed, diagnostic.code, diagnostic.span, diagnostic.data)
+        for fix in quick_fixes(
+            report.parsed,
+            diagnostic.code,
+            diagnostic.span,
+            diagnostic.data,
+            schema=report.schema,
+            registry=REGISTRY,
+        )
     }
     assert '"kind": "k"}]' in results["Remove property 'bogus'"]
     added = next(value for title, value in results.items() if title.startswith("Add missing"))
-    members = ["project_id", "phase_id", "name", "objective"]
-    assert added.endswith(tasks + "".join(f',\n  "{name}": ""' for name in members) + "\n}\n")
+    members = {"project_id": "project_id", "phase_id": "PH-CORE-01", "name": "name"}
+    members["objective"] = ""  # no minLength: an empty string fits
+    inserted = "".join(f',\n  "{name}": "{value}"' for name, value in members.items())
+    assert added.endswith(tasks + inserted + "\n}\n")
 
 
 def test_outline_and_folds() -> None:

@@ -1,7 +1,8 @@
 """Quick fixes computed from a diagnostic's ``data``: plain text edits on code-point spans.
 
-- UET202 missing required properties → insert them with placeholder values, as YAML block
-  lines at the object's indentation or as JSON members (flow objects get ``, "k": v``);
+- UET202 missing required properties → insert them with values that fit their schemas
+  (``fitting.placeholders``), as YAML block lines at the object's indentation or as JSON
+  members (flow objects get ``, "k": v``);
 - UET203 unknown property → rename it to the did-you-mean suggestion, or remove it;
 - UET204 invalid enum value → replace it with each allowed value (suggestion preferred);
 - UET302/304/305/306 unknown id, UET108 unknown schema → replace with the suggestion.
@@ -18,9 +19,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from uet.artifacts.editing import render_scalar
+from uet.artifacts.fitting import placeholders
 from uet.artifacts.loader import ParsedFile
 from uet.artifacts.positions import Span
-from uet.artifacts.tree import Member, Node, NodeKind
+from uet.artifacts.registry import SchemaRegistry
+from uet.artifacts.schema_nav import schemas_at
+from uet.artifacts.tree import Document, Member, Node, NodeKind, PathPart
 
 __all__ = ["QuickFix", "TextEdit", "quick_fixes", "replace_scalar"]
 
@@ -46,12 +50,19 @@ class QuickFix:
 
 
 def quick_fixes(
-    parsed: ParsedFile, code: str, span: Span, data: Mapping[str, Any] | None
+    parsed: ParsedFile,
+    code: str,
+    span: Span,
+    data: Mapping[str, Any] | None,
+    *,
+    schema: str | None = None,
+    registry: SchemaRegistry | None = None,
 ) -> list[QuickFix]:
-    """The fixes for the diagnostic ``code`` at ``span`` with ``data`` (as published)."""
+    """The fixes for the diagnostic ``code`` at ``span`` with ``data`` (as published) in a
+    file checked against ``schema`` of ``registry`` (what added values must fit)."""
     data = data or {}
     if code == "UET202":
-        return _add_missing(parsed, span, data)
+        return _add_missing(parsed, span, data, schema, registry)
     if code == "UET203":
         return _unknown_key(parsed, span, data)
     if code == "UET204":
@@ -158,14 +169,28 @@ def _is_block(parsed: ParsedFile, node: Node) -> bool:
     return parsed.language == "yaml" and parsed.text[node.span.start : node.span.start + 1] != "{"
 
 
-def _add_missing(parsed: ParsedFile, span: Span, data: Mapping[str, Any]) -> list[QuickFix]:
+def _add_missing(
+    parsed: ParsedFile,
+    span: Span,
+    data: Mapping[str, Any],
+    schema: str | None,
+    registry: SchemaRegistry | None,
+) -> list[QuickFix]:
     missing = [str(name) for name in data.get("missing", []) if isinstance(name, str)]
-    placeholders = data.get("placeholders")
-    values: Mapping[str, Any] = placeholders if isinstance(placeholders, Mapping) else {}
-    target = _missing_target(parsed, span, missing)
-    if not missing or target is None:
+    targets = _missing_targets(parsed, span, missing)
+    if not missing or not targets:
         return []
-    edit = _insert_members(parsed, target, [(name, values.get(name, "")) for name in missing])
+    if schema is None or registry is None:
+        target = targets[0][1]
+        values = dict.fromkeys(missing, "")
+    else:
+        found = next((item for item in targets if _requires(registry, schema, item, missing)), None)
+        if found is None:
+            return []
+        document, target, path = found
+        root = document.root.value if document.root is not None else None
+        values = placeholders(registry, schema, root, path, missing)
+    edit = _insert_members(parsed, target, [(name, values[name]) for name in missing])
     if edit is None:
         return []
     names = ", ".join(f"'{name}'" for name in missing)
@@ -173,24 +198,47 @@ def _add_missing(parsed: ParsedFile, span: Span, data: Mapping[str, Any]) -> lis
     return [QuickFix(f"Add missing {plural} {names}", (edit,), preferred=True)]
 
 
-def _missing_target(parsed: ParsedFile, span: Span, missing: list[str]) -> Node | None:
-    """The object a UET202 diagnostic at ``span`` is about (its key, or its first key)."""
-    candidates: list[Node] = []
-    for _, member in _members_with_key_span(parsed, span):
-        if member.value.kind is NodeKind.OBJECT:
-            candidates.append(member.value)
+Target = tuple[Document, Node, tuple[PathPart, ...]]
+
+
+def _missing_targets(parsed: ParsedFile, span: Span, missing: list[str]) -> list[Target]:
+    """The objects a UET202 diagnostic at ``span`` may be about, most likely first, each
+    with its document and path: the value of the key at ``span``, then the object whose
+    first key (or whole span) is at ``span``; only objects that lack every ``missing``
+    property."""
+    held: list[Target] = []
+    named: list[Target] = []
     for document in parsed.documents:
         if document.root is None:
             continue
-        for node in document.root.walk():
-            if node.kind is NodeKind.OBJECT and (
-                (node.members and node.members[0].key_span == span) or node.span == span
-            ):
-                candidates.append(node)
-    for node in candidates:
-        if all(node.member(name) is None for name in missing):
-            return node
-    return None
+        stack: list[tuple[Node, tuple[PathPart, ...]]] = [(document.root, ())]
+        while stack:
+            node, path = stack.pop()
+            if node.kind is NodeKind.ARRAY:
+                stack.extend((item, (*path, i)) for i, item in enumerate(node.items))
+            elif node.kind is NodeKind.OBJECT:
+                if (node.members and node.members[0].key_span == span) or node.span == span:
+                    named.append((document, node, path))
+                for member in node.members:
+                    child = (member.value, (*path, member.key))
+                    if member.key_span == span and member.value.kind is NodeKind.OBJECT:
+                        held.append((document, *child))
+                    stack.append(child)
+    return [
+        found for found in held + named if all(found[1].member(name) is None for name in missing)
+    ]
+
+
+def _requires(registry: SchemaRegistry, schema: str, target: Target, missing: list[str]) -> bool:
+    """Whether the schema at the target's path requires every ``missing`` property."""
+    document, _, path = target
+    root = document.root.value if document.root is not None else None
+    required: set[str] = set()
+    for item in schemas_at(registry, schema, path, root):
+        listed = item.contents.get("required")
+        if isinstance(listed, list):
+            required.update(str(name) for name in listed)
+    return set(missing) <= required
 
 
 def _insert_members(

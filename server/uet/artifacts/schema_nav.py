@@ -23,7 +23,15 @@ from referencing._core import Resolver  # the public type of Registry.resolver()
 from uet.artifacts.registry import SchemaRegistry
 from uet.artifacts.tree import PathPart
 
-__all__ = ["MISSING", "SchemaNode", "SchemaSummary", "property_schemas", "schemas_at", "summarize"]
+__all__ = [
+    "MISSING",
+    "SchemaNode",
+    "SchemaSummary",
+    "expand",
+    "property_schemas",
+    "schemas_at",
+    "summarize",
+]
 
 MISSING: Any = object()  # the value at a path is unknown (not written yet)
 _MAX_REF_DEPTH = 32
@@ -92,6 +100,14 @@ def property_schemas(
                 expanded = _expand([SchemaNode(subschema, node.resolver)], child, registry)
                 found.setdefault(str(name), []).extend(expanded)
     return found
+
+
+def expand(
+    nodes: Iterable[SchemaNode], registry: SchemaRegistry, value: Any = MISSING
+) -> list[SchemaNode]:
+    """``nodes`` with their ``$ref``, ``allOf`` and the conditional branches that fit
+    ``value`` followed, outermost first (what applies to one value)."""
+    return _expand(nodes, value, registry)
 
 
 def summarize(nodes: Iterable[SchemaNode]) -> SchemaSummary:

@@ -287,31 +287,14 @@ def _missing(
     plural = "properties" if len(missing) != 1 else "property"
     where = "" if node is document.root else f" in {_node_label(node, member)}"
     message = f"missing required {plural} {quoted}{where}"
-    properties = error.schema.get("properties", {}) if isinstance(error.schema, Mapping) else {}
-    placeholders = {name: _placeholder(properties.get(name, {})) for name in missing}
     span = member.key_span if member is not None else _value_span(node)
-    return _at(span, "UET202", message, schema, {"missing": missing, "placeholders": placeholders})
+    return _at(span, "UET202", message, schema, {"missing": missing})
 
 
 def _node_label(node: Node, member: Member | None) -> str:
     if member is not None:
         return f"'{member.key}'"
     return "this item" if node.kind is NodeKind.OBJECT else "this value"
-
-
-def _placeholder(property_schema: Any) -> Any:
-    """A value a quick fix can insert for a missing property."""
-    if not isinstance(property_schema, Mapping):
-        return ""
-    if "default" in property_schema:
-        return property_schema["default"]
-    if property_schema.get("enum"):
-        return property_schema["enum"][0]
-    kind = property_schema.get("type")
-    kind = kind[0] if isinstance(kind, list) and kind else kind
-    return {"object": {}, "array": [], "integer": 0, "number": 0, "boolean": False}.get(
-        str(kind), ""
-    )
 
 
 def _bad_enum(error: ValidationError, node: Node, name: str, schema: str) -> Diagnostic:

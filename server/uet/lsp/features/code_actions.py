@@ -53,7 +53,15 @@ async def _quick_fixes(
     for diagnostic in ours:
         span = convert.to_span(index, diagnostic.range, ls.encoding)
         data = diagnostic.data if isinstance(diagnostic.data, dict) else {}
-        for fix in quick_fixes(report.parsed, str(diagnostic.code), span, data):
+        fixes = quick_fixes(
+            report.parsed,
+            str(diagnostic.code),
+            span,
+            data,
+            schema=report.schema,
+            registry=ls.state.registry,
+        )
+        for fix in fixes:
             actions.append(
                 convert.to_code_action(
                     fix,
