@@ -669,3 +669,21 @@ async def test_an_editor_in_restricted_mode_never_runs_and_never_asks(runs: Runs
         await runs.command("uet.runWorkstream", runs.session.uri(THREE))
     assert runs.questions == []
     assert not (runs.root / ".uet" / "runs.db").exists()
+
+
+@pytest.mark.parametrize("linked", [".uet", ".uet/logs"])
+async def test_a_state_folder_linked_outside_refuses_the_run_with_a_message(
+    runs: Runs, tmp_path: Path, linked: str
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    shutil.rmtree(runs.root / ".uet", ignore_errors=True)
+    if linked == ".uet/logs":
+        (runs.root / ".uet").mkdir()
+    (runs.root / linked).symlink_to(outside, target_is_directory=True)
+    await runs.start()
+    with pytest.raises(JsonRpcException, match=rf"refusing to use {linked}: .*outside"):
+        await runs.command("uet.runWorkstream", runs.session.uri(THREE))
+    assert f"refusing to use {linked}" in runs.client.messages[-1].message
+    assert list(outside.iterdir()) == []
+    assert not (runs.root / ".pids").exists()

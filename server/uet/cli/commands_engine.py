@@ -235,8 +235,11 @@ def status_command(args: argparse.Namespace) -> int:
 
 def logs_command(args: argparse.Namespace) -> int:
     """Print the logs of RUN_ID (every task, or TASK; the last attempt unless --attempt)."""
+    from uet.engine import WorkspaceError
+
     with _store(args) as (connection, run_id):
         workspace = _workspace(args)
+        workspace.logs_dir  # noqa: B018 - refuses a logs folder linked out of the workspace
         query = "SELECT task_id, attempt, logs_path FROM step_attempts WHERE run_id = ?"
         parameters: list[Any] = [run_id]
         if args.task:
@@ -256,9 +259,11 @@ def logs_command(args: argparse.Namespace) -> int:
         if logs_path is None:
             print("(no output)")
             continue
-        path = workspace.root / logs_path
         try:
+            path = workspace.log_file(logs_path)
             sys.stdout.write(path.read_text(encoding="utf-8", errors="replace"))
+        except WorkspaceError as exc:
+            print(f"(log refused: {exc})")
         except OSError as exc:
             print(f"(log unreadable: {exc.strerror or exc})")
     return EXIT_CLEAN

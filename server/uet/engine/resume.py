@@ -55,6 +55,7 @@ def resume_run(
     options = options or RunOptions()
     workspace = workspace or find_workspace()
     owner = Owner.current()
+    workspace.make_state_dirs()
     connection = connect(workspace.db_path)
     try:
         run_id = find_run_id(connection, run)

@@ -73,6 +73,7 @@ def start_run(
         return load_breakers(connection), load_app_stats(connection)
 
     # Only a valid plan opens the store: a refused workstream leaves nothing behind.
+    workspace.make_state_dirs()
     store = open_run_store(workspace.db_path, run_id, owner)
     try:
         breakers, stats = store.writer.call(record)

@@ -6,6 +6,12 @@ The root is found by walking up from the workstream file to a folder holding one
 
 **Invariant:** every directory a task runs in is inside the workspace (after resolving
 symlinks); :func:`confine` is the only way a task's ``cwd`` becomes a path.
+
+**Invariant:** nothing the engine reads or writes under ``.uet`` is outside the workspace.
+``Workspace.state_path`` is the one place such a path is made: it refuses one that a
+symbolic link (``.uet``, ``.uet/logs``, ...) leads out of the root, and
+``Workspace.make_state_dirs`` creates missing folders one at a time, never through a link
+that leads out.
 """
 
 from pathlib import Path
@@ -18,6 +24,8 @@ __all__ = ["ROUTER_CONFIG_NAME", "WORKSPACE_MARKERS", "Workspace", "confine", "f
 WORKSPACE_MARKERS = (".uet", "router_config.json", "PROJECT_PROFILE.yaml", ".git")
 ROUTER_CONFIG_NAME = "router_config.json"
 STATE_DIR_NAME = ".uet"
+DB_NAME = "runs.db"
+LOGS_DIR_NAME = "logs"
 
 
 class Workspace(NamedTuple):
@@ -28,17 +36,61 @@ class Workspace(NamedTuple):
     @property
     def state_dir(self) -> Path:
         """``<root>/.uet``: the engine's own files."""
-        return self.root / STATE_DIR_NAME
+        return self.state_path()
 
     @property
     def db_path(self) -> Path:
         """``<root>/.uet/runs.db``: the run store."""
-        return self.state_dir / "runs.db"
+        return self.state_path(DB_NAME)
 
     @property
     def logs_dir(self) -> Path:
         """``<root>/.uet/logs``: one folder of attempt logs per run."""
-        return self.state_dir / "logs"
+        return self.state_path(LOGS_DIR_NAME)
+
+    def state_path(self, *parts: str) -> Path:
+        """``<root>/.uet/<parts>``, symbolic links on the way resolved (the path need not
+        exist yet).
+
+        Raises :class:`WorkspaceError` when a link leads it outside the workspace.
+        """
+        real_root = self.root.resolve()
+        resolved = real_root.joinpath(STATE_DIR_NAME, *parts).resolve()
+        if not resolved.is_relative_to(real_root):
+            shown = Path(STATE_DIR_NAME, *parts).as_posix()
+            raise WorkspaceError(
+                f"refusing to use {shown}: a symbolic link leads it outside the workspace"
+                f" {real_root} (to {resolved}); the engine keeps its state inside the"
+                " workspace: replace the link with a folder"
+            )
+        return self.root / resolved.relative_to(real_root)
+
+    def make_state_dirs(self) -> None:
+        """Create ``.uet`` and ``.uet/logs`` where missing, one folder at a time: a folder
+        that exists already (or appears meanwhile) is checked by :meth:`state_path`, so no
+        folder is created through a link that leads out of the workspace."""
+        parent = self.root.resolve()
+        made: tuple[str, ...] = ()
+        for name in (STATE_DIR_NAME, LOGS_DIR_NAME):
+            try:
+                (parent / name).mkdir()  # no parents: never follows a link named ``name``
+            except FileExistsError:
+                pass
+            except OSError as error:
+                raise WorkspaceError(f"cannot create {parent / name}: {error}") from error
+            made = (*made, name)
+            parent = self.state_path(*made[1:])
+            if not parent.is_dir():
+                raise WorkspaceError(f"{parent} must be a folder: it holds the engine's state")
+
+    def log_file(self, stored: str) -> Path:
+        """The attempt log a run store names (``.uet/logs/...``, workspace-relative), refused
+        (:class:`WorkspaceError`) unless it lies under the workspace's own logs folder."""
+        logs = self.logs_dir.resolve()
+        path = (self.root / stored).resolve()
+        if not path.is_relative_to(logs):
+            raise WorkspaceError(f"refusing to read {stored!r}: it is not under .uet/logs")
+        return path
 
     @property
     def router_config_path(self) -> Path:

@@ -148,7 +148,13 @@ def finished_results(
         return FinishedResults(stamp, ())
     import sqlite3
 
-    database = root.joinpath(*STORE_PATH)
+    from uet.engine import EngineError, Workspace
+
+    try:
+        database = Workspace(root).db_path  # refused when .uet leads out of the workspace
+    except EngineError as error:
+        log.warning("not reading past run results: %s", error)
+        return FinishedResults(stamp, ())
     try:
         connection = sqlite3.connect(
             f"{database.as_uri()}?mode=ro", uri=True, timeout=READ_TIMEOUT_SECONDS
@@ -169,11 +175,15 @@ def finished_results(
 
 def read_runs(roots: Iterable[Path], limit: int) -> list[dict[str, Any]]:
     """The newest ``limit`` runs of the stores of ``roots``, as ``uet.listRuns`` rows."""
-    from uet.engine import Workspace, connect, list_runs
+    from uet.engine import EngineError, Workspace, connect, list_runs
 
     rows: list[dict[str, Any]] = []
     for root in roots:
-        db_path = Workspace(root).db_path
+        try:
+            db_path = Workspace(root).db_path
+        except EngineError as error:  # .uet leads out of the workspace
+            log.warning("not listing runs: %s", error)
+            continue
         if not db_path.is_file():
             continue
         connection = connect(db_path)
@@ -211,9 +221,14 @@ def find_run(roots: Iterable[Path], run_text: str) -> tuple[Workspace, str] | No
 
     for root in roots:
         workspace = Workspace(root)
-        if not workspace.db_path.is_file():
+        try:
+            db_path = workspace.db_path
+        except EngineError as error:  # .uet leads out of the workspace
+            log.warning("not looking for runs: %s", error)
             continue
-        connection = connect(workspace.db_path)
+        if not db_path.is_file():
+            continue
+        connection = connect(db_path)
         try:
             return workspace, find_run_id(connection, run_text)
         except EngineError:
@@ -225,8 +240,8 @@ def find_run(roots: Iterable[Path], run_text: str) -> tuple[Workspace, str] | No
 
 def log_path(workspace: Workspace, run_id: str, task_id: str | None) -> Path | None:
     """The log of ``task_id``'s last attempt in ``run_id`` (default: the run's first failed
-    task, else its last task that has a log)."""
-    from uet.engine import connect, task_statuses
+    task, else its last task that has a log; ``None`` for one outside ``.uet/logs``)."""
+    from uet.engine import EngineError, connect, task_statuses
 
     connection = connect(workspace.db_path)
     try:
@@ -240,8 +255,11 @@ def log_path(workspace: Workspace, run_id: str, task_id: str | None) -> Path | N
         chosen = [status for status in with_logs if status.state == "failed"] or with_logs[-1:]
     if not chosen or chosen[0].logs_path is None:
         return None
-    path = Path(chosen[0].logs_path)
-    return path if path.is_absolute() else workspace.root / path
+    try:
+        return workspace.log_file(chosen[0].logs_path)
+    except EngineError as error:  # the logs folder or the stored path leads out
+        log.warning("not opening a log: %s", error)
+        return None
 
 
 def _read_finished(
