@@ -18,7 +18,7 @@ from __future__ import annotations
 import heapq
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from uet.artifacts.checking import FileReport
 from uet.artifacts.diagnostics import Diagnostic, Related, Severity
@@ -79,24 +79,43 @@ class WorkspaceIndex:
 
     def update(self, report: FileReport) -> set[str]:
         """Add or replace one file; returns every path whose diagnostics may have changed."""
-        path = report.path
-        affected = self._replace(path, report.facts)
-        self._reports[path] = report
-        self._recheck(affected)
-        return affected
+        return self.apply([report])
 
     def remove(self, path: str) -> set[str]:
         """Forget a deleted (or no longer associated) file; returns the affected paths."""
-        if path not in self._reports:
-            return set()
-        affected = self._replace(path, None)
-        del self._reports[path]
-        self._cross.pop(path, None)
-        affected.discard(path)
-        self._recheck(affected)
-        return affected | {path}
+        return self.apply((), [path])
 
-    def _replace(self, path: str, new: FileFacts | None) -> set[str]:
+    def apply(self, reports: Iterable[FileReport], removed: Iterable[str] = ()) -> set[str]:
+        """Add or replace ``reports`` and forget ``removed`` as one change; returns every
+        path whose diagnostics may have changed (the removed ones included).
+
+        The files affected are looked up once per id the change touches, not once per
+        file: indexing N files that share an id costs N, where N updates cost N²."""
+        change = _Change()
+        for report in reports:
+            self._replace(report.path, report.facts, change)
+            self._reports[report.path] = report
+        for path in removed:
+            if path in self._reports:
+                self._replace(path, None, change)
+                del self._reports[path]
+        affected = self._affected(change)
+        self._recheck(affected)
+        return affected
+
+    def _affected(self, change: _Change) -> set[str]:
+        affected = set(change.paths)
+        for key in change.defined:
+            affected |= self._referrers.get(key, set())
+            affected |= self._definers.get(key, set())
+        for key in change.redefined - change.defined:
+            if len(self._definers.get(key, ())) > 1:
+                affected |= self._definers[key]
+        for kind in change.flipped:
+            affected |= self._referrers_by_kind.get(kind, set())
+        return {item for item in affected if item in self._facts or item in change.paths}
+
+    def _replace(self, path: str, new: FileFacts | None, change: _Change) -> None:
         self._known_memo.clear()
         self._sites_memo.clear()
         self._sites.pop(path, None)
@@ -129,16 +148,10 @@ class WorkspaceIndex:
                 self._referrers[key].add(path)
             for reference in new.references:
                 self._referrers_by_kind[reference.kind].add(path)
-        affected = {path}
-        for key in old_defs ^ new_defs:
-            affected |= self._referrers.get(key, set())
-            affected |= self._definers.get(key, set())
-        for key in old_defs & new_defs:
-            if len(self._definers.get(key, ())) > 1:
-                affected |= self._definers[key]
-        for kind in flipped:
-            affected |= self._referrers_by_kind.get(kind, set())
-        return {item for item in affected if item in self._facts or item == path}
+        change.paths.add(path)
+        change.defined |= old_defs ^ new_defs
+        change.redefined |= old_defs & new_defs
+        change.flipped |= flipped
 
     def _recheck(self, paths: Iterable[str]) -> None:
         """Forget the cross-file diagnostics of ``paths``; ``diagnostics`` recomputes them."""
@@ -323,6 +336,18 @@ def _global_sites(facts: FileFacts) -> dict[Key, list[Span]]:
         if symbol.kind in _GLOBAL_KINDS:
             sites[(symbol.kind, symbol.id)].append(symbol.span)
     return dict(sites)
+
+
+@dataclass(slots=True)
+class _Change:
+    """What one ``apply`` touched: its files, the ids they started or stopped defining,
+    the ids they define still, and the kinds that gained their first or lost their last
+    definition."""
+
+    paths: set[str] = field(default_factory=set)
+    defined: set[Key] = field(default_factory=set)
+    redefined: set[Key] = field(default_factory=set)
+    flipped: set[str] = field(default_factory=set)
 
 
 def _global_definitions(facts: FileFacts | None) -> set[Key]:

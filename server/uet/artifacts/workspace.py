@@ -71,6 +71,7 @@ def check_workspace(
         *((file, None) for file in explicit),
     ]
     job_list = list(jobs)
+    reports: list[FileReport] = []
     for position, (file, root) in enumerate(job_list):
         if should_stop is not None and should_stop():
             break
@@ -81,7 +82,8 @@ def check_workspace(
             if root is None:
                 result.skipped.append(report)
             continue
-        index.update(report)
+        reports.append(report)
         if on_file is not None:
             on_file(position + 1, len(job_list))
+    index.apply(reports)  # one change: files sharing an id are looked up once, not per file
     return result

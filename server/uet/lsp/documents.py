@@ -79,14 +79,9 @@ def is_artifact(report: FileReport) -> bool:
 def apply_reports(server: UetLanguageServer, reports: list[FileReport]) -> set[str]:
     """Put reports into the index (event loop); returns the paths whose diagnostics may
     have changed."""
-    index = server.state.index
-    affected: set[str] = set()
-    for report in reports:
-        if is_artifact(report):
-            affected |= index.update(report)
-        else:
-            affected |= index.remove(report.path) | {report.path}
-    return affected
+    dropped = [report.path for report in reports if not is_artifact(report)]
+    kept = [report for report in reports if is_artifact(report)]
+    return server.state.index.apply(kept, dropped) | set(dropped)
 
 
 def diagnostics_of(server: UetLanguageServer, path: str) -> list[Diagnostic]:

@@ -170,13 +170,12 @@ async def _sync(
         for path, stamp in found.items()
         if path not in open_paths and (full or state.stamps.get(path) != stamp)
     ]
-    affected: set[str] = set()
+    gone = [path for path in vanished if path not in open_paths]
     for path in vanished:
         state.stamps.pop(path, None)
-        if path not in open_paths:
-            affected |= state.index.remove(path)
-            affected.discard(path)
-            documents.clear(server, path)
+    affected = state.index.apply((), gone) - set(gone)
+    for path in gone:
+        documents.clear(server, path)
     for position in range(0, len(changed), _CHUNK):
         if flag is not None and flag.cancelled():
             break
@@ -227,11 +226,14 @@ def _list_candidates(folder: Path, exclude: tuple[str, ...]) -> dict[str, Stamp]
 
 def _forget_folders(server: UetLanguageServer, removed: list[Path]) -> None:
     state = server.state
-    affected: set[str] = set()
-    for path in list(state.stamps):
-        if any(Path(path).is_relative_to(folder) for folder in removed):
-            state.stamps.pop(path)
-            affected |= state.index.remove(path)
-            affected.discard(path)
-            documents.clear(server, path)
+    gone = [
+        path
+        for path in state.stamps
+        if any(Path(path).is_relative_to(folder) for folder in removed)
+    ]
+    for path in gone:
+        state.stamps.pop(path)
+    affected = state.index.apply((), gone) - set(gone)
+    for path in gone:
+        documents.clear(server, path)
     documents.publish(server, affected)
