@@ -15,6 +15,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from uet.artifacts.guards import MAX_DEPTH
 from uet.artifacts.loader import ParsedFile, load_text
 from uet.artifacts.reparse import reparse
 from uet.artifacts.tree import Node, NodeKind
@@ -187,9 +188,10 @@ def test_unchanged_text_is_the_previous_parse() -> None:
 
 
 def test_a_tree_too_deep_to_move_recursively_is_parsed_whole() -> None:
-    """Moving the nodes after an edit recurses; nesting near libyaml's limit of 1,000
-    levels declines instead of failing (the caller parses the whole text)."""
-    deep = "[" * 900 + "1" + "]" * 900
+    """Moving the nodes after an edit recurses; nesting at the parsers' depth limit
+    either patches correctly or declines (the caller parses the whole text)."""
+    depth = MAX_DEPTH - 1
+    deep = "[" * depth + "1" + "]" * depth
     previous = load_text(f"a: x\nb: {deep}\n", "deep.yaml")
     assert not previous.problems
     text = f"a: xy\nb: {deep}\n"

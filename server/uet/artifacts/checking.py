@@ -6,6 +6,7 @@ language server use; cross-artifact checks run on top of their reports (``index`
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
@@ -134,8 +135,10 @@ def check_file(
     parsed = load_path(path, max_bytes=settings.max_file_bytes)
     relative = _posix(path)
     if root is not None:
+        # realpath, not Path.resolve: a symbolic link loop is reported by the loader,
+        # it must not raise here (Python before 3.13 raises RuntimeError for one).
         try:
-            relative = path.resolve().relative_to(root.resolve()).as_posix()
+            relative = Path(os.path.realpath(path)).relative_to(root.resolve()).as_posix()
         except ValueError:
             relative = _posix(path)
     return check_parsed(parsed, relative, schema, registry=registry, settings=settings)

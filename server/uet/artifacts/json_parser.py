@@ -16,12 +16,21 @@ from json.decoder import scanstring  # type: ignore[attr-defined]  # C-accelerat
 from typing import Any
 
 from uet.artifacts.diagnostics import Diagnostic, Related, Severity
+from uet.artifacts.guards import (
+    MAX_DEPTH,
+    CancelCheck,
+    CheckCancelled,
+    bounded_int,
+    depth_problem,
+    number_problem,
+    replace_surrogates,
+)
 from uet.artifacts.positions import Span
-from uet.artifacts.tree import Document, Member, Node, NodeKind
+from uet.artifacts.tree import Document, Member, Node, NodeKind, scalar_node
 
-__all__ = ["JsonParseResult", "parse_json"]
+__all__ = ["MAX_DEPTH", "JsonParseResult", "parse_json"]
 
-MAX_DEPTH = 256
+_POLL_TOKENS = 4096  # tokens between two calls of the caller's ``cancelled`` check
 
 _TOKEN = re.compile(
     r"""[ \t\r\n\ufeff]*(?:
@@ -38,6 +47,7 @@ _TOKEN = re.compile(
 _NO_SPAN = Span(0, 0)
 _LITERALS: dict[str, Any] = {"true": True, "false": False, "null": None}
 _WORD = re.compile(r"[A-Za-z0-9_.+-]+")
+_INFINITIES = (float("inf"), float("-inf"))
 
 
 @dataclass(slots=True)
@@ -67,11 +77,14 @@ class _Frame:
     seen: dict[str, Span] | None = None
 
 
-def parse_json(text: str, path: str = "") -> JsonParseResult:
-    """Parse ``text``; syntax errors become one diagnostic with the offending token's range."""
-    problems: list[Diagnostic] = []
+def parse_json(text: str, path: str = "", cancelled: CancelCheck | None = None) -> JsonParseResult:
+    """Parse ``text``; syntax errors become one diagnostic with the offending token's range.
+
+    ``cancelled`` is polled every few thousand tokens; when it answers true the parse stops
+    with ``CheckCancelled``. Nothing else is raised: problems are diagnostics."""
+    text, problems = replace_surrogates(text)
     try:
-        root = _parse(text, problems, path)
+        root = _parse(text, problems, path, cancelled)
     except _SyntaxProblem as problem:
         problems.append(
             Diagnostic(
@@ -83,8 +96,8 @@ def parse_json(text: str, path: str = "") -> JsonParseResult:
             )
         )
         return JsonParseResult(None, problems)
-    if root is None:
-        return JsonParseResult(None, problems)
+    if root is None or any(problem.code == "UET112" for problem in problems):
+        return JsonParseResult(None, problems)  # a number no JSON tool can hold: not validated
     return JsonParseResult(Document(root, Span(root.span.start, root.span.end)), problems)
 
 
@@ -150,15 +163,24 @@ def _scalar(kind: str, match: re.Match[str], problems: list[Diagnostic]) -> Node
     start, end = match.start(kind), match.end(kind)
     token = match.group(kind)
     if kind == "string":
-        return Node(NodeKind.SCALAR, Span(start, end), _string_value(token, start))
+        return scalar_node(Span(start, end), _string_value(token, start))
     if kind == "number":
+        value: int | float | None
         if "." in token or "e" in token or "E" in token:
-            value: Any = float(token)
-        else:
+            value = float(token)
+            if value in _INFINITIES:
+                value = None
+        elif len(token) <= 18:  # the common case: certainly within bounds
             value = int(token)
-        return Node(NodeKind.SCALAR, Span(start, end), value)
+        else:
+            value = bounded_int(token.lstrip("-"), 10)
+            if value is not None and token.startswith("-"):
+                value = -value
+        if value is None:
+            problems.append(number_problem(Span(start, end), token))
+        return scalar_node(Span(start, end), value)
     if kind == "literal":
-        return Node(NodeKind.SCALAR, Span(start, end), _LITERALS[token])
+        return scalar_node(Span(start, end), _LITERALS[token])
     problems.append(
         Diagnostic(
             span=Span(start, end),
@@ -167,16 +189,25 @@ def _scalar(kind: str, match: re.Match[str], problems: list[Diagnostic]) -> Node
             message=f"{token} is not a JSON value; write a number or null",
         )
     )
-    return Node(NodeKind.SCALAR, Span(start, end), float(token.replace("NaN", "nan")))
+    return scalar_node(Span(start, end), float(token.replace("NaN", "nan")))
 
 
-def _parse(text: str, problems: list[Diagnostic], path: str) -> Node | None:
+def _parse(
+    text: str, problems: list[Diagnostic], path: str, cancelled: CancelCheck | None
+) -> Node | None:
     """The parser loop: one regex match per token, containers on an explicit stack."""
     stack: list[_Frame] = []
     root: Node | None = None
     position = 0
     match_token = _TOKEN.match
+    countdown = _POLL_TOKENS
     while True:
+        if cancelled is not None:
+            countdown -= 1
+            if countdown == 0:
+                countdown = _POLL_TOKENS
+                if cancelled():
+                    raise CheckCancelled
         match = match_token(text, position)
         if match is None:  # pragma: no cover - the pattern always matches (\Z or .)
             raise _SyntaxProblem(Span(position, position + 1), "unexpected input")
@@ -213,10 +244,8 @@ def _parse(text: str, problems: list[Diagnostic], path: str) -> Node | None:
                 continue
             if char in "{[" and state in ("value", "value_or_end"):
                 if len(stack) >= MAX_DEPTH:
-                    raise _SyntaxProblem(
-                        Span(start, start + 1),
-                        f"nesting deeper than {MAX_DEPTH} levels is not supported",
-                    )
+                    span = Span(start, start + 1)
+                    raise _SyntaxProblem(span, depth_problem(span).message)
                 if char == "{":
                     node = Node(NodeKind.OBJECT, Span(start, start + 1), {})
                     stack.append(_Frame(node, "key_or_end", seen={}))

@@ -96,7 +96,8 @@ class LineIndex:
         prefix = self._text[start : start + point.column]
         if prefix.isascii():
             return point
-        return LineCol(point.line, len(prefix.encode("utf-16-le")) // 2)
+        # surrogatepass: a lone surrogate (editor buffers may hold one) is one UTF-16 unit
+        return LineCol(point.line, len(prefix.encode("utf-16-le", "surrogatepass")) // 2)
 
     def utf8_position(self, offset: int) -> LineCol:
         """Line and UTF-8 byte column of ``offset``."""

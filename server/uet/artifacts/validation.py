@@ -9,6 +9,7 @@ meant for, so users never read "is not valid under any of the given schemas".
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -37,6 +38,10 @@ _RANGE_KEYWORDS = {
     "maxProperties": "an object with at most {limit} propert(ies)",
     "multipleOf": "a multiple of {limit}",
 }
+_SHOWN_INT_BITS = 128  # integers up to ~38 digits are shown whole
+_LOG10_2 = math.log10(2)
+_MAX_FOREIGN_MESSAGE = 200  # characters of a jsonschema message (it may repr a huge value)
+_MAX_SHOWN_KEY = 40
 # Accepted on every top-level document; listing them in "allowed" would only be noise.
 _ALWAYS_ALLOWED = frozenset({"$schema", "doc_id"})
 _TYPE_NAMES = {
@@ -73,11 +78,16 @@ def validate_document(
 
 
 def describe_type(value: Any) -> str:
-    """A short, user-facing description of a JSON value's type and content."""
+    """A short, user-facing description of a JSON value's type and content (bounded: a
+    huge number or string is summarised, never rendered whole)."""
     if value is None:
         return "null"
     if isinstance(value, bool):
         return f"boolean {str(value).lower()}"
+    if isinstance(value, int) and value.bit_length() > _SHOWN_INT_BITS:
+        # str() of a big int is quadratic, and refused past 4,300 digits
+        digits = int(value.bit_length() * _LOG10_2) + 1
+        return f"{'a negative' if value < 0 else 'a'} number of about {digits:,} digits"
     if isinstance(value, int | float):
         return f"number {value}"
     if isinstance(value, str):
@@ -136,10 +146,12 @@ def _explain(
     if keyword == "uniqueItems":
         return [_at(node, "UET209", f"{name} must not contain duplicates", schema)]
     if keyword in ("dependentRequired", "dependencies"):
-        return [_at(_key_or(node, member), "UET202", f"{name}: {error.message}", schema)]
+        message = f"{name}: {_foreign(error.message)}"
+        return [_at(_key_or(node, member), "UET202", message, schema)]
     if keyword == "false" or error.validator_value is False:
         return [_at(_key_or(node, member), "UET203", f"{name} is not allowed here", schema)]
-    return [_at(node, "UET299", f"{name}: {error.message}", schema, {"keyword": keyword})]
+    message = f"{name}: {_foreign(error.message)}"
+    return [_at(node, "UET299", message, schema, {"keyword": keyword})]
 
 
 def _at(
@@ -170,13 +182,25 @@ def _key_or(node: Node, member: Member | None) -> Span:
 
 
 def _property_name(path: Sequence[PathPart]) -> str:
-    """``tasks[2].kind``-style name of the node at ``path`` (``the document`` at the root)."""
+    """``tasks[2].kind``-style name of the node at ``path`` (``the document`` at the root;
+    long keys shortened)."""
     if not path:
         return "the document"
     text = ""
     for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+        if isinstance(part, int):
+            text += f"[{part}]"
+            continue
+        key = part if len(part) <= _MAX_SHOWN_KEY else part[: _MAX_SHOWN_KEY - 3] + "..."
+        text += f".{key}" if text else key
     return f"'{text}'"
+
+
+def _foreign(message: str) -> str:
+    """A jsonschema message, shortened: it may hold the repr of a whole subtree."""
+    if len(message) <= _MAX_FOREIGN_MESSAGE:
+        return message
+    return message[: _MAX_FOREIGN_MESSAGE - 3] + "..."
 
 
 def _expected_types(value: Any) -> str:
@@ -221,7 +245,7 @@ def _unknown_properties(
     ]
     if error.validator == "unevaluatedProperties" and not extras:
         # Declared elsewhere (e.g. a failing branch): fall back to jsonschema's own wording.
-        return [_at(node, "UET203", error.message, schema)]
+        return [_at(node, "UET203", _foreign(error.message), schema)]
     diagnostics: list[Diagnostic] = []
     for member in extras:
         suggestion = _suggest(member.key, names)

@@ -1,14 +1,22 @@
 """YAML to the positional tree, with YAML 1.2 scalars and guards against hostile input.
 
-PyYAML's composer (libyaml when available) gives nodes with marks; we build our own tree
-from them instead of using its constructor because:
+The tree is built straight from PyYAML's event stream (libyaml's parser when available)
+rather than from its composer or constructor:
+
 - scalars follow the YAML 1.2 core schema, as yaml-language-server does, so ``no`` and
-  ``on`` stay strings and ``2024-01-01`` is not turned into a date object;
+  ``on`` stay strings and ``2024-01-01`` is not turned into a date object; explicit core
+  tags (``!!str``, ``!!int``, ``!!float``, ``!!bool``, ``!!null``, ``!!seq``, ``!!map``,
+  and ``!``) are honoured, a value that does not fit its tag and any other tag get a
+  diagnostic: a value never changes type silently;
+- an anchor is registered when its node is complete, so an alias inside the node it names
+  (``a: &a [*a]``) is found at once and reported, never followed;
 - aliases are shared, not copied, and their expanded size is bounded (alias bombs get one
   diagnostic instead of eating memory);
-- nesting depth is bounded: libyaml refuses more than 1,000 levels and the pure-Python
-  fallback's RecursionError is caught; our own tree building never recurses;
-- duplicate keys are reported instead of silently overwritten.
+- nesting depth and integer size obey ``uet.artifacts.guards``;
+- duplicate keys are reported instead of silently overwritten;
+- no composer nodes or marks are kept (memory stays a small multiple of the text), and
+  control comes back to Python at every event, so a long parse never holds the GIL for
+  long and polls the caller's ``cancelled`` check.
 """
 
 from __future__ import annotations
@@ -21,58 +29,24 @@ from typing import Any
 import yaml
 
 from uet.artifacts.diagnostics import Diagnostic, Related, Severity
+from uet.artifacts.guards import (
+    MAX_DEPTH,
+    MAX_EXPANDED_NODES,
+    CancelCheck,
+    CheckCancelled,
+    bounded_int,
+    depth_problem,
+    number_problem,
+    replace_surrogates,
+)
 from uet.artifacts.positions import Span
-from uet.artifacts.tree import Document, Member, Node, NodeKind
+from uet.artifacts.tree import Document, Member, Node, NodeKind, scalar_node
 
-__all__ = ["YamlParseResult", "parse_yaml"]
+__all__ = ["MAX_DEPTH", "MAX_EXPANDED_NODES", "YamlParseResult", "parse_yaml"]
 
-MAX_DEPTH = 1000  # libyaml's own limit (yaml_max_nesting_level)
-MAX_EXPANDED_NODES = 1_000_000
-
-_DEFAULT_TAGS = {
-    yaml.ScalarNode: "tag:yaml.org,2002:str",
-    yaml.SequenceNode: "tag:yaml.org,2002:seq",
-    yaml.MappingNode: "tag:yaml.org,2002:map",
-}
-
-
-class _PlainTags(yaml.resolver.BaseResolver):
-    """No YAML 1.1 tag resolution: plain scalars are resolved here, by YAML 1.2 rules, so
-    PyYAML's per-node regex matching would be wasted work."""
-
-    def resolve(self, kind: type[Any], value: Any, implicit: Any) -> str:
-        return _DEFAULT_TAGS[kind]
-
-
-_CParser: Any = getattr(yaml, "cyaml", None) and getattr(yaml.cyaml, "CParser", None)
-
-if _CParser is not None:
-
-    class _ComposeLoader(_CParser, _PlainTags):  # type: ignore[misc]
-        """libyaml's parser and composer (C) with plain tags."""
-
-        def __init__(self, stream: str) -> None:
-            _CParser.__init__(self, stream)
-            _PlainTags.__init__(self)
-
-else:  # pragma: no cover - PyYAML without libyaml
-
-    class _ComposeLoader(  # type: ignore[no-redef]
-        yaml.reader.Reader,
-        yaml.scanner.Scanner,
-        yaml.parser.Parser,
-        yaml.composer.Composer,
-        _PlainTags,
-    ):
-        """The pure-Python parser and composer with plain tags."""
-
-        def __init__(self, stream: str) -> None:
-            yaml.reader.Reader.__init__(self, stream)
-            yaml.scanner.Scanner.__init__(self)
-            yaml.parser.Parser.__init__(self)
-            yaml.composer.Composer.__init__(self)
-            _PlainTags.__init__(self)
-
+# libyaml's event parser when PyYAML was built with it, the pure-Python one otherwise.
+_EventLoader: Any = getattr(yaml, "CBaseLoader", None) or yaml.BaseLoader
+_POLL_EVENTS = 2048  # events between two calls of the caller's ``cancelled`` check
 
 _NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
 _BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
@@ -84,9 +58,10 @@ _INF = re.compile(r"^[-+]?\.(?:inf|Inf|INF)$")
 _NAN = re.compile(r"^\.(?:nan|NaN|NAN)$")
 _STANDARD_TAG = "tag:yaml.org,2002:"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
-_STR_TAG = "tag:yaml.org,2002:str"
+_SCALAR_TAGS = frozenset({"str", "int", "float", "bool", "null"})
 # First characters of plain scalars that may resolve to something other than a string.
 _MAYBE_NOT_STRING = frozenset("0123456789+-.~nNtTfF") | {""}
+_NO_KEY = ("", Span(0, 0))
 
 
 @dataclass(slots=True)
@@ -97,11 +72,20 @@ class YamlParseResult:
     problems: list[Diagnostic]
 
 
-def parse_yaml(text: str, path: str = "") -> YamlParseResult:
-    """Parse a YAML stream (several documents allowed) into positional trees."""
-    problems: list[Diagnostic] = []
+class _Stop(Exception):
+    """The whole stream is refused (too deep): no document is kept."""
+
+
+def parse_yaml(text: str, path: str = "", cancelled: CancelCheck | None = None) -> YamlParseResult:
+    """Parse a YAML stream (several documents allowed) into positional trees.
+
+    ``cancelled`` is polled every few thousand events; when it answers true the parse
+    stops with ``CheckCancelled``. Nothing else is raised: problems are diagnostics."""
+    clean, problems = replace_surrogates(text)
+    builder = _Builder(text, path, problems)
+    loader = _EventLoader(clean)
     try:
-        roots = list(yaml.compose_all(text, Loader=_ComposeLoader))
+        builder.run(loader, cancelled)
     except yaml.MarkedYAMLError as exc:
         problems.append(_syntax_problem(exc, text, path))
         return YamlParseResult([], problems)
@@ -110,37 +94,11 @@ def parse_yaml(text: str, path: str = "") -> YamlParseResult:
             Diagnostic(Span(0, 0), Severity.ERROR, "UET101", f"invalid YAML: {exc}".strip())
         )
         return YamlParseResult([], problems)
-    except RecursionError:
-        problems.append(
-            Diagnostic(
-                Span(0, 0),
-                Severity.ERROR,
-                "UET105",
-                f"nesting deeper than {MAX_DEPTH:,} levels is not supported",
-            )
-        )
+    except _Stop:
         return YamlParseResult([], problems)
-    builder = _Builder(text, path, problems)
-    documents: list[Document] = []
-    may_alias = "*" in text  # without an alias nothing can expand
-    for root in roots:
-        if may_alias and builder.expanded_size(root) > MAX_EXPANDED_NODES:
-            start = root.start_mark.index
-            problems.append(
-                Diagnostic(
-                    span=Span(start, start + 1),
-                    severity=Severity.ERROR,
-                    code="UET106",
-                    message=(
-                        f"aliases expand this document to more than {MAX_EXPANDED_NODES:,} "
-                        "values; it is not validated (alias bomb?)"
-                    ),
-                )
-            )
-            continue
-        node = builder.build(root)
-        documents.append(Document(node, Span(node.span.start, node.span.end)))
-    return YamlParseResult(documents, problems)
+    finally:
+        loader.dispose()
+    return YamlParseResult(builder.documents, problems)
 
 
 def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, path: str) -> Diagnostic:
@@ -149,19 +107,10 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, path: str) -> Diagnost
     if at_end and exc.context_mark is not None:
         mark = exc.context_mark  # "to end of file" helps nobody: point at the opener
     start = mark.index if mark is not None else 0
-    end = start
-    while end < len(text) and end - start < 80 and not text[end].isspace():
-        end += 1
-    if end == start and start < len(text) and text[start] not in "\r\n":
-        end = start + 1
+    end = _token_end(text, start)
     problem = exc.problem or "invalid YAML"
     if "maximum nesting depth" in problem:  # libyaml's own guard (1,000 levels)
-        return Diagnostic(
-            Span(start, start + 1),
-            Severity.ERROR,
-            "UET105",
-            f"nesting deeper than {MAX_DEPTH:,} levels is not supported",
-        )
+        return depth_problem(Span(start, start + 1))
     if start < len(text) and text[start] == "\t" and "cannot start any token" in problem:
         problem = "tab characters are not allowed for indentation in YAML; use spaces"
         end = start + 1
@@ -173,162 +122,317 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, path: str) -> Diagnost
     return Diagnostic(Span(start, end), Severity.ERROR, "UET101", message, related=related)
 
 
+def _token_end(text: str, start: int) -> int:
+    """End of the token at ``start`` (up to whitespace, at most 80 characters)."""
+    end = start
+    while end < len(text) and end - start < 80 and not text[end].isspace():
+        end += 1
+    if end == start and start < len(text) and text[start] not in "\r\n":
+        end = start + 1
+    return end
+
+
+def _shorthand(tag: str) -> str:
+    """``!!int`` for ``tag:yaml.org,2002:int``; other tags as written."""
+    return "!!" + tag[len(_STANDARD_TAG) :] if tag.startswith(_STANDARD_TAG) else tag
+
+
+def _shown(raw: str) -> str:
+    """A scalar quoted for a message, never longer than about 40 characters."""
+    return repr(raw if len(raw) <= 40 else raw[:37] + "...")
+
+
+class _Frame:
+    """A mapping or sequence being built: its node, and for a mapping the pending key."""
+
+    __slots__ = ("anchor", "key", "merge", "merged", "node", "seen", "size")
+
+    def __init__(self, node: Node, anchor: str | None) -> None:
+        self.node = node
+        self.anchor = anchor
+        self.size = 1  # values after expanding aliases, this one included
+        self.key: tuple[str, Span] | None = None  # a read key waiting for its value
+        self.merge = False  # the pending key is ``<<``
+        self.seen: dict[str, Span] = {}
+        self.merged: list[Member] = []
+
+
 class _Builder:
-    """Turns composed YAML nodes into ``Node`` trees, sharing aliased subtrees."""
+    """Builds ``Node`` trees from parser events, one document at a time.
+
+    Events are typed ``Any``: PyYAML declares their marks optional, the parsers always
+    set them."""
 
     def __init__(self, text: str, path: str, problems: list[Diagnostic]) -> None:
         self._text = text
         self._path = path
         self._problems = problems
-        self._built: dict[int, Node] = {}
-        self._sizes: dict[int, int] = {}
+        self.documents: list[Document] = []
+        # Per document: completed anchors (node, raw scalar text or None, expanded size).
+        self._anchors: dict[str, tuple[Node, str | None, int]] = {}
+        self._open_anchors: set[str] = set()
+        self._rejected = False  # the current document is reported and not kept
+        self._stack: list[_Frame] = []
+        self._root: tuple[Node, int] | None = None
 
-    def expanded_size(self, root: yaml.Node) -> int:
-        """Number of values after expanding aliases (memoised, so it is cheap)."""
-        sizes = self._sizes
-        stack: list[tuple[yaml.Node, bool]] = [(root, False)]
-        while stack:
-            node, ready = stack.pop()
-            if id(node) in sizes:
-                continue
-            children = _children(node)
-            if ready:
-                sizes[id(node)] = 1 + sum(sizes[id(child)] for child in children)
-                if sizes[id(node)] > MAX_EXPANDED_NODES:
-                    return sizes[id(node)]
-                continue
-            stack.append((node, True))
-            stack.extend((child, False) for child in children if id(child) not in sizes)
-        return sizes[id(root)]
+    def run(self, loader: Any, cancelled: CancelCheck | None) -> None:
+        """Consume every event of the stream."""
+        get_event = loader.get_event
+        stack = self._stack
+        countdown = _POLL_EVENTS
+        scalar_event = yaml.ScalarEvent
+        while True:
+            event: Any = get_event()
+            if cancelled is not None:
+                countdown -= 1
+                if countdown == 0:
+                    countdown = _POLL_EVENTS
+                    if cancelled():
+                        raise CheckCancelled
+            if type(event) is scalar_event:
+                raw = event.value
+                node = self._scalar(event, raw)
+                anchor = event.anchor
+                if anchor is not None:
+                    self._anchors[anchor] = (node, raw, 1)
+                may_merge = raw == "<<" and not event.style and event.tag in (None, _MERGE_TAG)
+                self._attach(node, raw, 1, may_merge)
+            elif isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+                self._open(event)
+            elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+                self._close(stack.pop(), event)
+            elif isinstance(event, yaml.AliasEvent):
+                self._alias(event)
+            elif isinstance(event, yaml.DocumentStartEvent):
+                self._anchors = {}
+                self._rejected = False
+                self._root = None
+            elif isinstance(event, yaml.DocumentEndEvent):
+                self._end_document()
+            elif isinstance(event, yaml.StreamEndEvent):
+                return
 
-    def build(self, root: yaml.Node) -> Node:
-        """Build the tree bottom-up without recursion."""
-        stack: list[tuple[yaml.Node, bool]] = [(root, False)]
-        while stack:
-            node, ready = stack.pop()
-            if id(node) in self._built:
-                continue
-            if isinstance(node, yaml.ScalarNode):
-                self._built[id(node)] = self._scalar(node)
-                continue
-            if not ready:
-                stack.append((node, True))
-                stack.extend((child, False) for child in _children(node))
-                continue
-            if isinstance(node, yaml.SequenceNode):
-                self._built[id(node)] = self._sequence(node)
-            elif isinstance(node, yaml.MappingNode):
-                self._built[id(node)] = self._mapping(node)
-        return self._built[id(root)]
+    def _open(self, event: Any) -> None:
+        start = event.start_mark.index
+        if len(self._stack) >= MAX_DEPTH:
+            self._problems.append(depth_problem(Span(start, start + 1)))
+            raise _Stop
+        is_mapping = isinstance(event, yaml.MappingStartEvent)
+        if is_mapping:
+            node = Node(NodeKind.OBJECT, Span(start, start), {})
+        else:
+            node = Node(NodeKind.ARRAY, Span(start, start), [])
+        tag = event.tag
+        if tag is not None and tag != "!":
+            self._collection_tag(tag, "map" if is_mapping else "seq", start)
+        anchor = event.anchor
+        if anchor is not None:
+            self._open_anchors.add(anchor)
+        self._stack.append(_Frame(node, anchor))
 
-    def _span(self, node: yaml.Node) -> Span:
-        return Span(node.start_mark.index, node.end_mark.index)
+    def _close(self, frame: _Frame, event: Any) -> None:
+        node = frame.node
+        node.span = Span(node.span.start, event.end_mark.index)
+        for member in frame.merged:  # explicit keys win over merged ones
+            if member.key not in frame.seen:
+                frame.seen[member.key] = member.key_span
+                node.members.append(member)
+                node.value[member.key] = member.value.value
+        size = min(frame.size, MAX_EXPANDED_NODES + 1)
+        if frame.anchor is not None:
+            self._open_anchors.discard(frame.anchor)
+            self._anchors[frame.anchor] = (node, None, size)
+        self._attach(node, None, size, False)
 
-    def _sequence(self, node: yaml.SequenceNode) -> Node:
-        items = [self._built[id(child)] for child in node.value]
-        return Node(NodeKind.ARRAY, self._span(node), [item.value for item in items], items=items)
+    def _alias(self, event: Any) -> None:
+        name = str(event.anchor)
+        start, end = event.start_mark.index, event.end_mark.index
+        found = self._anchors.get(name)
+        if found is not None:
+            node, raw, size = found
+            self._attach(node, raw, size, False)
+            return
+        if name in self._open_anchors:
+            message = (
+                f"alias *{name} is inside the node it names (&{name}): a recursive structure "
+                "cannot be represented in JSON; the document is not validated"
+            )
+            code = "UET106"
+        else:
+            message = f"alias *{name} names no anchor defined before it in this document"
+            code = "UET101"
+        self._problems.append(Diagnostic(Span(start, end), Severity.ERROR, code, message))
+        self._rejected = True
+        self._attach(scalar_node(Span(start, end), None), None, 1, False)
 
-    def _mapping(self, node: yaml.MappingNode) -> Node:
-        result = Node(NodeKind.OBJECT, self._span(node), {})
-        first_seen: dict[str, Span] = {}
-        merged: list[Member] = []
-        for key_node, value_node in node.value:
-            if key_node.tag == _MERGE_TAG or (
-                key_node.value == "<<" and not getattr(key_node, "style", None)
-            ):
-                merged.extend(self._merge_members(value_node))
-                continue
-            key_span = self._span(key_node)
-            if not isinstance(key_node, yaml.ScalarNode):
+    def _attach(self, node: Node, raw: str | None, size: int, may_merge: bool) -> None:
+        """Give a finished node to its parent (or make it the document's root)."""
+        if not self._stack:
+            self._root = (node, size)
+            return
+        frame = self._stack[-1]
+        frame.size += size
+        parent = frame.node
+        if parent.kind is NodeKind.ARRAY:
+            parent.items.append(node)
+            parent.value.append(node.value)
+            return
+        if frame.key is None:  # this node is a key
+            if node.kind is not NodeKind.SCALAR or raw is None:
                 self._problems.append(
                     Diagnostic(
-                        key_span,
+                        node.span,
                         Severity.ERROR,
                         "UET110",
                         "complex mapping keys cannot be represented in JSON; use a string key",
                     )
                 )
-                continue
-            key = str(key_node.value)
-            if key in first_seen:
-                self._problems.append(
-                    Diagnostic(
-                        span=key_span,
-                        severity=Severity.ERROR,
-                        code="UET102",
-                        message=f"duplicate key '{key}': the last value wins; remove one of them",
-                        data={"key": key},
-                        related=(
-                            Related(self._path, first_seen[key], f"'{key}' first defined here"),
-                        ),
-                    )
+                frame.key = _NO_KEY
+                frame.merge = False
+                return
+            frame.key = (raw, node.span)
+            frame.merge = may_merge
+            return
+        if frame.key is _NO_KEY:
+            frame.key = None
+            return  # the value of a refused complex key
+        key, key_span = frame.key
+        frame.key = None
+        if frame.merge:
+            frame.merged.extend(self._merge_members(node))
+            return
+        first = frame.seen.get(key)
+        if first is not None:
+            self._problems.append(
+                Diagnostic(
+                    span=key_span,
+                    severity=Severity.ERROR,
+                    code="UET102",
+                    message=f"duplicate key '{key}': the last value wins; remove one of them",
+                    data={"key": key},
+                    related=(Related(self._path, first, f"'{key}' first defined here"),),
                 )
-            first_seen[key] = key_span
-            value = self._built[id(value_node)]
-            result.members.append(Member(key, key_span, value))
-            result.value[key] = value.value
-        for member in merged:  # explicit keys win over merged ones
-            if member.key not in first_seen:
-                first_seen[member.key] = member.key_span
-                result.members.append(member)
-                result.value[member.key] = member.value.value
-        return result
+            )
+        frame.seen[key] = key_span
+        parent.members.append(Member(key, key_span, node))
+        parent.value[key] = node.value
 
-    def _merge_members(self, value_node: yaml.Node) -> list[Member]:
-        sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+    def _end_document(self) -> None:
+        if self._root is None:
+            return
+        node, size = self._root
+        if size > MAX_EXPANDED_NODES:
+            start = node.span.start
+            self._problems.append(
+                Diagnostic(
+                    span=Span(start, start + 1),
+                    severity=Severity.ERROR,
+                    code="UET106",
+                    message=(
+                        f"aliases expand this document to more than {MAX_EXPANDED_NODES:,} "
+                        "values; it is not validated (alias bomb?)"
+                    ),
+                )
+            )
+        elif not self._rejected:
+            self.documents.append(Document(node, Span(node.span.start, node.span.end)))
+        self._root = None
+
+    def _merge_members(self, value: Node) -> list[Member]:
+        sources = value.items if value.kind is NodeKind.ARRAY else [value]
         members: list[Member] = []
         for source in sources:
-            built = self._built.get(id(source))
-            if built is None or built.kind is not NodeKind.OBJECT:
+            if source.kind is not NodeKind.OBJECT:
                 self._problems.append(
                     Diagnostic(
-                        self._span(source),
+                        source.span,
                         Severity.ERROR,
                         "UET110",
                         "a merge key (<<) needs a mapping or a list of mappings",
                     )
                 )
                 continue
-            members.extend(built.members)
+            members.extend(source.members)
         return members
 
-    def _scalar(self, node: yaml.ScalarNode) -> Node:
-        span = self._span(node)
-        raw = str(node.value)
-        tag = str(node.tag)
-        if not node.style and tag == _STR_TAG and raw[:1] not in _MAYBE_NOT_STRING:
-            value: Any = raw  # cannot be a number, boolean or null: a plain string
-        elif tag == _STR_TAG and node.style:
-            value = raw  # quoted or block scalar
-        elif not node.style and (tag.startswith(_STANDARD_TAG) or tag == "!"):
-            value = self._plain_value(raw, span)
+    def _collection_tag(self, tag: str, kind: str, start: int) -> None:
+        span = Span(start, _token_end(self._text, start))
+        name = tag[len(_STANDARD_TAG) :] if tag.startswith(_STANDARD_TAG) else None
+        what = "mapping" if kind == "map" else "sequence"
+        if name == kind:
+            return
+        if name in ("map", "seq") or name in _SCALAR_TAGS:
+            message = f"a {what} cannot be {_shorthand(tag)}; it is read as a {what}"
+            self._report(span, "UET113", message, Severity.ERROR)
         else:
-            value = raw
-            if not tag.startswith(_STANDARD_TAG) and tag != "!":
-                self._problems.append(
-                    Diagnostic(
-                        span,
-                        Severity.WARNING,
-                        "UET110",
-                        f"custom tag {tag} is ignored; the value is read as the string {raw!r}",
-                    )
-                )
-        return Node(NodeKind.SCALAR, span, value)
+            message = f"tag {_shorthand(tag)} is not supported; it is read as a plain {what}"
+            self._report(span, "UET110", message, Severity.WARNING)
+
+    def _scalar(self, event: Any, raw: str) -> Node:
+        span = Span(event.start_mark.index, event.end_mark.index)
+        tag = event.tag
+        if tag is None:
+            if event.style or raw[:1] not in _MAYBE_NOT_STRING:
+                value: Any = raw  # quoted, block, or a plain string that is no number
+            else:
+                value = self._plain_value(raw, span)
+        elif tag == "!":
+            value = raw  # the non-specific tag: a string, whatever it looks like
+        else:
+            value = self._tagged(tag, raw, span)
+        return scalar_node(span, value)
+
+    def _tagged(self, tag: str, raw: str, span: Span) -> Any:
+        """The value of a scalar with an explicit tag (the raw text when it does not fit)."""
+        name = tag[len(_STANDARD_TAG) :] if tag.startswith(_STANDARD_TAG) else None
+        if name == "str" or tag == _MERGE_TAG:
+            return raw
+        if name in _SCALAR_TAGS:
+            fits = {
+                "int": lambda: bool(_INT10.match(raw) or _INT8.match(raw) or _INT16.match(raw)),
+                "float": lambda: bool(_FLOAT.match(raw) or _INF.match(raw) or _NAN.match(raw)),
+                "bool": lambda: raw in _BOOL,
+                "null": lambda: bool(_NULL.match(raw)),
+            }[str(name)]()
+            if fits:
+                value = self._plain_value(raw, span)
+                return float(value) if name == "float" and isinstance(value, int) else value
+            message = f"{_shown(raw)} is not a valid !!{name}; it is read as a string"
+            self._report(span, "UET113", message, Severity.ERROR)
+            return raw
+        if name in ("map", "seq"):
+            message = f"a scalar cannot be !!{name}; {_shown(raw)} is read as a string"
+            self._report(span, "UET113", message, Severity.ERROR)
+            return raw
+        kind = "custom tag" if name is None else "tag"
+        message = (
+            f"{kind} {_shorthand(tag)} is ignored; the value is read as the string {_shown(raw)}"
+        )
+        self._report(span, "UET110", message, Severity.WARNING)
+        return raw
+
+    def _report(self, span: Span, code: str, message: str, severity: Severity) -> None:
+        self._problems.append(Diagnostic(span, severity, code, message))
 
     def _plain_value(self, raw: str, span: Span) -> Any:
         if _NULL.match(raw):
             return None
         if raw in _BOOL:
             return _BOOL[raw]
+        number: int | float | None = None
         if _INT10.match(raw):
-            return int(raw)
-        if _INT8.match(raw):
-            return int(raw[2:], 8)
-        if _INT16.match(raw):
-            return int(raw[2:], 16)
-        if _FLOAT.match(raw):
-            return float(raw)
-        if _INF.match(raw) or _NAN.match(raw):
+            number = bounded_int(raw.lstrip("+-"), 10)
+            if number is not None and raw.startswith("-"):
+                number = -number
+        elif _INT8.match(raw):
+            number = bounded_int(raw[2:], 8)
+        elif _INT16.match(raw):
+            number = bounded_int(raw[2:], 16)
+        elif _FLOAT.match(raw):
+            number = float(raw)
+            if math.isinf(number):
+                number = None
+        elif _INF.match(raw) or _NAN.match(raw):
             self._problems.append(
                 Diagnostic(
                     span,
@@ -338,16 +442,9 @@ class _Builder:
                 )
             )
             return math.nan if _NAN.match(raw) else float(raw.replace(".", "").lower())
-        return raw
-
-
-def _children(node: yaml.Node) -> list[yaml.Node]:
-    if isinstance(node, yaml.SequenceNode):
-        return list(node.value)
-    if isinstance(node, yaml.MappingNode):
-        children: list[yaml.Node] = []
-        for key, value in node.value:
-            children.append(key)
-            children.append(value)
-        return children
-    return []
+        else:
+            return raw
+        if number is None:
+            self._problems.append(number_problem(span, raw))
+            self._rejected = True
+        return number

@@ -22,6 +22,10 @@ from uet.cli.main import EXIT_CLEAN, EXIT_ERROR, EXIT_PROBLEMS
 
 __all__ = ["diagnostic_records", "register"]
 
+# Loading problems that mean a file was not read at all: too big, binary or undecodable,
+# unreadable, not a regular file.
+_UNREADABLE_CODES = frozenset({"UET103", "UET104", "UET109", "UET111"})
+
 
 def register(subparsers: Any) -> None:
     """Add ``validate`` and ``schemas`` to the ``uet`` parser."""
@@ -70,7 +74,9 @@ def run_validate(args: argparse.Namespace) -> int:
         print(f"uet: unknown schema {args.schema!r}; known schemas: {names}", file=sys.stderr)
         return EXIT_ERROR
     paths: list[Path] = args.paths or [Path.cwd()]
-    missing = [path for path in paths if not path.exists()]
+    # Only a path with nothing at all there is a usage error; anything else (a symbolic
+    # link loop, a FIFO, a device) is read by the loader, which says what it is.
+    missing = [path for path in paths if not _present(path)]
     if missing:
         for path in missing:
             print(f"uet: {path}: no such file or directory", file=sys.stderr)
@@ -80,7 +86,15 @@ def run_validate(args: argparse.Namespace) -> int:
         paths, args.schema, settings=settings, registry=registry, excluded_globs=args.exclude
     )
     records = diagnostic_records(result.index)
+    unreadable = False
     for report in result.skipped:
+        refusal = next(
+            (item for item in report.parsed.problems if item.code in _UNREADABLE_CODES), None
+        )
+        if refusal is not None:  # named on the command line, but not read at all
+            unreadable = True
+            print(f"uet: {_display(report.path)}: {refusal.message}", file=sys.stderr)
+            continue
         print(
             f"uet: {_display(report.path)}: skipped, not a UET artifact "
             f"({report.association.reason}; use --schema NAME)",
@@ -100,7 +114,16 @@ def run_validate(args: argparse.Namespace) -> int:
             )
         print(_summary(len(result.index.paths()), records))
     problems = any(record["severity"] in ("error", "warning") for record in records)
-    return EXIT_PROBLEMS if problems else EXIT_CLEAN
+    return EXIT_PROBLEMS if problems or unreadable else EXIT_CLEAN
+
+
+def _present(path: Path) -> bool:
+    """Whether anything (even a broken or looping symbolic link) is at ``path``."""
+    try:
+        path.lstat()
+    except OSError:
+        return False
+    return True
 
 
 def diagnostic_records(index: WorkspaceIndex) -> list[dict[str, Any]]:
