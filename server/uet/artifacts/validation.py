@@ -8,16 +8,16 @@ meant for, so users never read "is not valid under any of the given schemas".
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from uet.artifacts.diagnostics import Diagnostic, Severity
 from uet.artifacts.fastcheck import Unsupported, static_properties
 from uet.artifacts.positions import Span
 from uet.artifacts.registry import SchemaRegistry
+from uet.artifacts.suggestions import Suggester, suggest
 from uet.artifacts.tree import Document, Member, Node, NodeKind, PathPart
 
 if TYPE_CHECKING:  # jsonschema is loaded by the registry's validator, for invalid documents only
@@ -67,8 +67,9 @@ def validate_document(
     validator = registry.validator(schema)
     diagnostics: list[Diagnostic] = []
     seen: set[tuple[int, int, str, str]] = set()
+    hints = _PropertyHints(registry)
     for error in validator.iter_errors(document.root.value):
-        for diagnostic in _explain(error, document, schema, registry):
+        for diagnostic in _explain(error, document, schema, hints):
             key = (diagnostic.span.start, diagnostic.span.end, diagnostic.code, diagnostic.message)
             if key not in seen:
                 seen.add(key)
@@ -99,7 +100,7 @@ def describe_type(value: Any) -> str:
 
 
 def _explain(
-    error: ValidationError, document: Document, schema: str, registry: SchemaRegistry
+    error: ValidationError, document: Document, schema: str, hints: _PropertyHints
 ) -> list[Diagnostic]:
     keyword = str(error.validator)
     path = list(error.absolute_path)
@@ -112,12 +113,12 @@ def _explain(
         if branch is not None:
             found: list[Diagnostic] = []
             for sub in branch:
-                found.extend(_explain(sub, document, schema, registry))
+                found.extend(_explain(sub, document, schema, hints))
             if found:
                 return found
         return [_alternatives(error, node, name, schema)]
     if keyword in ("additionalProperties", "unevaluatedProperties"):
-        return _unknown_properties(error, node, schema, registry)
+        return _unknown_properties(error, node, schema, hints)
     if keyword == "required":
         return [_missing(error, node, member, document, schema)]
     if keyword == "type":
@@ -209,12 +210,46 @@ def _expected_types(value: Any) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
 
 
-def _suggest(word: str, candidates: Iterable[str]) -> str | None:
-    matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
-    if matches:
-        return matches[0]
-    lowered = {candidate.lower().replace("-", "_"): candidate for candidate in candidates}
-    return lowered.get(word.lower().replace("-", "_"))
+class _Declared:
+    """What an object schema declares, with its did-you-mean: built once per schema."""
+
+    def __init__(self, schema: Any, registry: SchemaRegistry) -> None:
+        self.schema = schema  # held, so that its id() stays its own while cached
+        self.names, patterns = _declared_properties(schema, registry)
+        self.name_set = frozenset(self.names)
+        self.patterns = [re.compile(pattern) for pattern in patterns]
+        self.shown = [name for name in self.names if name not in _ALWAYS_ALLOWED]
+        self.suggest = Suggester(self.names)
+        self._registry = registry
+        self._nested: tuple[dict[str, str], Suggester] | None = None
+
+    def declares(self, key: str) -> bool:
+        return key in self.name_set or any(regex.search(key) for regex in self.patterns)
+
+    def nested_suggestion(self, key: str) -> str | None:
+        """``'execution.timeout_seconds'`` for a ``timout_seconds`` written one level too
+        high: the closest property of the schema's object-valued properties."""
+        if self._nested is None:
+            candidates = _nested_candidates(self.schema, self._registry)
+            self._nested = (candidates, Suggester(candidates))
+        candidates, suggester = self._nested
+        best = suggester(key)
+        return candidates[best] if best is not None else None
+
+
+class _PropertyHints:
+    """The ``_Declared`` of each schema met while explaining one document's errors, so
+    10,000 objects with an unknown key walk their schema once, not 10,000 times."""
+
+    def __init__(self, registry: SchemaRegistry) -> None:
+        self._registry = registry
+        self._found: dict[int, _Declared] = {}
+
+    def of(self, schema: Any) -> _Declared:
+        found = self._found.get(id(schema))
+        if found is None or found.schema is not schema:
+            found = self._found[id(schema)] = _Declared(schema, self._registry)
+        return found
 
 
 def _declared_properties(schema: Any, registry: SchemaRegistry) -> tuple[list[str], list[str]]:
@@ -232,25 +267,20 @@ def _declared_properties(schema: Any, registry: SchemaRegistry) -> tuple[list[st
 
 
 def _unknown_properties(
-    error: ValidationError, node: Node, schema: str, registry: SchemaRegistry
+    error: ValidationError, node: Node, schema: str, hints: _PropertyHints
 ) -> list[Diagnostic]:
     if node.kind is not NodeKind.OBJECT:
         return []
-    names, patterns = _declared_properties(error.schema, registry)
-    compiled = [re.compile(pattern) for pattern in patterns]
-    extras = [
-        member
-        for member in node.members
-        if member.key not in names and not any(regex.search(member.key) for regex in compiled)
-    ]
+    declared = hints.of(error.schema)
+    extras = [member for member in node.members if not declared.declares(member.key)]
     if error.validator == "unevaluatedProperties" and not extras:
         # Declared elsewhere (e.g. a failing branch): fall back to jsonschema's own wording.
         return [_at(node, "UET203", _foreign(error.message), schema)]
     diagnostics: list[Diagnostic] = []
     for member in extras:
-        suggestion = _suggest(member.key, names)
-        nested = None if suggestion else _nested_suggestion(member.key, error.schema, registry)
-        shown = sorted(name for name in names if name not in _ALWAYS_ALLOWED)
+        suggestion = declared.suggest(member.key)
+        nested = None if suggestion else declared.nested_suggestion(member.key)
+        shown = declared.shown
         if suggestion or nested:
             message = f"unknown property '{member.key}'; did you mean '{suggestion or nested}'?"
         else:
@@ -266,18 +296,18 @@ def _unknown_properties(
                     "key": member.key,
                     "suggestion": suggestion,
                     "nested_suggestion": nested,
-                    "allowed": sorted(names),
+                    "allowed": declared.names,
                 },
             )
         )
     return diagnostics
 
 
-def _nested_suggestion(key: str, schema: Any, registry: SchemaRegistry) -> str | None:
-    """``'execution.timeout_seconds'`` for a ``timout_seconds`` written one level too high:
-    the closest property of the object-valued properties of ``schema``."""
+def _nested_candidates(schema: Any, registry: SchemaRegistry) -> dict[str, str]:
+    """``{'timeout_seconds': 'execution.timeout_seconds', ...}``: the properties of the
+    object-valued properties of ``schema``."""
     if not isinstance(schema, Mapping):
-        return None
+        return {}
     resolver = registry.resolver_for(schema)
     candidates: dict[str, str] = {}
     for parent, subschema in schema.get("properties", {}).items():
@@ -297,8 +327,7 @@ def _nested_suggestion(key: str, schema: Any, registry: SchemaRegistry) -> str |
             continue
         for child in found[0] if found is not None else ():
             candidates.setdefault(child, f"{parent}.{child}")
-    best = _suggest(key, candidates)
-    return candidates[best] if best is not None else None
+    return candidates
 
 
 def _missing(
@@ -325,7 +354,7 @@ def _bad_enum(error: ValidationError, node: Node, name: str, schema: str) -> Dia
     allowed = list(error.validator_value) if isinstance(error.validator_value, list) else []
     shown = ", ".join(str(value) for value in allowed[:15]) + (", ..." if len(allowed) > 15 else "")
     suggestion = (
-        _suggest(error.instance, [str(v) for v in allowed])
+        suggest(error.instance, [str(v) for v in allowed])
         if isinstance(error.instance, str)
         else None
     )
