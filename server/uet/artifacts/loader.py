@@ -128,8 +128,8 @@ def load_bytes(
 ) -> ParsedFile:
     """Decode and parse file contents, refusing oversized, binary and undecodable input.
 
-    Text is UTF-8 unless a byte order mark says UTF-16 or UTF-32; the mark becomes a space
-    (offsets stay those of the text an editor shows, plus that one column). Surrogates
+    Text is UTF-8 unless a byte order mark says UTF-16 or UTF-32; the mark is dropped, as
+    editors do, so positions are those of the text an editor shows. Surrogates
     encoded in UTF-8 (as an editor buffer with a broken UTF-16 pair gives) are kept as
     lone surrogates, which the parsers report where they are."""
     language = language or detect_language(path)
@@ -161,7 +161,7 @@ def load_bytes(
             ],
         )
     if text.startswith("\ufeff"):
-        text = " " + text[1:]  # keep offsets stable; a BOM is not content
+        text = text[1:]  # a BOM is not content: positions are those an editor shows
     return load_text(text, path, language, cancelled=cancelled)
 
 

@@ -82,6 +82,10 @@ def parse_yaml(text: str, path: str = "", cancelled: CancelCheck | None = None) 
     ``cancelled`` is polled every few thousand events; when it answers true the parse
     stops with ``CheckCancelled``. Nothing else is raised: problems are diagnostics."""
     clean, problems = replace_surrogates(text)
+    if clean.startswith("\ufeff"):
+        # libyaml skips a leading BOM without counting it, which would move every offset;
+        # a line break has the same length and means nothing at the start of a stream.
+        clean = "\n" + clean[1:]
     builder = _Builder(text, path, problems)
     loader = _EventLoader(clean)
     try:
