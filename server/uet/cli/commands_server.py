@@ -39,11 +39,13 @@ def register(subparsers: Any) -> None:
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    """Start the server; returns when the client sends ``exit``.
+    """Start the server; returns when the client sends ``exit`` (or closes the stream): 0
+    after ``shutdown``, else 1.
 
-    On stdio, ``uet.lsp.front`` answers ``initialize`` before the server (pygls,
-    lsprotocol, the domain packages) is imported; the server then reads the same messages
-    from the stream the front hands over.
+    On stdio, ``uet.lsp.framing`` reads the client's frames (answering broken ones) and
+    serialises what is written to stdout; ``uet.lsp.front`` answers ``initialize`` before
+    the server (pygls, lsprotocol, the domain packages) is imported; the server then reads
+    the same messages from the stream the front hands over.
     """
     level = getattr(logging, (args.log_level or "info").upper())
     handler: logging.Handler = (
@@ -64,12 +66,17 @@ def run_serve(args: argparse.Namespace) -> int:
         server = _server(args, None)
         server.start_tcp(host, int(port))
         return 0
+    from uet.lsp.framing import MessageReader, SerialOutput
     from uet.lsp.front import answer_initialize
 
-    stdin, early = answer_initialize(sys.stdin.buffer, sys.stdout.buffer)
-    server = _server(args, early)
-    server.start_io(stdin, sys.stdout.buffer)  # type: ignore[arg-type]  # readline/read suffice
-    return 0
+    output = SerialOutput(sys.stdout.buffer)
+    with open(sys.stdin.fileno(), "rb", closefd=False) as client:  # typed: it has read1
+        messages = MessageReader(client, output)
+        # readline/read/write suffice: the front and pygls use nothing else of the streams
+        stdin, early = answer_initialize(messages, output)  # type: ignore[arg-type]
+        server = _server(args, early)
+        server.start_io(stdin, output)  # type: ignore[arg-type]
+    return server.exit_status
 
 
 def _server(args: argparse.Namespace, early: EarlyAnswer | None) -> UetLanguageServer:

@@ -72,5 +72,7 @@ def _uri_of(params: Any) -> str:
     if not isinstance(uri, str):
         from pygls.exceptions import JsonRpcInvalidParams
 
-        raise JsonRpcInvalidParams("expected {textDocument: {uri}}")
+        raise JsonRpcInvalidParams(
+            f"Invalid params for {SCHEMA_FOR_DOCUMENT}: expected {{textDocument: {{uri}}}}"
+        )
     return uri
