@@ -379,3 +379,11 @@ def test_a_long_parse_polls_its_cancel_check_and_stops() -> None:
             parse(text, "", cancelled)
         assert len(calls) == 3
     assert load_text(yaml_text, "a.yaml", cancelled=lambda: False).problems == []
+
+
+def test_a_document_with_a_million_values_and_an_alias_is_no_alias_bomb() -> None:
+    """Only what aliases add counts towards the alias bound, not the document's own size."""
+    text = "base: &b [1]\nagain: *b\nitems:\n" + "  - [1, 2, 3, 4, 5, 6, 7, 8, 9]\n" * 120_000
+    result = parse_yaml(text)
+    assert result.problems == []
+    assert len(result.documents[0].root.value["items"]) == 120_000  # type: ignore[union-attr]

@@ -176,8 +176,9 @@ class _Builder:
         self._anchors: dict[str, tuple[Node, str | None, int]] = {}
         self._open_anchors: set[str] = set()
         self._rejected = False  # the current document is reported and not kept
+        self._aliased = 0  # values the current document's aliases stand for
         self._stack: list[_Frame] = []
-        self._root: tuple[Node, int] | None = None
+        self._root: Node | None = None
 
     def run(self, loader: Any, cancelled: CancelCheck | None) -> None:
         """Consume every event of the stream."""
@@ -210,6 +211,7 @@ class _Builder:
             elif isinstance(event, yaml.DocumentStartEvent):
                 self._anchors = {}
                 self._rejected = False
+                self._aliased = 0
                 self._root = None
             elif isinstance(event, yaml.DocumentEndEvent):
                 self._end_document()
@@ -254,6 +256,7 @@ class _Builder:
         found = self._anchors.get(name)
         if found is not None:
             node, raw, size = found
+            self._aliased += size
             self._attach(node, raw, size, False)
             return
         if name in self._open_anchors:
@@ -272,7 +275,7 @@ class _Builder:
     def _attach(self, node: Node, raw: str | None, size: int, may_merge: bool) -> None:
         """Give a finished node to its parent (or make it the document's root)."""
         if not self._stack:
-            self._root = (node, size)
+            self._root = node
             return
         frame = self._stack[-1]
         frame.size += size
@@ -322,10 +325,10 @@ class _Builder:
         parent.value[key] = node.value
 
     def _end_document(self) -> None:
-        if self._root is None:
+        node = self._root
+        if node is None:
             return
-        node, size = self._root
-        if size > MAX_EXPANDED_NODES:
+        if self._aliased > MAX_EXPANDED_NODES:
             start = node.span.start
             self._problems.append(
                 Diagnostic(
@@ -333,7 +336,7 @@ class _Builder:
                     severity=Severity.ERROR,
                     code="UET106",
                     message=(
-                        f"aliases expand this document to more than {MAX_EXPANDED_NODES:,} "
+                        f"aliases expand this document by more than {MAX_EXPANDED_NODES:,} "
                         "values; it is not validated (alias bomb?)"
                     ),
                 )
