@@ -28,6 +28,7 @@ PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
 METHOD_NOT_FOUND = -32601
 INVALID_PARAMS = -32602
+SERVER_NOT_INITIALIZED = -32002
 
 
 def frame(body: bytes) -> bytes:
@@ -47,6 +48,7 @@ class RawServer:
         self.log = log
         self.received: list[dict[str, Any]] = []
         self.closed = False
+        self.server_request_result: Any = None  # what the client answers server requests with
         self._next_id = 0
         self._reader = asyncio.ensure_future(self._read_all())
 
@@ -147,7 +149,13 @@ class RawServer:
                 message = json.loads(await stdout.readexactly(length))
                 self.received.append(message)
                 if "method" in message and "id" in message:  # a server request: accept it
-                    self.send({"jsonrpc": "2.0", "id": message["id"], "result": None})
+                    self.send(
+                        {
+                            "jsonrpc": "2.0",
+                            "id": message["id"],
+                            "result": self.server_request_result,
+                        }
+                    )
         finally:
             self.closed = True
 
@@ -324,6 +332,40 @@ async def test_unknown_method_gets_method_not_found(tmp_path: Path) -> None:
         await server.alive()
         assert await server.exit_status() == 0
     assert server.shown() == []
+
+
+async def test_a_request_before_initialize_is_refused(tmp_path: Path) -> None:
+    async with serve(tmp_path, initialize=False) as server:
+        hover = server.request(types.TEXT_DOCUMENT_HOVER, HOVER_PARAMS)
+        assert (await server.error(hover))["code"] == SERVER_NOT_INITIALIZED
+        server.notify(types.TEXT_DOCUMENT_DID_OPEN, {"textDocument": 5})
+        root = (tmp_path / "ws").as_uri()
+        initialize = server.request(
+            "initialize", {"processId": None, "rootUri": root, "capabilities": {}}
+        )
+        assert "result" in await server.answer(initialize)
+        await server.alive()
+        assert await server.exit_status() == 0
+    assert server.shown() == []
+    assert_quiet_log(server)
+
+
+async def test_a_malformed_answer_to_a_server_request_fails_that_request(tmp_path: Path) -> None:
+    async with serve(tmp_path, initialize=False) as server:
+        server.server_request_result = 5  # workspace/configuration wants a list
+        root = (tmp_path / "ws").as_uri()
+        capabilities = {"workspace": {"configuration": True}}
+        params = {"processId": None, "rootUri": root, "capabilities": capabilities}
+        assert "result" in await server.answer(server.request("initialize", params))
+        server.notify("initialized", {})
+        await server.wait_for(lambda message: message.get("method") == "workspace/configuration")
+        async with asyncio.timeout(TIMEOUT):  # initialized went on: the workspace gets indexed
+            while "indexed 0 file(s)" not in server.log_text():
+                await asyncio.sleep(0.05)
+        await server.alive()
+        assert await server.exit_status() == 0
+    assert server.shown() == []
+    assert "workspace/configuration failed, using the defaults" in server.log_text()
 
 
 # -- shutdown and exit -----------------------------------------------------------------------

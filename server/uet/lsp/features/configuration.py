@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 
 from uet.lsp.documents import uri_of
 from uet.lsp.server import UetLanguageServer
@@ -51,7 +52,13 @@ async def load_settings(server: UetLanguageServer) -> None:
             types.ConfigurationItem(section=SECTION, scope_uri=uri_of(str(folder)))
             for folder in state.folders
         ]
-        answers = await server.workspace_configuration_async(types.ConfigurationParams(items=items))
+        try:
+            answers = await server.workspace_configuration_async(
+                types.ConfigurationParams(items=items)
+            )
+        except JsonRpcException as error:  # the client answered with an error, or garbage
+            log.warning("workspace/configuration failed, using the defaults: %s", error)
+            answers = []
         answers = list(answers or [])
         if answers and answers[0] is not None:
             defaults, messages = parse_settings(answers[0])
