@@ -62,7 +62,9 @@ class RejectedMessage:
 
 
 class UetProtocol(LanguageServerProtocol):
-    """pygls' protocol with two changes (private hooks: pygls is pinned to 2.1).
+    """pygls' protocol; through its public methods (``structure_message``,
+    ``handle_message``) every protocol violation pygls would drop is answered (see the
+    module docstring). Two changes through private hooks (pygls is pinned to 2.1):
 
     - pygls 2.1 runs commands behind a generator handler, so ``$/cancelRequest`` only
       cancels the outer future and the command coroutine keeps running. Also cancel the
@@ -112,7 +114,7 @@ class UetProtocol(LanguageServerProtocol):
             super().handle_message(message)
             return
         request_id = getattr(message, "id", None)
-        refusal = self._refusal(method, request_id is not None, message)
+        refusal = self._refusal(method, message)
         if refusal is not None:
             code, reason = refusal
             self.reject(RejectedMessage(request_id, method, code, reason))
@@ -143,7 +145,7 @@ class UetProtocol(LanguageServerProtocol):
         except (OSError, ValueError):  # the client is gone
             log.debug("could not answer the client", exc_info=True)
 
-    def _refusal(self, method: str, is_request: bool, message: Any) -> tuple[int, str] | None:
+    def _refusal(self, method: str, message: Any) -> tuple[int, str] | None:
         """Why the protocol's state forbids this message now (``None``: it may go on)."""
         if self.shutdown_requested and method != types.EXIT:
             return INVALID_REQUEST, f"{method} after shutdown: the server is shutting down"
