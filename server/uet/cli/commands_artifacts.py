@@ -101,8 +101,8 @@ def run_validate(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     if args.format == "json":
-        json.dump(records, sys.stdout, indent=2, ensure_ascii=False)
-        sys.stdout.write("\n")
+        # one write: json.dump writes each token separately (400,000 writes for 10,000 records)
+        sys.stdout.write(json.dumps(records, indent=2, ensure_ascii=False) + "\n")
     elif args.format == "github":
         for record in records:
             print(_github_annotation(record))
@@ -134,12 +134,13 @@ def diagnostic_records(index: WorkspaceIndex) -> list[dict[str, Any]]:
         if report is None:
             continue
         lines = report.parsed.line_index
+        shown = _display(path)
         for item in index.diagnostics(path):
             start = lines.position(item.span.start)
             end = lines.position(item.span.end)
             records.append(
                 {
-                    "path": _display(path),
+                    "path": shown,
                     "line": start.line + 1,
                     "column": start.column + 1,
                     "end_line": end.line + 1,
