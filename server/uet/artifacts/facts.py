@@ -214,7 +214,7 @@ def _router(facts: FileFacts, root: Node) -> None:
     )
     if rules is None or rules.kind is not NodeKind.ARRAY:
         return
-    app_list = sorted(known)
+    apps_shown = listing(sorted(known)) or "none"
     suggester = Suggester(known)
     for rule in rules.items:
         if rule.kind is not NodeKind.OBJECT:
@@ -236,8 +236,7 @@ def _router(facts: FileFacts, root: Node) -> None:
                             entry.span,
                             Severity.ERROR,
                             "UET305",
-                            f"{prop} names unknown app '{shorten(app)}'{hint} "
-                            f"(apps: {listing(app_list) or 'none'})",
+                            f"{prop} names unknown app '{shorten(app)}'{hint} (apps: {apps_shown})",
                             data={"id": app, "suggestion": guess},
                         )
                     )
