@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
 from lsp_client import Client
 
 GOAL_SECONDS = 1.0
