@@ -101,19 +101,22 @@ def test_placeholders_satisfy_min_length_instead_of_an_empty_string() -> None:
     root = {"workstream_id": "ws", "project_id": "p", "phase_id": "PH", "objective": "o"}
     chosen = placeholders(REGISTRY, "workstream_spec", root, (), ["name"])
     assert isinstance(chosen["name"], str) and chosen["name"] != ""
-    assert first_new_error(REGISTRY, "workstream_spec", root, Place(()), {**root, **chosen}) is None
+    assert (
+        first_new_error(REGISTRY, "workstream_spec", root, [(Place(()), {**root, **chosen})])
+        is None
+    )
 
 
 def test_a_value_the_schema_rejects_is_reported_with_its_reason() -> None:
     root = {"workstream_id": "ws", "tasks": [{"task_id": "a"}]}
     where = Place(("tasks", 0, "task_id"))
-    assert first_new_error(REGISTRY, "workstream_spec", root, where, "b") is None
-    error = first_new_error(REGISTRY, "workstream_spec", root, where, "a b")
+    assert first_new_error(REGISTRY, "workstream_spec", root, [(where, "b")]) is None
+    error = first_new_error(REGISTRY, "workstream_spec", root, [(where, "a b")])
     assert error is not None and "does not match" in error
     # A renamed key is checked by the object's propertyNames; errors inside the renamed
     # member (this app lacks its required properties) are not new.
     router = {"apps": {"ruff": {}}}
     key = Place(("apps",), "ruff")
-    assert first_new_error(REGISTRY, "router_config", router, key, "ruff-2") is None
-    error = first_new_error(REGISTRY, "router_config", router, key, "-x")
+    assert first_new_error(REGISTRY, "router_config", router, [(key, "ruff-2")]) is None
+    error = first_new_error(REGISTRY, "router_config", router, [(key, "-x")])
     assert error is not None and "does not match" in error

@@ -13,7 +13,7 @@ from uet.artifacts.cursor import cursor_context
 from uet.artifacts.editing import Completion, complete, hover, id_kind_at, render_scalar
 from uet.artifacts.facts import extract_facts
 from uet.artifacts.index import WorkspaceIndex
-from uet.artifacts.navigation import rename_edits, target_at
+from uet.artifacts.navigation import definitions, references, rename_edits, target_at
 from uet.artifacts.outline import document_outline, folding_ranges
 from uet.artifacts.quickfix import TextEdit, quick_fixes
 from uet.artifacts.schema_nav import property_schemas, schemas_at, summarize
@@ -241,13 +241,56 @@ def test_rename_edits_keep_the_style_of_each_file() -> None:
     )
     target = target_at(index, "phases/a.yaml", 11)
     assert target is not None and target.id == "PH-A"
-    edits, problem = rename_edits(index, target, "PH-B")
+    edits, problem = rename_edits(index, REGISTRY, target, "PH-B")
     assert problem is None
     assert {path: [edit.new_text for edit in items] for path, items in edits.items()} == {
         "phases/a.yaml": ["PH-B"],
         "workstreams/w.json": ['"PH-B"'],
     }
-    assert rename_edits(index, target, "bad id")[1] is not None
+    assert rename_edits(index, REGISTRY, target, "bad id")[1] is not None
+
+
+def test_rename_refuses_an_id_that_exists_or_that_the_schema_rejects() -> None:
+    index = WorkspaceIndex(known_profiles=["python-lib"])
+    index.update(check_text("phase_id: PH-A\nname: A\n", "phases/a.yaml", registry=REGISTRY))
+    index.update(check_text("phase_id: PH-B\nname: B\n", "phases/b.yaml", registry=REGISTRY))
+    text = "workstream_id: w\nphase_id: PH-A\ntasks:\n  - task_id: a\n  - task_id: b\n"
+    index.update(check_text(text, "workstreams/w.yaml", registry=REGISTRY))
+    phase = target_at(index, "phases/a.yaml", 11)
+    assert phase is not None
+    edits, problem = rename_edits(index, REGISTRY, phase, "PH-B")
+    assert edits == {} and problem is not None
+    assert "phase id 'PH-B' already exists (in phases/b.yaml)" in problem
+    task = target_at(index, "workstreams/w.yaml", text.index("task_id: a") + 9)
+    assert task is not None and task.id == "a"
+    edits, problem = rename_edits(index, REGISTRY, task, "b")
+    assert edits == {} and problem is not None and "task id 'b' already exists" in problem
+    # The schema's own pattern decides what an id may be.
+    edits, problem = rename_edits(index, REGISTRY, task, "-a")
+    assert edits == {} and problem is not None
+    assert problem.startswith("'-a' is not a valid id for this task: ") and "match" in problem
+    assert rename_edits(index, REGISTRY, task, "c") == (
+        {"workstreams/w.yaml": [TextEdit(task.item.span, "c")]},
+        None,
+    )
+
+
+def test_task_ids_are_scoped_to_their_workstream_file() -> None:
+    """Two files sharing a workstream_id (UET301) are still two workstreams for navigation."""
+    index = WorkspaceIndex()
+    text = "workstream_id: w\ntasks:\n  - task_id: a\n  - task_id: b\n    depends_on: [a]\n"
+    for name in ("one", "two"):
+        index.update(check_text(text, f"workstreams/{name}.yaml", registry=REGISTRY))
+    use = target_at(index, "workstreams/one.yaml", text.index("[a]") + 1)
+    assert use is not None
+    start = text.index("task_id: a") + 9
+    assert [(item.path, item.item.span.start) for item in definitions(index, use)] == [
+        ("workstreams/one.yaml", start)
+    ]
+    assert {item.path for item in references(index, use)} == {"workstreams/one.yaml"}
+    edits, problem = rename_edits(index, REGISTRY, use, "first")
+    assert problem is None and set(edits) == {"workstreams/one.yaml"}
+    assert index.ids("task", "workstreams/two.yaml") == ["a", "b"]
 
 
 def test_settings_parse_and_fall_back() -> None:

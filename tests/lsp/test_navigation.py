@@ -6,7 +6,7 @@ import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
-from .conftest import Session, range_text
+from .conftest import Session, codes, range_text
 from .test_editing import apply, at, edits_of
 
 WORKSTREAM = "workstreams/build.yaml"
@@ -94,3 +94,65 @@ async def test_rename_changes_every_reference_in_one_edit(session: Session) -> N
             )
         )
     assert session.client.messages == []
+
+
+async def test_rename_to_an_existing_id_is_refused_with_the_reason(session: Session) -> None:
+    """Renaming onto an id that exists would merge two definitions: an error response
+    (as rust-analyzer answers), and nothing is applied."""
+    (session.root / "phases/test.yaml").write_text("phase_id: PH-TEST\nname: Test\n")
+    await session.start()
+    text = (session.root / WORKSTREAM).read_text()
+    uri = session.open(WORKSTREAM, text)
+    for position, new_name, reason in (
+        (at(text, "task_id: lint", 10), "test", "task id 'test' already exists"),
+        (at(text, "PH-BUILD", 1), "PH-TEST", "phase id 'PH-TEST' already exists"),
+        (at(text, "tool: ruff", 7), "pytest", "app id 'pytest' already exists"),
+        (at(text, "task_id: lint", 10), "-lint", "is not a valid id for this task"),
+    ):
+        with pytest.raises(JsonRpcException, match=reason):
+            await session.client.text_document_rename_async(
+                types.RenameParams(text_document=doc(uri), position=position, new_name=new_name)
+            )
+    assert session.applied_edits == [] and session.client.messages == []
+
+
+async def test_prepare_rename_refuses_an_id_with_nothing_to_rename(session: Session) -> None:
+    await session.start()
+    text = (session.root / WORKSTREAM).read_text().replace("PH-BUILD", "PH-NOWHERE")
+    uri = session.open(WORKSTREAM, text)
+    with pytest.raises(JsonRpcException, match="'PH-NOWHERE' is not defined in this workspace"):
+        await session.client.text_document_prepare_rename_async(
+            types.PrepareRenameParams(text_document=doc(uri), position=at(text, "PH-NOWHERE", 1))
+        )
+
+
+async def test_tasks_resolve_within_their_own_file_when_workstream_ids_clash(
+    session: Session,
+) -> None:
+    """A copy of the workstream keeps its workstream_id (UET301): definition, references
+    and rename of a task stay inside the file the cursor is in."""
+    text = (session.root / WORKSTREAM).read_text()
+    (session.root / "workstreams/copy.yaml").write_text(text)
+    await session.start()
+    uri = session.open(WORKSTREAM, text)
+    assert "UET301" in codes(await session.diagnostics(uri))
+    found = await session.client.text_document_definition_async(
+        types.DefinitionParams(text_document=doc(uri), position=at(text, "[lint]", 2))
+    )
+    assert isinstance(found, list)
+    assert [(location.uri, range_text(location)) for location in found] == [(uri, "9:13-9:17")]
+    used = await session.client.text_document_references_async(
+        types.ReferenceParams(
+            text_document=doc(uri),
+            position=at(text, "task_id: lint", 10),
+            context=types.ReferenceContext(include_declaration=True),
+        )
+    )
+    assert used is not None and {location.uri for location in used} == {uri}
+    edit = await session.client.text_document_rename_async(
+        types.RenameParams(
+            text_document=doc(uri), position=at(text, "task_id: lint", 10), new_name="check"
+        )
+    )
+    assert edit is not None
+    assert set(edits_of(edit)) == {uri}

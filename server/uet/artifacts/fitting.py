@@ -72,20 +72,22 @@ def place_of(document: Document, span: Span) -> Place | None:
 
 
 def first_new_error(
-    registry: SchemaRegistry, schema: str, root_value: Any, place: Place, new: Any
+    registry: SchemaRegistry, schema: str, root_value: Any, changes: Sequence[tuple[Place, Any]]
 ) -> str | None:
-    """Writing ``new`` at ``place`` (a value, or the member key's new name) adds this error
-    to the document; ``None`` when it adds none."""
+    """Writing each ``(place, new)`` of ``changes`` (a value, or a member key's new name)
+    adds this error to the document; ``None`` when they add none."""
     if schema not in registry:
         return None
     validator = registry.validator(schema)
     before = _error_keys(validator.iter_errors(root_value))
-    if place.key is None:
-        changed = _replaced(root_value, place.path, lambda _: new)
-    else:
+    changed = root_value
+    for place, new in changes:
+        if place.key is None:
+            changed = _replaced(changed, place.path, _constant(new))
+            continue
         old, depth = place.key, len(place.path)
-        changed = _replaced(root_value, place.path, _renamed_key(old, new))
-        # Errors inside the renamed member move with it: they are not new.
+        changed = _replaced(changed, place.path, _renamed_key(old, new))
+        # Errors inside a renamed member move with it: they are not new.
         before = {
             ((*path[:depth], new, *path[depth + 1 :]), keyword, where)
             if len(path) > depth and path[:depth] == place.path and path[depth] == old
@@ -318,6 +320,10 @@ def _error_key(error: Any) -> ErrorKey:
     """An error's identity that does not depend on the values around it: where, which
     keyword, and which part of the schema."""
     return (tuple(error.absolute_path), str(error.validator), tuple(error.absolute_schema_path))
+
+
+def _constant(value: Any) -> Callable[[Any], Any]:
+    return lambda _: value
 
 
 def _renamed_key(old: str, new: Any) -> Callable[[Any], Any]:

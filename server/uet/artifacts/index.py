@@ -189,13 +189,17 @@ class WorkspaceIndex:
         return items
 
     def definitions(self, kind: str, identifier: str, scope: str = "") -> list[Located]:
-        """Where ``identifier`` is defined (tasks: within the workstream ``scope``)."""
+        """Where ``identifier`` is defined. Task ids are scoped to their workstream file:
+        for tasks ``scope`` is that file's path (two files sharing a ``workstream_id`` are
+        still two workstreams, UET301)."""
         if kind == TASK:
+            facts = self._facts.get(scope)
+            if facts is None:
+                return []
             return [
-                Located(path, symbol)
-                for path, facts in self._facts.items()
+                Located(scope, symbol)
                 for symbol in facts.symbols
-                if symbol.kind == TASK and symbol.id == identifier and symbol.scope == scope
+                if symbol.kind == TASK and symbol.id == identifier
             ]
         return [
             Located(path, symbol)
@@ -205,20 +209,25 @@ class WorkspaceIndex:
         ]
 
     def references(self, kind: str, identifier: str, scope: str = "") -> list[Located]:
-        """Every use of ``identifier`` (tasks: within the workstream ``scope``)."""
-        paths = self._facts.keys() if kind == TASK else self._referrers.get((kind, identifier), ())
-        found: list[Located] = []
-        for path in sorted(paths):
-            for reference in self._facts[path].references:
-                if reference.kind != kind or reference.id != identifier:
-                    continue
-                if kind == TASK and reference.scope != scope:
-                    continue
-                found.append(Located(path, reference))
-        return found
+        """Every use of ``identifier`` (tasks: within the workstream file ``scope``)."""
+        if kind == TASK:
+            paths: Iterable[str] = [scope] if scope in self._facts else []
+        else:
+            paths = sorted(self._referrers.get((kind, identifier), ()))
+        return [
+            Located(path, reference)
+            for path in paths
+            for reference in self._facts[path].references
+            if reference.kind == kind and reference.id == identifier
+        ]
 
     def ids(self, kind: str, scope: str | None = None) -> list[str]:
-        """Known ids of ``kind`` (profiles include the built-in ones), for completion."""
+        """Known ids of ``kind`` (profiles include the built-in ones), for completion;
+        tasks: those of the workstream file ``scope``."""
+        if kind == TASK and scope is not None:
+            facts = self._facts.get(scope)
+            symbols = facts.symbols if facts is not None else []
+            return sorted({symbol.id for symbol in symbols if symbol.kind == TASK})
         found: set[str] = set()
         for facts in self._facts.values():
             for symbol in facts.symbols:

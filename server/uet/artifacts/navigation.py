@@ -2,27 +2,42 @@
 
 An id (workstream, task, phase, app, profile) is written where it is defined (a ``Symbol``)
 and where it is used (a ``Reference``); the workspace index knows both. Task ids are scoped
-to their workstream, so renaming a task never touches another workstream.
+to their workstream file: a ``depends_on`` entry resolves only to the tasks of its own file
+(two files that share a ``workstream_id`` are a UET301 error, not one workstream), so
+renaming a task never touches another file.
+
+A rename is refused, with a message saying why, when the new id is already defined (two
+definitions would become one), when the schema rejects it at any place it would be written,
+or when the id has no definition in the workspace to rename.
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from uet.artifacts.facts import Reference, Symbol
+from uet.artifacts.facts import PROFILE, TASK, Reference, Symbol
+from uet.artifacts.fitting import first_new_error, place_of
 from uet.artifacts.index import Located, WorkspaceIndex
+from uet.artifacts.positions import Span
 from uet.artifacts.quickfix import TextEdit, replace_scalar
+from uet.artifacts.registry import SchemaRegistry
+from uet.artifacts.tree import Document
 
-__all__ = ["IDENTIFIER", "Target", "definitions", "references", "rename_edits", "target_at"]
-
-# The shape of every id (common.schema.json#/$defs/identifier).
-IDENTIFIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
+__all__ = [
+    "Target",
+    "definitions",
+    "references",
+    "rename_edits",
+    "rename_refusal",
+    "target_at",
+]
 
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """The id under the cursor."""
+    """The id under the cursor; ``scope`` is what its lookups are limited to (for a task,
+    the path of its workstream file)."""
 
     kind: str
     id: str
@@ -35,7 +50,7 @@ def target_at(index: WorkspaceIndex, path: str, offset: int) -> Target | None:
     item = index.at(path, offset)
     if item is None:
         return None
-    return Target(item.kind, item.id, item.scope, item)
+    return Target(item.kind, item.id, path if item.kind == TASK else item.scope, item)
 
 
 def definitions(index: WorkspaceIndex, target: Target) -> list[Located]:
@@ -53,22 +68,67 @@ def references(
     return found
 
 
+def rename_refusal(index: WorkspaceIndex, target: Target) -> str | None:
+    """Why the target's id cannot be renamed at all (``None``: it can)."""
+    if definitions(index, target):
+        return None
+    if target.kind == PROFILE and target.id in index.ids(PROFILE):
+        return f"'{target.id}' is a built-in profile: it cannot be renamed"
+    return f"{target.kind} '{target.id}' is not defined in this workspace: nothing to rename"
+
+
 def rename_edits(
-    index: WorkspaceIndex, target: Target, new_id: str
+    index: WorkspaceIndex, registry: SchemaRegistry, target: Target, new_id: str
 ) -> tuple[dict[str, list[TextEdit]], str | None]:
-    """Edits per file renaming every definition and use; or a reason it is refused."""
-    if not IDENTIFIER.match(new_id):
-        return {}, (
-            f"'{new_id}' is not a valid id: use letters, digits and . _ : - "
-            "(starting with a letter or digit)"
-        )
+    """Edits per file renaming every definition and use; or the reason it is refused."""
+    refusal = rename_refusal(index, target)
+    if refusal is not None:
+        return {}, refusal
+    if new_id != target.id:
+        taken = index.definitions(target.kind, new_id, target.scope)
+        if taken or (target.kind == PROFILE and new_id in index.ids(PROFILE)):
+            where = f" (in {taken[0].path})" if taken else ""
+            return {}, (
+                f"{target.kind} id '{new_id}' already exists{where}: renaming "
+                f"'{target.id}' to it would make two {target.kind}s one"
+            )
     edits: dict[str, list[TextEdit]] = {}
-    seen: set[tuple[str, int]] = set()
+    spans: dict[str, list[Span]] = {}
     for located in references(index, target, include_declaration=True):
         report = index.report(located.path)
         span = located.item.span
-        if report is None or (located.path, span.start) in seen:
+        if report is None or span in spans.get(located.path, ()):
             continue
-        seen.add((located.path, span.start))
+        spans.setdefault(located.path, []).append(span)
         edits.setdefault(located.path, []).append(replace_scalar(report.parsed, span, new_id))
+    for path, written in spans.items():
+        report = index.report(path)
+        if report is None:
+            continue
+        problem = _rejected(registry, report.schema, report.parsed.documents, written, new_id)
+        if problem is not None:
+            return {}, f"'{new_id}' is not a valid id for this {target.kind}: {problem}"
     return edits, None
+
+
+def _rejected(
+    registry: SchemaRegistry,
+    schema: str | None,
+    documents: Sequence[Document],
+    spans: Sequence[Span],
+    new_id: str,
+) -> str | None:
+    """What the schema says against writing ``new_id`` at every one of ``spans`` of a file
+    (``None``: nothing); one validation per document."""
+    if schema is None:
+        return None
+    for document in documents:
+        if document.root is None:
+            continue
+        places = [place_of(document, span) for span in spans]
+        changes = [(place, new_id) for place in places if place is not None]
+        if changes:
+            problem = first_new_error(registry, schema, document.root.value, changes)
+            if problem is not None:
+                return problem
+    return None

@@ -5,6 +5,8 @@ their actions through ``ServerState.hooks.code_actions`` (bootstrap: ``source`` 
 
 from __future__ import annotations
 
+import functools
+
 from lsprotocol import types
 
 from uet.lsp import convert, documents
@@ -53,13 +55,13 @@ async def _quick_fixes(
     for diagnostic in ours:
         span = convert.to_span(index, diagnostic.range, ls.encoding)
         data = diagnostic.data if isinstance(diagnostic.data, dict) else {}
-        fixes = quick_fixes(
+        # Choosing values that fit validates the document: in the pool, off the loop.
+        fixes = await ls.in_pool(
+            functools.partial(quick_fixes, schema=report.schema, registry=ls.state.registry),
             report.parsed,
             str(diagnostic.code),
             span,
             data,
-            schema=report.schema,
-            registry=ls.state.registry,
         )
         for fix in fixes:
             actions.append(

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from lsprotocol import types
 
-from uet.artifacts.facts import TASK, WORKSTREAM
+from uet.artifacts.facts import TASK
 from uet.lsp import convert, documents
 from uet.lsp.server import UetLanguageServer
 
@@ -42,11 +42,8 @@ def register(server: UetLanguageServer) -> None:
         path = documents.path_of(uri)
 
         def ids(kind: str) -> Sequence[str]:
-            if kind != TASK:
-                return ls.state.index.ids(kind)
-            facts = ls.state.index.facts(path)
-            scopes = [s.id for s in facts.symbols if s.kind == WORKSTREAM] if facts else []
-            return ls.state.index.ids(TASK, scopes[0] if scopes else path)
+            # Task ids are scoped to their workstream file.
+            return ls.state.index.ids(kind, path if kind == TASK else None)
 
         await ls.load_modules("uet.artifacts.editing")
         from uet.artifacts.editing import complete

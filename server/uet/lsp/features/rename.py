@@ -1,5 +1,10 @@
 """Rename an id (task, phase, app, profile, workstream) everywhere it is defined or used,
-as one ``WorkspaceEdit`` (versioned ``documentChanges`` when the client supports them)."""
+as one ``WorkspaceEdit`` (versioned ``documentChanges`` when the client supports them).
+
+A refused rename (the new id already exists or the schema rejects it; an id with nothing to
+rename) is an error response with the reason (InvalidParams, as rust-analyzer answers), which
+editors show to the user; ``prepareRename`` refuses what cannot be renamed before the user
+types a name."""
 
 from __future__ import annotations
 
@@ -21,7 +26,7 @@ def register(server: UetLanguageServer) -> None:
         ls: UetLanguageServer, params: types.PrepareRenameParams
     ) -> types.PrepareRenamePlaceholder | None:
         await ls.load_modules("uet.artifacts.navigation")
-        from uet.artifacts.navigation import target_at
+        from uet.artifacts.navigation import rename_refusal, target_at
 
         found = await documents.report_at(ls, params.text_document.uri, params.position)
         if found is None:
@@ -30,6 +35,9 @@ def register(server: UetLanguageServer) -> None:
         target = target_at(ls.state.index, report.path, offset)
         if target is None:
             return None
+        refusal = rename_refusal(ls.state.index, target)
+        if refusal is not None:
+            raise JsonRpcInvalidParams(refusal)
         index = report.parsed.line_index
         return types.PrepareRenamePlaceholder(
             range=convert.to_range(index, target.item.span, ls.encoding), placeholder=target.id
@@ -45,7 +53,7 @@ def register(server: UetLanguageServer) -> None:
         target = await target_under_cursor(ls, params.text_document.uri, params.position)
         if target is None:
             return None
-        edits, problem = rename_edits(ls.state.index, target, params.new_name)
+        edits, problem = rename_edits(ls.state.index, ls.state.registry, target, params.new_name)
         if problem is not None:
             raise JsonRpcInvalidParams(problem)
         changes: dict[str, list[types.TextEdit]] = {}
