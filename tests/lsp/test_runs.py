@@ -441,6 +441,59 @@ async def test_a_failed_task_gets_a_diagnostic_that_clears_after_a_fix(runs: Run
         await runs.session.pushed(uri, lambda items: items == [])
 
 
+QUIET = """workstream_id: WS-QUIET
+project_id: PRJ-RUNS
+phase_id: PH-RUN
+name: Quiet
+objective: One task fails without a word, one with a log.
+error_handling:
+  strategy: continue
+tasks:
+  - task_id: mute
+    name: Fail silently
+    kind: shell
+    tool: python
+    args: [mute, fail-quietly]
+  - task_id: loud
+    name: Fail with output
+    kind: shell
+    tool: python
+    args: [loud, fail-unless, never.txt]
+"""
+
+
+async def test_open_the_log_is_offered_only_for_a_log_that_exists(runs: Runs) -> None:
+    """A task that printed nothing has no log: no "Open the log" action. A log deleted
+    after the action was offered: ``uet.openLog`` answers with a message, not an error."""
+    (runs.root / "workstreams/quiet.yaml").write_text(QUIET)
+    await runs.start()
+    uri = runs.session.uri("workstreams/quiet.yaml")
+    failed = await runs.command("uet.runWorkstream", uri, {"wait": True})
+    assert (failed["state"], failed["failed"]) == ("failed", 2)
+    await runs.session.pushed(uri, lambda items: codes(items) == ["UET401", "UET401"])
+    items = runs.session.last_published(uri).diagnostics  # type: ignore[union-attr]
+    actions = await runs.client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=types.Range(start=items[0].range.start, end=items[-1].range.end),
+            context=types.CodeActionContext(diagnostics=items),
+        )
+    )
+    titles = [action.title for action in actions or [] if action.title.startswith("Open the log")]
+    assert titles == ["Open the log of task 'loud'"]
+    run_id = failed["runId"]
+    quiet = await runs.command("uet.openLog", run_id, "mute")
+    assert quiet["uri"] is None and quiet["shown"] is False
+    assert f"run {run_id} has no log for task 'mute'" in quiet["message"]
+    opened = await runs.command("uet.openLog", run_id, "loud")
+    Path(opened["path"]).unlink()
+    gone = await runs.command("uet.openLog", run_id, "loud")
+    assert gone["uri"] is None and "has no log for task 'loud'" in gone["message"]
+    warnings = [m for m in runs.client.messages if m.type == types.MessageType.Warning]
+    assert len(warnings) == 2 and all("has no log" in m.message for m in warnings)
+    assert not any("log" in m.message for m in runs.client.messages if m not in warnings)
+
+
 # -- trust -------------------------------------------------------------------------------
 
 

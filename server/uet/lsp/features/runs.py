@@ -123,7 +123,15 @@ def register(server: UetLanguageServer) -> None:
         if not 1 <= len(arguments) <= 2 or not all(isinstance(item, str) for item in arguments):
             raise JsonRpcInvalidParams("expected [run id, task id?]")
         task_id = str(arguments[1]) if len(arguments) == 2 else None
-        path = await runs_control.log_of(ls, board, str(arguments[0]), task_id)
+        run_id, path = await runs_control.log_of(ls, board, str(arguments[0]), task_id)
+        if path is None:
+            # Not a failure: the task wrote nothing, or its log was deleted since.
+            wanted = f"task '{task_id}'" if task_id else "any task"
+            message = f"run {run_id} has no log for {wanted} (none was written, or it was deleted)"
+            ls.window_show_message(
+                types.ShowMessageParams(type=types.MessageType.Warning, message=f"UET: {message}")
+            )
+            return {"uri": None, "path": None, "shown": False, "message": message}
         uri = documents.uri_of(str(path))
         shown = False
         if ls.state.client.show_document:

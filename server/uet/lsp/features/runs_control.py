@@ -153,15 +153,15 @@ async def locate_run(
 
 async def log_of(
     server: UetLanguageServer, board: RunBoard, run_text: str, task_id: str | None
-) -> Path:
-    """The log file of ``task_id``'s last attempt in a run (default: its first failed task,
-    else its last task that has a log)."""
+) -> tuple[str, Path | None]:
+    """The run's id and the log file of ``task_id``'s last attempt in it (default: its first
+    failed task, else its last task that has a log); ``None`` when the run recorded no log
+    for it, or the file is gone (deleted since)."""
     workspace, run_id = await locate_run(server, board, run_text)
     path = await server.in_pool(runs_store.log_path, workspace, run_id, task_id)
-    if path is None:
-        wanted = f"task {task_id!r}" if task_id else "any task"
-        raise refuse(server, f"run {run_id} has no log for {wanted}")
-    return path
+    if path is None or not await server.in_pool(path.is_file):
+        return run_id, None
+    return run_id, path
 
 
 async def known_workspaces(server: UetLanguageServer, board: RunBoard) -> list[Path]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
@@ -66,7 +67,7 @@ def register(server: UetLanguageServer, board: RunBoard) -> None:
     async def run_actions(
         ls: UetLanguageServer, params: types.CodeActionParams
     ) -> list[types.CodeAction]:
-        actions = _log_actions(params.context.diagnostics)
+        actions = await ls.in_pool(_log_actions, params.context.diagnostics)
         if ls.state.client.code_lens or not source_wanted(params.context.only):
             return actions
         found = await _workstream_facts(ls, params.text_document.uri)
@@ -145,12 +146,17 @@ def _line_start(server: UetLanguageServer, report: FileReport, span: Span) -> ty
 
 
 def _log_actions(diagnostics: Sequence[types.Diagnostic]) -> list[types.CodeAction]:
-    """ "Open the log" for the run-result diagnostics the client sends back."""
+    """ "Open the log" for the run-result diagnostics the client sends back whose log file
+    exists (a task that printed nothing has none; a log may have been deleted since).
+    Looks at files: runs in the thread pool."""
     actions: list[types.CodeAction] = []
     for diagnostic in diagnostics:
         data = diagnostic.data if isinstance(diagnostic.data, dict) else {}
         run_id, task_id = data.get("run_id"), data.get("task_id")
         if diagnostic.code not in _RESULT_CODES or not isinstance(run_id, str):
+            continue
+        log_path = data.get("log_path")
+        if not isinstance(log_path, str) or not Path(log_path).is_file():
             continue
         actions.append(
             types.CodeAction(

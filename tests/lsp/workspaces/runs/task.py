@@ -3,6 +3,7 @@
     task.py NAME ok
     task.py NAME sleep SECONDS
     task.py NAME fail-unless FILE   (exit status 3 while FILE does not exist)
+    task.py NAME fail-quietly       (exit status 4 without a word: no log is written)
 
 The process id goes to ``.pids/NAME.pid`` (written atomically) so that tests can check the
 process is gone after a cancel.
@@ -21,6 +22,8 @@ partial.write_text(str(os.getpid()))
 partial.replace(pids / f"{name}.pid")
 if mode == "sleep":
     time.sleep(float(rest[0]))
+elif mode == "fail-quietly":
+    sys.exit(4)
 elif mode == "fail-unless" and not Path(rest[0]).exists():
     print(f"{name}: checking {rest[0]}")
     print(f"boom: {rest[0]} is missing", file=sys.stderr)
