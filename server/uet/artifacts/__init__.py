@@ -5,7 +5,9 @@ cli) reads artifacts through this package. Public API:
 
 - ``check_file(path, schema=None)`` / ``check_text(text, path, schema=None)`` → ``FileReport``
   (``.value``, ``.schema``, ``.diagnostics``, ``.ok``, ``.format_lines()``);
-- ``load_text`` / ``load_path`` → ``ParsedFile`` (positional trees, loading problems);
+- ``load_text`` / ``load_bytes`` / ``load_path`` → ``ParsedFile`` (positional trees, loading
+  problems); a long parse polls an optional ``cancelled`` check and raises
+  ``CheckCancelled`` when it answers true;
 - ``bundled_registry()`` → ``SchemaRegistry``;
 - ``WorkspaceIndex`` → cross-artifact diagnostics, kept up to date incrementally.
 
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
         check_text,
     )
     from uet.artifacts.diagnostics import CODES, Diagnostic, Related, Severity
+    from uet.artifacts.guards import CheckCancelled
     from uet.artifacts.loader import ParsedFile, load_bytes, load_path, load_text
     from uet.artifacts.positions import LineCol, LineIndex, Span
     from uet.artifacts.registry import SchemaRegistry, bundled_registry
@@ -37,6 +40,7 @@ _SOURCES = {
     "Association": "uet.artifacts.association",
     "AssociationSettings": "uet.artifacts.association",
     "CODES": "uet.artifacts.diagnostics",
+    "CheckCancelled": "uet.artifacts.guards",
     "CheckSettings": "uet.artifacts.checking",
     "Diagnostic": "uet.artifacts.diagnostics",
     "Document": "uet.artifacts.tree",
@@ -75,6 +79,7 @@ __all__ = [
     "CODES",
     "Association",
     "AssociationSettings",
+    "CheckCancelled",
     "CheckSettings",
     "Diagnostic",
     "Document",
