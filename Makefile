@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck unit bench clean
+.PHONY: demo test lint typecheck unit bench fuzz clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' \
@@ -30,6 +30,12 @@ unit: $(STAMP)
 	$(BIN)/pytest
 
 test: lint typecheck unit
+
+# The fuzz tests of `make test` at scale: 25,000 examples per test (over 100,000 inputs),
+# then hypothesis' statistics (inputs run, time per input) for each test.
+fuzz: $(STAMP)
+	UET_FUZZ_EXAMPLES=25000 $(BIN)/pytest -q -p no:cacheprovider tests/test_fuzz.py \
+		--hypothesis-show-statistics
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/validate.py
