@@ -141,7 +141,10 @@ def test_definitions_references_and_lookup_under_the_cursor() -> None:
     offset = WORKSTREAM.index("[lint]") + 2
     found = index.at("workstreams/build.yaml", offset)
     assert found is not None and (found.kind, found.id) == ("task", "lint")
-    assert [item.item.span.start for item in index.definitions("task", "lint", "ws-build")] == [
+    # Task ids are scoped to their workstream file, not to the workstream id.
+    path = "workstreams/build.yaml"
+    assert [item.item.span.start for item in index.definitions("task", "lint", path)] == [
         WORKSTREAM.index("lint")
     ]
-    assert index.ids("task", "ws-build") == ["lint", "test"]
+    assert index.definitions("task", "lint", "ws-build") == []
+    assert index.ids("task", path) == ["lint", "test"]
