@@ -166,6 +166,22 @@ def test_auto_scores_success_and_latency() -> None:
     assert app_score(AppStats(), None) == pytest.approx(1.0)  # untried apps get tried
 
 
+def test_auto_tries_an_untried_app_once_before_the_scores_decide() -> None:
+    memory = RoundRobin()
+    stats = {"slow": AppStats(attempts=10, successes=10, mean_duration_ms=400.0)}
+    explored = _choose(("slow", "fast"), RoutingStrategy.AUTO, stats=stats, round_robin=memory)
+    assert explored.app_id == "fast"
+    assert "trying fast" in explored.reason
+    # While that attempt has no outcome, the scores decide (ties go to config order).
+    scored = _choose(("slow", "fast"), RoutingStrategy.AUTO, stats=stats, round_robin=memory)
+    assert scored.app_id == "slow" and scored.scores
+    # An open circuit is not explored.
+    closed = _choose(
+        ("slow", "fast"), RoutingStrategy.AUTO, stats=stats, is_open=lambda app: app == "fast"
+    )
+    assert closed.app_id == "slow"
+
+
 def test_auto_skips_open_circuits() -> None:
     stats = {"best": AppStats(10, 10, 1.0), "other": AppStats(10, 1, 100.0)}
     decision = _choose(

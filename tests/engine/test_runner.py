@@ -54,9 +54,9 @@ def test_jobs_bound_the_parallelism(tmp_path: Path, jobs: int) -> None:
     path = write_workspace(
         tmp_path,
         [{"task_id": f"t{i}", "program": ["sleep", "0.15"]} for i in range(6)],
-        max_parallel=1,
+        max_parallel=3,
     )
-    result = run(path, jobs=jobs)  # --jobs overrides concurrency.max_parallel
+    result = run(path, jobs=jobs)  # --jobs may lower concurrency.max_parallel (a ceiling)
     assert result.state is RunState.SUCCEEDED
     assert max_concurrency(journal(tmp_path)) == jobs
 

@@ -14,6 +14,11 @@ Routing rules with ``validate_with`` add validations to every task they match (w
 rule chose its app): the validator apps' own commands, run after the task's command
 succeeded (:mod:`uet.engine.validators`).
 
+Limits have one precedence (docs/schema-conventions.md, "Limits"): the workstream's
+``concurrency.max_parallel`` and an app's ``limits.timeout_seconds`` (and
+``limits.max_parallel``, :mod:`uet.engine.slots`) are ceilings; ``--jobs`` and a task's
+``timeout_seconds`` may ask for less, never more (:func:`run_jobs`, :func:`attempt_timeout`).
+
 The plan's records are ``NamedTuple``s, like the specs (see :mod:`uet.engine.spec` for why).
 """
 
@@ -49,8 +54,10 @@ __all__ = [
     "RunPlan",
     "TaskPlan",
     "Validation",
+    "attempt_timeout",
     "plan_from_document",
     "plan_run",
+    "run_jobs",
     "select_tasks",
 ]
 
@@ -195,9 +202,30 @@ def plan_from_document(
         router=router,
         graph=graph,
         tasks=tasks,
-        jobs=jobs or workstream.max_parallel or 1,
+        jobs=run_jobs(jobs, workstream.max_parallel),
         document=dict(document),
     )
+
+
+def run_jobs(requested: int | None, max_parallel: int | None) -> int:
+    """How many tasks run at once: ``--jobs`` (or the editor's ``jobs``) up to the
+    workstream's ``concurrency.max_parallel``, which is a ceiling (a workstream says how
+    much parallelism its tasks bear); either alone when the other is unset; else 1."""
+    if requested is not None and max_parallel is not None:
+        return min(requested, max_parallel)
+    return requested or max_parallel or 1
+
+
+def attempt_timeout(
+    asked: float | None, ceiling: float | None, default: float | None
+) -> float | None:
+    """The timeout of an attempt: the task's ``timeout_seconds`` (``asked``) up to the app's
+    ``limits.timeout_seconds`` (``ceiling``), either alone when the other is unset, else the
+    router's ``defaults.timeout_seconds``. The same for a task's command and its
+    validators, so an app's limit holds whichever task runs it."""
+    if asked is not None and ceiling is not None:
+        return min(asked, ceiling)
+    return asked or ceiling or default
 
 
 def select_tasks(workstream: WorkstreamSpec, wanted: Iterable[str]) -> WorkstreamSpec:
@@ -248,9 +276,9 @@ def plan_validations(
                     argv=_argv(app.command, (), app.shell),
                     cwd=confine(workspace, task.cwd or app.cwd),
                     env={**app.env, **task.env},
-                    timeout_seconds=app.timeout_seconds
-                    or task.timeout_seconds
-                    or config.default_timeout_seconds,
+                    timeout_seconds=attempt_timeout(
+                        task.timeout_seconds, app.timeout_seconds, config.default_timeout_seconds
+                    ),
                     max_attempts=1,
                     retry=app.retry,
                     breaker=app.breaker,
@@ -295,9 +323,9 @@ def resolve_invocation(
         argv=argv,
         cwd=confine(workspace, task.cwd or app.cwd),
         env={**app.env, **task.env},
-        timeout_seconds=task.timeout_seconds
-        or app.timeout_seconds
-        or config.default_timeout_seconds,
+        timeout_seconds=attempt_timeout(
+            task.timeout_seconds, app.timeout_seconds, config.default_timeout_seconds
+        ),
         max_attempts=task.max_attempts
         or app.retry.max_attempts
         or config.default_max_attempts

@@ -7,8 +7,11 @@ with no candidate and no command is unroutable, and the run does not start.
 
 Before each attempt, :func:`choose_app` picks one candidate by the route's strategy:
 ``fixed`` takes the first, ``round_robin`` rotates (skipping open circuits), ``auto`` skips
-open circuits and takes the best score ``0.7 × success rate + 0.3 × latency score``
-(:data:`SUCCESS_WEIGHT`, :data:`LATENCY_WEIGHT`). Each decision becomes an
+open circuits, tries each candidate without a finished attempt once per run (in config
+order), and otherwise takes the best score ``0.7 × success rate + 0.3 × latency score``
+(:data:`SUCCESS_WEIGHT`, :data:`LATENCY_WEIGHT`): scores alone would never try an app with
+no history while another never failed, since its latency is unknown
+(docs/schema-conventions.md, "Routing"). Each decision becomes an
 execution_request artifact (:func:`execution_request`), stored with its attempt.
 Routes and decisions are ``NamedTuple``s, like the specs (see :mod:`uet.engine.spec`).
 """
@@ -89,11 +92,21 @@ class Decision(NamedTuple):
 
 
 class RoundRobin:
-    """Round-robin positions per routing rule (thread-safe, per run)."""
+    """A run's routing memory (thread-safe): round-robin positions per routing rule and
+    the apps ``auto`` has tried."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._next: dict[str, int] = {}
+        self._claimed: set[str] = set()
+
+    def claim(self, key: str) -> bool:
+        """Whether this is the first claim of ``key`` in the run (later ones answer no)."""
+        with self._lock:
+            if key in self._claimed:
+                return False
+            self._claimed.add(key)
+            return True
 
     def take(self, key: str) -> int:
         """The next position for ``key`` (0, 1, 2, ...)."""
@@ -170,8 +183,9 @@ def app_score(stats: AppStats, fastest_ms: float | None) -> float:
     """``0.7 × success rate + 0.3 × latency score`` of one candidate.
 
     The success rate counts one optimistic prior success, so an app without history scores
-    as if it never failed and gets tried. The latency score is the fastest candidate's mean
-    duration over this one's (1.0 for the fastest, and for apps without history).
+    as if it never failed (it is tried before scores decide: :func:`choose_app`). The
+    latency score is the fastest candidate's mean duration over this one's (1.0 for the
+    fastest, and for apps without history).
     """
     success_rate = (stats.successes + 1) / (stats.attempts + 1)
     if stats.mean_duration_ms is None or not fastest_ms or stats.mean_duration_ms <= 0:
@@ -200,6 +214,10 @@ def choose_app(
     if route.strategy is RoutingStrategy.ROUND_ROBIN:
         position = round_robin.take(route.rule_id or route.reason)
         return Decision(closed[position % len(closed)], route, f"{route.reason}; round robin")
+    for app_id in closed:
+        untried = app_id not in stats or stats[app_id].attempts == 0
+        if untried and round_robin.claim(f"explore {app_id}"):
+            return Decision(app_id, route, f"{route.reason}; auto: trying {app_id}, no record yet")
     durations = [
         stats[app_id].mean_duration_ms
         for app_id in closed
