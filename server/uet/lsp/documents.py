@@ -6,7 +6,11 @@ Open documents are validated from the editor's text, other files from disk. Chec
 ``Snapshot``; the
 result is applied to the workspace index on the event loop only if the document still has
 the version that was checked (stale results are dropped). Each open document has at most
-one validation in flight; changes that arrive meanwhile are picked up when it returns.
+one validation in flight; a change that arrives meanwhile stops it early (its result would
+be dropped) and the newest text is checked next. Checks of big documents
+(``checks.HEAVY_BYTES``) run one at a time, so they never occupy the whole thread pool: the
+checks of other documents, and the requests waiting for them, never queue behind them. At
+most ``MAX_DIAGNOSTICS`` diagnostics of one file are sent.
 
 Debounce is adaptive: a change is validated at once when the document's last validation
 took at most ``FAST_SECONDS``, or when the previous change is older than that validation
@@ -19,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import threading
 import time
 from functools import lru_cache
 from pathlib import Path
@@ -29,12 +34,13 @@ from pygls.uris import from_fs_path, to_fs_path
 from uet.artifacts import Diagnostic, FileReport, Span
 from uet.artifacts.loader import Language
 from uet.lsp import convert
-from uet.lsp.checks import DiskJob, Snapshot, check_disk, check_snapshot
+from uet.lsp.checks import CheckCancelled, DiskJob, Snapshot, check_disk, check_snapshot
 from uet.lsp.server import UetLanguageServer
 from uet.lsp.state import DocumentState, check_settings_of
 
 __all__ = [
     "FAST_SECONDS",
+    "MAX_DIAGNOSTICS",
     "apply_reports",
     "close_document",
     "current_report",
@@ -53,6 +59,10 @@ log = logging.getLogger("uet.lsp")
 # validation is in flight per document and changes arriving meanwhile coalesce, so fast
 # typing costs at most one validation per this interval. Slower documents are debounced.
 FAST_SECONDS = 0.1
+# The most diagnostics sent for one file, as linters cap theirs: each is converted,
+# serialized and drawn on the event loop and in the editor, and the first ones are what a
+# user fixes first. One more, informational, says how many were left out.
+MAX_DIAGNOSTICS = 1000
 _EMPTY = hash(())  # the fingerprint of no diagnostics
 
 
@@ -103,12 +113,32 @@ def fingerprint(items: list[Diagnostic]) -> int:
 
 
 def to_lsp(server: UetLanguageServer, path: str, items: list[Diagnostic]) -> list[types.Diagnostic]:
-    """Convert diagnostics of ``path`` with the text they were computed on."""
+    """Convert diagnostics of ``path`` with the text they were computed on: the first
+    ``MAX_DIAGNOSTICS``, then one saying how many more there are."""
     report = server.state.index.report(path)
     if report is None or not items:
         return []
     index = report.parsed.line_index
-    return [convert.to_diagnostic(item, index, server.encoding, _locator(server)) for item in items]
+    locate = _locator(server)
+    shown = [
+        convert.to_diagnostic(item, index, server.encoding, locate)
+        for item in items[:MAX_DIAGNOSTICS]
+    ]
+    hidden = len(items) - len(shown)
+    if hidden > 0:
+        first = items[MAX_DIAGNOSTICS]
+        shown.append(
+            types.Diagnostic(
+                range=convert.to_range(index, first.span, server.encoding),
+                severity=types.DiagnosticSeverity.Information,
+                source="uet",
+                message=(
+                    f"{hidden:,} more problem(s) in this file, from here on, are not shown "
+                    f"(only the first {MAX_DIAGNOSTICS:,} are)"
+                ),
+            )
+        )
+    return shown
 
 
 def _locator(server: UetLanguageServer) -> convert.RelatedLocator:
@@ -193,13 +223,19 @@ def schedule(server: UetLanguageServer, uri: str) -> None:
     now = time.monotonic()
     gap, document.last_change = now - document.last_change, now
     if document.running:
-        return  # the running validation notices the new version when it returns
+        _stop(document)  # the running validation checks the newest text next
+        return
     delay = 0.0 if gap >= document.last_seconds else _delay(server, document)
     if delay <= 0:
         _start(server, document)
     else:
         loop = asyncio.get_running_loop()
         document.timer = loop.call_later(delay, _start, server, document)
+
+
+def _stop(document: DocumentState) -> None:
+    if document.stop is not None:
+        document.stop.set()
 
 
 def _delay(server: UetLanguageServer, document: DocumentState) -> float:
@@ -240,15 +276,31 @@ async def _validate(server: UetLanguageServer, document: DocumentState) -> None:
     try:
         while state.documents.get(document.uri) is document:
             snapshot = _snapshot(server, document)
-            report, seconds = await server.in_pool(check_snapshot, snapshot, state.registry)
+            document.stop = stop = threading.Event()
+            started = time.perf_counter()
+            report: FileReport | None = None
+            try:
+                report, seconds = await _check(server, document.uri, snapshot, stop)
+            except CheckCancelled:
+                # It took at least this long so far: a slow document gets debounced.
+                seconds = max(document.last_seconds, time.perf_counter() - started)
+                log.debug(
+                    "check of %s v%s canceled after %.1f ms (a newer version, or closed)",
+                    document.uri, snapshot.version, (time.perf_counter() - started) * 1000,
+                )  # fmt: skip
+            finally:
+                document.stop = None
             document.last_seconds = seconds
             if state.documents.get(document.uri) is not document:
                 return
-            if server.workspace.get_text_document(document.uri).version != snapshot.version:
+            if (
+                report is None
+                or server.workspace.get_text_document(document.uri).version != snapshot.version
+            ):
                 delay = _delay(server, document)
                 if delay > 0:
                     await asyncio.sleep(delay)
-                continue  # stale: dropped, validate the newest text
+                continue  # canceled or stale: dropped, validate the newest text
             document.validated_version = snapshot.version
             document.report = report
             if report.parsed.documents and report.parsed.documents[0].root is not None:
@@ -267,6 +319,24 @@ async def _validate(server: UetLanguageServer, document: DocumentState) -> None:
     finally:
         document.running = False
         _wake(document)
+
+
+async def _check(
+    server: UetLanguageServer, uri: str, snapshot: Snapshot, stop: threading.Event
+) -> tuple[FileReport, float]:
+    """Check ``snapshot`` in the thread pool; a heavy one first waits for the heavy slot
+    (without holding a worker). ``stop`` cancels it, also while it waits."""
+    registry = server.state.registry
+    if not snapshot.heavy:
+        return await server.in_pool(check_snapshot, snapshot, registry, stop.is_set)
+    async with server.state.heavy_checks:
+        if stop.is_set():
+            raise CheckCancelled
+        log.debug(
+            "checking %s v%s: %d characters, a heavy check",
+            uri, snapshot.version, len(snapshot.text),
+        )  # fmt: skip
+        return await server.in_pool(check_snapshot, snapshot, registry, stop.is_set)
 
 
 def _wake(document: DocumentState) -> None:
@@ -314,6 +384,7 @@ async def close_document(server: UetLanguageServer, uri: str) -> None:
         return
     if document.timer is not None:
         document.timer.cancel()
+    _stop(document)
     _wake(document)
     path = document.path
     state.pulled.pop(path, None)

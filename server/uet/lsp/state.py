@@ -8,6 +8,7 @@ talks to the client.
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -146,6 +147,9 @@ class DocumentState:
     last_seconds: float = 0.0  # how long the last validation took (adaptive debounce)
     last_change: float = 0.0  # time.monotonic() of the last change
     running: bool = False
+    # Set to stop the check in flight early (a newer version arrived, or the document was
+    # closed): its result would be dropped anyway.
+    stop: threading.Event | None = None
     # Re-checked for a reason the client did not cause (a settings change): a pull client
     # must be asked to pull again, as it will not do so by itself.
     external: bool = False
@@ -172,6 +176,10 @@ class ServerState:
     warm_up: asyncio.Task[None] | None = None  # hooks.deferred_imports, after initialized
     watching: bool = False  # didChangeWatchedFiles registered: no rescan on save needed
     sync_lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # one index sync at a time
+    # Heavy checks (big documents) run one at a time, so that they never fill the thread
+    # pool (other documents' checks and requests always find a worker) and at most one big
+    # tree is being built at once.
+    heavy_checks: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(1))
     hooks: Hooks = field(default_factory=Hooks)  # contributions between features
     diagnostic_sources: list[DiagnosticSource] = field(default_factory=list)
 
