@@ -127,7 +127,13 @@ def confine(workspace: Workspace, relative: str | None) -> Path:
         return workspace.root
     resolved = (workspace.root / relative).resolve()
     if resolved != workspace.root and workspace.root not in resolved.parents:
-        raise WorkspaceError(f"directory {relative!r} is outside the workspace {workspace.root}")
+        raise WorkspaceError(
+            f"the working directory {relative!r} leads outside the workspace {workspace.root}"
+            f" (to {resolved}); tasks run inside the workspace only"
+        )
     if not resolved.is_dir():
-        raise WorkspaceError(f"directory {relative!r} does not exist in the workspace")
+        raise WorkspaceError(
+            f"the working directory {relative!r} does not exist in the workspace"
+            f" {workspace.root} (or is not a folder)"
+        )
     return resolved
