@@ -103,4 +103,5 @@ CODES: dict[str, str] = {
     "UET507": "a task that no app can run",
     "UET508": "a phase without a workstream",
     "UET509": "a problem in a profile or profile extension",
+    "UET510": "a profile's regex that the linear-time engine (RE2) refuses",
 }

@@ -67,13 +67,17 @@ class Problem:
     """Something wrong with the user's input, reported instead of raised.
 
     ``path`` is workspace-relative (POSIX separators) when the problem is in the workspace,
-    or a short label such as ``builtin:operations/profile.json`` for bundled data.
+    or a short label such as ``builtin:operations/profile.json`` for bundled data. ``code``
+    is the diagnostic code when the problem has its own (``uet doctor`` reports the others
+    of a profile as UET509).
     """
 
     level: ProblemLevel
     path: str
     message: str
+    code: str | None = None
 
     def format(self) -> str:
-        """One line for the CLI: ``path: level: message``."""
-        return f"{self.path}: {self.level.value}: {self.message}"
+        """One line for the CLI: ``path: level: [code ]message``."""
+        code = f"{self.code} " if self.code else ""
+        return f"{self.path}: {self.level.value}: {code}{self.message}"

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from uet.bootstrap.globs import GlobMatcher, compile_globs
+from uet.bootstrap.workspace_regex import BytesSearch
 
 __all__ = [
     "BUILTIN_PROBES",
@@ -121,7 +122,7 @@ class ContentProbe:
 
     key: str
     globs: tuple[str, ...]
-    patterns: tuple[re.Pattern[bytes], ...]
+    patterns: tuple[BytesSearch, ...]
 
     def matcher(self) -> GlobMatcher:
         """The compiled path matcher."""

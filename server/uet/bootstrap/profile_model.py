@@ -1,7 +1,8 @@
 """The typed model of a (merged) profile, built from its validated document.
 
 The JSON Schema checks shapes; this module checks what a schema cannot: that content
-regexes compile, that task templates name tools the profile defines, that placeholders name
+regexes compile on the linear-time engine (``workspace_regex``; a refused one is UET510),
+that task templates name tools the profile defines, that placeholders name
 known marker kinds, that ``cwd`` values are workspace-relative. A profile with such a
 problem is still built (minus the broken part) so one bad signal does not hide the others.
 
@@ -17,11 +18,12 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from uet.bootstrap.errors import Problem, ProblemLevel
 from uet.bootstrap.markers import MARKER_KINDS, ContentProbe
 from uet.bootstrap.paths import unsafe_relative_reason
+from uet.bootstrap.workspace_regex import RefusedPattern, compile_content_regex
 
 __all__ = [
     "PLACEHOLDER",
@@ -35,6 +37,14 @@ __all__ = [
 PLACEHOLDER = re.compile(r"^\{\{(?P<form>paths|path|dir):(?P<kind>[a-z_]+)\}\}$")
 
 TemplateReader = Callable[[Mapping[str, Any]], tuple[object, list[Problem]]]
+
+
+class Reporter(Protocol):
+    """Records a problem of the profile being built."""
+
+    def __call__(
+        self, message: str, level: ProblemLevel = ..., code: str | None = None
+    ) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +68,7 @@ class Signal:
         """The content probe discovery must run for this signal (``None``: no content)."""
         if self.content_glob is None or self.content_regex is None:
             return None
-        pattern = re.compile(self.content_regex.encode(), re.MULTILINE)
+        pattern = compile_content_regex(self.content_regex)  # checked by build_profile
         return ContentProbe(self.probe_key(profile_id), (self.content_glob,), (pattern,))
 
 
@@ -111,8 +121,10 @@ def build_profile(
     profile_id = str(document["profile_id"])
     label = origin if not extensions else f"{origin} + {', '.join(extensions)}"
 
-    def report(message: str, level: ProblemLevel = ProblemLevel.ERROR) -> None:
-        problems.append(Problem(level, label, f"profile {profile_id!r}: {message}"))
+    def report(
+        message: str, level: ProblemLevel = ProblemLevel.ERROR, code: str | None = None
+    ) -> None:
+        problems.append(Problem(level, label, f"profile {profile_id!r}: {message}", code))
 
     signals = _signals(document.get("detection", {}).get("signals", []), report)
     tools = _tools(document.get("tools", {}), report)
@@ -153,7 +165,7 @@ def build_profile(
     return profile, problems
 
 
-def _signals(entries: list[Any], report: Callable[[str], None]) -> tuple[Signal, ...]:
+def _signals(entries: list[Any], report: Reporter) -> tuple[Signal, ...]:
     signals: list[Signal] = []
     for entry in entries:
         signal_id = str(entry.get("id", ""))
@@ -165,9 +177,9 @@ def _signals(entries: list[Any], report: Callable[[str], None]) -> tuple[Signal,
         regex = content.get("regex")
         if regex is not None:
             try:
-                re.compile(str(regex).encode(), re.MULTILINE)
-            except re.error as exc:
-                report(f"signal {signal_id!r}: content regex does not compile: {exc}")
+                compile_content_regex(str(regex))
+            except RefusedPattern as refused:
+                report(f"signal {signal_id!r}: content {refused}", code="UET510")
                 continue
         signal = Signal(
             id=signal_id,
