@@ -84,7 +84,7 @@ def run_doctor(
     findings: list[Finding] = []
     fixes: list[Fix] = []
     findings.extend(
-        Finding("UET509", problem.level, problem.path, problem.message)
+        Finding(problem.code or "UET509", problem.level, problem.path, problem.message)
         for problem in analysis.profiles.problems
     )
     checked = check_workspace([root])
