@@ -14,10 +14,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from uet.artifacts import CheckSettings, Severity, bundled_registry
+from uet.artifacts import CheckSettings, bundled_registry
 from uet.artifacts.index import WorkspaceIndex
 from uet.artifacts.loader import DEFAULT_MAX_FILE_BYTES
 from uet.artifacts.workspace import check_workspace
+from uet.cli.diagnostic_display import SourceLine, write_concise, write_full
 from uet.cli.main import EXIT_CLEAN, EXIT_ERROR, EXIT_PROBLEMS
 
 __all__ = ["diagnostic_records", "register"]
@@ -37,7 +38,13 @@ def register(subparsers: Any) -> None:
             "artifacts, honouring .gitignore; named files are checked even when ignored."
         ),
     )
-    validate.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+    validate.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        metavar="PATH",
+        help="files or folders to check (default: the current folder)",
+    )
     validate.add_argument(
         "--schema",
         metavar="NAME",
@@ -45,10 +52,16 @@ def register(subparsers: Any) -> None:
     )
     validate.add_argument(
         "--format",
-        choices=("text", "json", "github"),
+        choices=("text", "full", "concise", "json", "github"),
         default="text",
-        help="text (path:line:col), json (one array), github (workflow annotations)",
+        help=(
+            "text (full on a terminal, concise otherwise), full (each diagnostic with its "
+            "source line and a marker under the node; colours on a terminal unless "
+            "NO_COLOR), concise (one path:line:col line each), json (one array), "
+            "github (workflow annotations)"
+        ),
     )
+    _add_json_option(validate)
     validate.add_argument(
         "--max-file-size",
         type=int,
@@ -61,9 +74,32 @@ def register(subparsers: Any) -> None:
     )
     validate.set_defaults(handler=run_validate)
 
-    schemas = subparsers.add_parser("schemas", help="list the UET schemas and their ids")
-    schemas.add_argument("--format", choices=("text", "json"), default="text")
+    schemas = subparsers.add_parser(
+        "schemas",
+        help="list the UET schemas and their ids",
+        description=(
+            "List every bundled UET schema: the name --schema takes, its $id and its title."
+        ),
+    )
+    schemas.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text (aligned columns) or json (one array of {name, id, title})",
+    )
+    _add_json_option(schemas)
     schemas.set_defaults(handler=run_schemas)
+
+
+def _add_json_option(parser: argparse.ArgumentParser) -> None:
+    """``--json``, as every other command spells it: ``--format json``."""
+    parser.add_argument(
+        "--json",
+        dest="format",
+        action="store_const",
+        const="json",
+        help="print JSON (same as --format json)",
+    )
 
 
 def run_validate(args: argparse.Namespace) -> int:
@@ -95,26 +131,52 @@ def run_validate(args: argparse.Namespace) -> int:
             unreadable = True
             print(f"uet: {_display(report.path)}: {refusal.message}", file=sys.stderr)
             continue
-        print(
-            f"uet: {_display(report.path)}: skipped, not a UET artifact "
-            f"({report.association.reason}; use --schema NAME)",
-            file=sys.stderr,
-        )
+        if not args.quiet:
+            print(
+                f"uet: {_display(report.path)}: skipped, not a UET artifact "
+                f"({report.association.reason}; use --schema NAME)",
+                file=sys.stderr,
+            )
+    _print_records(args, records, result.index)
+    problems = any(record["severity"] in ("error", "warning") for record in records)
+    return EXIT_PROBLEMS if problems or unreadable else EXIT_CLEAN
+
+
+def _print_records(
+    args: argparse.Namespace, records: list[dict[str, Any]], index: WorkspaceIndex
+) -> None:
+    """Print the diagnostics in the format asked for (``text``: full on a terminal,
+    concise otherwise; see :mod:`uet.cli.diagnostic_display`)."""
     if args.format == "json":
         # one write: json.dump writes each token separately (400,000 writes for 10,000 records)
         sys.stdout.write(json.dumps(records, indent=2, ensure_ascii=False) + "\n")
-    elif args.format == "github":
+        return
+    if args.format == "github":
         for record in records:
             print(_github_annotation(record))
+        return
+    checked = len(index.paths())
+    layout = args.format
+    if layout == "text":
+        layout = "full" if sys.stdout.isatty() else "concise"
+    if layout == "full":
+        write_full(records, checked, _source_lines(index), quiet=args.quiet)
     else:
-        for record in records:
-            print(
-                f"{record['path']}:{record['line']}:{record['column']}: "
-                f"{record['severity']} {record['code']} {record['message']}"
-            )
-        print(_summary(len(result.index.paths()), records))
-    problems = any(record["severity"] in ("error", "warning") for record in records)
-    return EXIT_PROBLEMS if problems or unreadable else EXIT_CLEAN
+        write_concise(records, checked, quiet=args.quiet)
+
+
+def _source_lines(index: WorkspaceIndex) -> SourceLine:
+    """Line ``n`` (1-based) of the file a record shows as ``path``."""
+    by_shown = {_display(path): path for path in index.paths()}
+
+    def source_line(shown: str, line: int) -> str | None:
+        report = index.report(by_shown.get(shown, shown))
+        if report is None:
+            return None
+        lines = report.parsed.line_index
+        return lines.line_text(line - 1) if 0 < line <= lines.line_count else None
+
+    return source_line
 
 
 def _present(path: Path) -> bool:
@@ -174,9 +236,10 @@ def run_schemas(args: argparse.Namespace) -> int:
         json.dump(payload, sys.stdout, indent=2)
         sys.stdout.write("\n")
         return EXIT_CLEAN
-    width = max((len(info.name) for info in rows), default=0)
+    name_width = max((len(info.name) for info in rows), default=0)
+    id_width = max((len(info.id) for info in rows), default=0)
     for info in rows:
-        print(f"{info.name:<{width}}  {info.id}  {info.title}")
+        print(f"{info.name:<{name_width}}  {info.id:<{id_width}}  {info.title}".rstrip())
     return EXIT_CLEAN
 
 
@@ -187,18 +250,3 @@ def _display(path: str) -> str:
     except ValueError:
         return path
     return path if relative.startswith("..") else relative
-
-
-def _summary(count: int, records: list[dict[str, Any]]) -> str:
-    by_severity = {label: 0 for label in (item.label for item in Severity)}
-    for record in records:
-        by_severity[record["severity"]] += 1
-    noun = "artifact" if count == 1 else "artifacts"
-    if not records:
-        return f"All {count} {noun} valid."
-    parts = [
-        f"{number} {label}{'s' if number != 1 else ''}"
-        for label, number in by_severity.items()
-        if number
-    ]
-    return f"Checked {count} {noun}: {', '.join(parts)}."

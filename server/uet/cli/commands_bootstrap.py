@@ -47,7 +47,12 @@ def register(subparsers: Any) -> None:
     scan.set_defaults(handler=run_scan)
 
     profiles = subparsers.add_parser(
-        "profiles", help="score every profile against a workspace and explain the scores"
+        "profiles",
+        help="score every profile against a workspace and explain the scores",
+        description=(
+            "Score every profile (built-in and the workspace's profile_extensions/) against "
+            "DIR, list the signals behind each score and mark the one uet bootstrap would use."
+        ),
     )
     _common(profiles)
     profiles.add_argument("--json", action="store_true", help="print the ranking as JSON")
@@ -70,6 +75,10 @@ def register(subparsers: Any) -> None:
     doctor = subparsers.add_parser(
         "doctor",
         help="check a bootstrapped workspace and write a bootstrap_report",
+        description=(
+            "Check the workspace in DIR (artifacts, tools, generated files) and write "
+            ".uet/bootstrap_report.json. Exit status 0 when nothing is wrong, 1 on errors."
+        ),
     )
     _common(doctor)
     doctor.add_argument("--fix", action="store_true", help="apply the safe fixes")
@@ -78,7 +87,14 @@ def register(subparsers: Any) -> None:
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("directory", nargs="?", type=Path, default=Path(), metavar="DIR")
+    parser.add_argument(
+        "directory",
+        nargs="?",
+        type=Path,
+        default=Path(),
+        metavar="DIR",
+        help="the workspace's folder (default: the current folder)",
+    )
     parser.add_argument(
         "--no-git", action="store_true", help="walk the folder instead of asking git"
     )
@@ -273,7 +289,7 @@ def _analyze(args: argparse.Namespace) -> Analysis | None:
         print(f"uet: {root}: not a directory", file=sys.stderr)
         return None
     try:
-        with _progress() as progress:
+        with _progress(shown=not args.quiet) as progress:
             return analyze_workspace(root, _options(args), progress)
     except BootstrapError as exc:
         print(f"uet: {exc}", file=sys.stderr)
@@ -281,9 +297,9 @@ def _analyze(args: argparse.Namespace) -> Analysis | None:
 
 
 @contextmanager
-def _progress() -> Iterator[ProgressCallback | None]:
-    """A rich progress bar on stderr when it is a terminal; nothing otherwise."""
-    if not sys.stderr.isatty():
+def _progress(shown: bool) -> Iterator[ProgressCallback | None]:
+    """A rich progress bar on stderr when it is a terminal (and not ``--quiet``)."""
+    if not shown or not sys.stderr.isatty():
         yield None
         return
     from rich.console import Console

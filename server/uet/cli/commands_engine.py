@@ -34,6 +34,7 @@ _UNSUCCESSFUL = ("failed", "skipped", "canceled")
 # How often the progress display is brought up to date while a run executes.
 _DISPLAY_INTERVAL_SECONDS = 0.2
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+_RUN_ID_HELP = "the run's id (a unique prefix will do), as uet run and uet runs print it"
 
 
 def _reporting_errors(
@@ -71,7 +72,9 @@ def register(subparsers: Any) -> None:
             "(Ctrl-C)."
         ),
     )
-    run.add_argument("workstream", type=Path, metavar="WORKSTREAM")
+    run.add_argument(
+        "workstream", type=Path, metavar="WORKSTREAM", help="the workstream file (JSON or YAML)"
+    )
     run.add_argument(
         "--task",
         "-t",
@@ -89,34 +92,91 @@ def register(subparsers: Any) -> None:
     # teardown after it (uet.cli.main's docstring).
     run.set_defaults(handler=_reporting_errors(run_command), hold_gc=True, exit_at_once=True)
 
-    resume = subparsers.add_parser("resume", help="resume an interrupted run")
-    resume.add_argument("run_id", metavar="RUN_ID")
+    resume = subparsers.add_parser(
+        "resume",
+        help="resume an interrupted run",
+        description=(
+            "Finish RUN_ID after its engine stopped (a crash, kill -9, a closed terminal): "
+            "tasks that succeeded are kept, the others run again, and no task is recorded "
+            "completed twice. Exit statuses as for uet run."
+        ),
+    )
+    resume.add_argument("run_id", metavar="RUN_ID", help=_RUN_ID_HELP)
     _add_run_options(resume)
     _add_workspace_option(resume)
     resume.set_defaults(handler=_reporting_errors(resume_command), hold_gc=True, exit_at_once=True)
 
-    cancel = subparsers.add_parser("cancel", help="cancel a run (from any process)")
-    cancel.add_argument("run_id", metavar="RUN_ID")
-    cancel.add_argument("--wait", type=float, default=30.0, metavar="SECONDS")
+    cancel = subparsers.add_parser(
+        "cancel",
+        help="cancel a run (from any process)",
+        description=(
+            "Ask the engine running RUN_ID (in this or any other process) to cancel it: its "
+            "tasks get SIGTERM, then SIGKILL. Prints the run's state. Exit status 0 when the "
+            "run is canceled, 1 when it is still running after --wait or had already ended."
+        ),
+    )
+    cancel.add_argument("run_id", metavar="RUN_ID", help=_RUN_ID_HELP)
+    cancel.add_argument(
+        "--wait",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="how long to wait for the run to stop (default: 30)",
+    )
+    cancel.add_argument("--json", action="store_true", help="print {run_id, state} as JSON")
     _add_workspace_option(cancel)
     cancel.set_defaults(handler=_reporting_errors(cancel_command))
 
-    runs = subparsers.add_parser("runs", help="list recent runs")
-    runs.add_argument("--limit", type=int, default=20, metavar="N")
-    runs.add_argument("--json", action="store_true", help="print JSON")
+    runs = subparsers.add_parser(
+        "runs",
+        help="list recent runs",
+        description=(
+            "List the runs of the workspace (also those started from the editor), newest "
+            "first: id, state, tasks that succeeded, duration, start time, workstream."
+        ),
+    )
+    runs.add_argument(
+        "--limit",
+        type=_count,
+        default=20,
+        metavar="N",
+        help="show the N most recent runs (default: 20; 0: every run)",
+    )
+    runs.add_argument("--json", action="store_true", help="print the runs as a JSON array")
     _add_workspace_option(runs)
     runs.set_defaults(handler=_reporting_errors(runs_command))
 
-    status = subparsers.add_parser("status", help="show a run's tasks, states and logs")
-    status.add_argument("run_id", metavar="RUN_ID")
+    status = subparsers.add_parser(
+        "status",
+        help="show a run's tasks, states and logs",
+        description=(
+            "Show RUN_ID: its state and why, when it started and ended, and each task's "
+            "state, attempts, duration, reason and log file."
+        ),
+    )
+    status.add_argument("run_id", metavar="RUN_ID", help=_RUN_ID_HELP)
     status.add_argument("--json", action="store_true", help="print the run's artifacts")
     _add_workspace_option(status)
     status.set_defaults(handler=_reporting_errors(status_command))
 
-    logs = subparsers.add_parser("logs", help="print the output of a run's tasks")
-    logs.add_argument("run_id", metavar="RUN_ID")
-    logs.add_argument("task", nargs="?", metavar="TASK")
+    logs = subparsers.add_parser(
+        "logs",
+        help="print the output of a run's tasks",
+        description=(
+            "Print the output (stdout and stderr) of RUN_ID's tasks, or of TASK only, from "
+            "their last attempt unless --attempt."
+        ),
+    )
+    logs.add_argument("run_id", metavar="RUN_ID", help=_RUN_ID_HELP)
+    logs.add_argument(
+        "task", nargs="?", metavar="TASK", help="only this task (default: every task)"
+    )
     logs.add_argument("--attempt", type=int, metavar="N", help="this attempt (default: last)")
+    logs.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON array of {task_id, attempt, logs_path, output, error}",
+    )
     _add_workspace_option(logs)
     logs.set_defaults(handler=_reporting_errors(logs_command))
 
@@ -160,7 +220,10 @@ def cancel_command(args: argparse.Namespace) -> int:
 
     workspace = _workspace(args)
     state = cancel_run(workspace.db_path, args.run_id, wait_seconds=args.wait)
-    print(f"run {args.run_id}: {state}")
+    if args.json:
+        print(json.dumps({"run_id": args.run_id, "state": state}))
+    else:
+        print(f"run {args.run_id}: {state}")
     return EXIT_CLEAN if state == "canceled" else EXIT_PROBLEMS
 
 
@@ -174,13 +237,17 @@ def runs_command(args: argparse.Namespace) -> int:
         return EXIT_CLEAN
     connection = connect(workspace.db_path)
     try:
-        summaries = list_runs(connection, args.limit)
+        summaries = list_runs(connection, args.limit or sys.maxsize)
+        (recorded,) = connection.execute("SELECT COUNT(*) FROM runs").fetchone()
     finally:
         connection.close()
     if args.json:
         import dataclasses
 
         print(json.dumps([dataclasses.asdict(summary) for summary in summaries], indent=2))
+        return EXIT_CLEAN
+    if not summaries:
+        print("no runs yet")
         return EXIT_CLEAN
     for summary in summaries:
         counts = summary.task_counts
@@ -189,6 +256,11 @@ def runs_command(args: argparse.Namespace) -> int:
             f"{summary.run_id}  {summary.state:<11} {done}/{summary.total_tasks} tasks"
             f"  {duration(summary.duration_seconds):>8}  {summary.created_at}"
             f"  {summary.workstream_id or ''}{'  (active)' if summary.active else ''}"
+        )
+    if len(summaries) < recorded and not args.quiet:
+        print(
+            f"({len(summaries)} most recent of {recorded} runs; --limit 0 lists every run)",
+            file=sys.stderr,
         )
     return EXIT_CLEAN
 
@@ -253,19 +325,39 @@ def logs_command(args: argparse.Namespace) -> int:
     for task_id, attempt, logs_path in rows:
         if args.attempt is None or attempt == args.attempt:
             chosen[task_id] = (attempt, logs_path)
+    records: list[dict[str, Any]] = []
     for task_id, (attempt, logs_path) in chosen.items():
+        output: str | None = None
+        error: str | None = None
+        if logs_path is not None:
+            try:
+                path = workspace.log_file(logs_path)
+                output = path.read_text(encoding="utf-8", errors="replace")
+            except WorkspaceError as exc:
+                error = f"log refused: {exc}"
+            except OSError as exc:
+                error = f"log unreadable: {exc.strerror or exc}"
+        if args.json:
+            records.append(
+                {
+                    "task_id": task_id,
+                    "attempt": attempt,
+                    "logs_path": logs_path,
+                    "output": output,
+                    "error": error,
+                }
+            )
+            continue
         if len(chosen) > 1 or not args.task:
             print(f"==> {task_id} (attempt {attempt}) <==")
-        if logs_path is None:
+        if error is not None:
+            print(f"({error})")
+        elif output is None:
             print("(no output)")
-            continue
-        try:
-            path = workspace.log_file(logs_path)
-            sys.stdout.write(path.read_text(encoding="utf-8", errors="replace"))
-        except WorkspaceError as exc:
-            print(f"(log refused: {exc})")
-        except OSError as exc:
-            print(f"(log unreadable: {exc.strerror or exc})")
+        else:
+            sys.stdout.write(output)
+    if args.json:
+        print(json.dumps(records, indent=2, ensure_ascii=False))
     return EXIT_CLEAN
 
 
@@ -278,7 +370,9 @@ def _follow(
 
     as_json: bool = args.json
     display = (
-        JsonDisplay() if as_json else (RichDisplay() if sys.stderr.isatty() else PlainDisplay())
+        JsonDisplay()  # shows nothing while the run executes
+        if as_json or args.quiet
+        else (RichDisplay() if sys.stderr.isatty() else PlainDisplay())
     )
     try:
         handle = start([KindFilter(display.kinds, display.on_event)])
@@ -379,6 +473,17 @@ def _workspace(args: argparse.Namespace) -> Workspace:
 
     start = getattr(args, "workspace", None)
     return find_workspace(start)
+
+
+def _count(text: str) -> int:
+    """A whole number of 0 or more (an argparse type)."""
+    try:
+        number = int(text)
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number of 0 or more, not {text!r}")
+    return number
 
 
 def _add_run_options(parser: argparse.ArgumentParser) -> None:

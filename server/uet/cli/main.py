@@ -39,7 +39,14 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~3 ms) f
 if TYPE_CHECKING:
     from typing import Any, NoReturn
 
-__all__ = ["EXIT_CLEAN", "EXIT_ERROR", "EXIT_PROBLEMS", "build_parser", "main"]
+__all__ = [
+    "EXIT_CLEAN",
+    "EXIT_ERROR",
+    "EXIT_PROBLEMS",
+    "build_parser",
+    "command_parsers",
+    "main",
+]
 
 EXIT_CLEAN = 0
 EXIT_PROBLEMS = 1
@@ -124,20 +131,54 @@ class _ArgumentParser(argparse.ArgumentParser):
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The ``uet`` parser: every command, or only the module defining command ``only``."""
+    return _build(only)[0]
+
+
+def command_parsers() -> dict[str, argparse.ArgumentParser]:
+    """Each command's own parser, by name (for help and documentation checks)."""
+    return dict(_build(None)[1].choices)
+
+
+def _build(only: str | None) -> tuple[argparse.ArgumentParser, Any]:
     parser = _ArgumentParser(
         prog="uet",
         description="Universal Execution Templates: validate, bootstrap and run UET artifacts.",
     )
     parser.add_argument("--version", action="version", version=f"uet-lsp {__version__}")
-    parser.add_argument(
-        "-v", "--verbose", action="store_true", help="log debugging details to stderr"
-    )
+    _add_output_options(parser, default=False)
     subparsers = parser.add_subparsers(
-        dest="command", metavar="COMMAND", parser_class=_ArgumentParser
+        dest="command",
+        metavar="COMMAND",
+        parser_class=_ArgumentParser,
+        help="uet COMMAND --help: what it does, its options",
     )
     for module in _command_modules(only):
         module.register(subparsers)
-    return parser
+    for command in subparsers.choices.values():
+        _add_output_options(command, default=argparse.SUPPRESS)
+    return parser, subparsers
+
+
+def _add_output_options(parser: argparse.ArgumentParser, default: object) -> None:
+    """``-v``/``-q``, on ``uet`` itself and on every command, so that they work before or
+    after the command's name (as in ruff and pytest). A command's copy has no default
+    (``SUPPRESS``): it sets the flag only when given, and never resets the one given
+    before the command's name."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=default,
+        help="log debugging details to stderr (and show tracebacks of internal errors)",
+    )
+    group.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        default=default,
+        help="print only problems and the results asked for: no progress, notes or summaries",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -147,12 +188,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(_requested_command(arguments))
     args = parser.parse_args(arguments)
+    if args.verbose and args.quiet:  # one before the command's name, one after it
+        parser.error("argument -q/--quiet: not allowed with argument -v/--verbose")
     if args.verbose:  # every library's debug records too: configure logging now
         import logging
 
         logging.basicConfig(level=logging.DEBUG, format=_LOG_FORMAT, stream=sys.stderr)
     else:  # applied on the first record: a command that logs nothing never imports logging
-        configure_logging(level="WARNING", format=_LOG_FORMAT, stream=sys.stderr)
+        level = "ERROR" if args.quiet else "WARNING"
+        configure_logging(level=level, format=_LOG_FORMAT, stream=sys.stderr)
     handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
     if handler is None:
         parser.print_help(sys.stderr)

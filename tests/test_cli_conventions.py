@@ -1,0 +1,231 @@
+"""The conventions of ruff and pytest, on the real ``uet`` command: help for every command
+and option, ``-v``/``-q`` before or after the command's name, ``--json`` everywhere, and
+``uet validate`` showing the source under each diagnostic in colour on a terminal (a real
+pseudo-terminal), plain on a pipe, without colour under ``NO_COLOR``."""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import os
+import pty
+import re
+import select
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from uet.cli.diagnostic_display import excerpt
+from uet.cli.main import build_parser, command_parsers
+
+BROKEN = """\
+workstream_id: ws-broken
+project_id: PRJ-1
+phase_id: PH-1
+name: Two mistakes
+objective: Show the source under each diagnostic.
+error_handling:
+  strategy: fail-fast
+tasks:
+  - task_id: compile
+    name: Compile
+    kind: lint
+  - task_id: test
+    name: Test
+    kind: test
+    depends_on: [compile,\tcomplie]
+"""
+# SGR sequences that set a colour (30-37, 90-97 and their backgrounds, 256/true colour).
+_COLOUR = re.compile(r"\x1b\[[0-9;]*(?:3[0-9]|4[0-9]|9[0-7]|10[0-7])[0-9;]*m")
+_ANY_ESCAPE = re.compile(r"\x1b\[")
+
+
+def _undocumented_arguments(parser: argparse.ArgumentParser) -> list[str]:
+    """The arguments ``parser --help`` lists without a help text: laid out one per line
+    (a wide formatter), an argument with help has two spaces then text after its name."""
+    parser.formatter_class = functools.partial(
+        argparse.HelpFormatter, max_help_position=1000, width=2000
+    )
+    missing = []
+    in_arguments = False
+    for line in parser.format_help().splitlines():
+        if line.endswith(":") and not line.startswith(" "):
+            in_arguments = line in ("positional arguments:", "options:")
+        elif in_arguments and re.match(r"  \S", line) and not re.match(r"  \S.*?  +\S", line):
+            missing.append(line.strip())
+    return missing
+
+
+def _env(**changes: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
+    env.update({"TERM": "xterm-256color", "COLUMNS": "200", **changes})
+    return env
+
+
+def _uet(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "uet", *args],
+        cwd=cwd,
+        env=env or _env(),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def _uet_on_terminal(*args: str, cwd: Path, env: dict[str, str]) -> tuple[int, str]:
+    """``uet ARGS`` with stdout and stderr on a pseudo-terminal: exit status and output."""
+    master, slave = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uet", *args],
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=slave,
+        stderr=slave,
+    )
+    os.close(slave)
+    chunks: list[bytes] = []
+    try:
+        while True:
+            ready, _, _ = select.select([master], [], [], 60)  # a guard, not a measure
+            assert ready, "uet wrote nothing for 60 s"
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not data:
+                break
+            chunks.append(data)
+    finally:
+        os.close(master)
+    code = process.wait(timeout=60)
+    return code, b"".join(chunks).decode("utf-8").replace("\r\n", "\n")
+
+
+@pytest.fixture
+def broken(tmp_path: Path) -> Path:
+    (tmp_path / "workstreams").mkdir()
+    (tmp_path / "workstreams" / "broken.yaml").write_text(BROKEN, "utf-8")
+    return tmp_path
+
+
+def test_every_command_and_option_has_help() -> None:
+    missing = [f"uet {name}" for name in _undocumented_arguments(build_parser())]
+    for name, command in command_parsers().items():
+        if not command.description:
+            missing.append(f"uet {name}: no description")
+        missing += [f"uet {name} {argument}" for argument in _undocumented_arguments(command)]
+    assert missing == []
+
+
+def test_every_command_that_prints_a_report_takes_json() -> None:
+    without = [
+        name for name, command in command_parsers().items() if "--json" not in command.format_help()
+    ]
+    # serve speaks LSP on stdout; bootstrap prints a plan and a doctor report
+    assert without == ["bootstrap", "serve"]
+
+
+def test_validate_json_is_format_json(broken: Path) -> None:
+    as_json = _uet("validate", "--json", cwd=broken)
+    as_format = _uet("validate", "--format", "json", cwd=broken)
+    assert as_json.returncode == as_format.returncode == 1
+    assert json.loads(as_json.stdout) == json.loads(as_format.stdout)
+    assert len(json.loads(as_json.stdout)) == 2
+
+
+def test_schemas_json_and_aligned_columns() -> None:
+    listing = json.loads(_uet("schemas", "--json").stdout)
+    assert {"name", "id", "title"} == set(listing[0])
+    lines = _uet("schemas").stdout.splitlines()
+    assert len(lines) == len(listing)
+    title_columns = {
+        line.index(f"  {row['title']}") for line, row in zip(lines, listing, strict=True)
+    }
+    id_columns = {line.index(row["id"]) for line, row in zip(lines, listing, strict=True)}
+    assert len(title_columns) == 1 and len(id_columns) == 1
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_quiet_before_or_after_the_command(broken: Path, where: str) -> None:
+    args = ["-q", "validate"] if where == "before" else ["validate", "--quiet"]
+    result = _uet(*args, cwd=broken)
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2 and all(line.startswith("workstreams/broken.yaml:") for line in lines)
+    loud = _uet("validate", cwd=broken).stdout.splitlines()
+    assert loud[:-1] == lines and loud[-1] == "Checked 1 artifact: 2 errors."
+
+
+def test_verbose_and_quiet_together_is_a_usage_error() -> None:
+    result = _uet("-v", "schemas", "-q")
+    assert result.returncode == 2
+    assert "not allowed with argument -v/--verbose" in result.stderr
+
+
+def test_validate_on_a_terminal_shows_the_source_with_a_marker_in_colour(broken: Path) -> None:
+    code, output = _uet_on_terminal("validate", cwd=broken, env=_env())
+    assert code == 1
+    assert _COLOUR.search(output), output
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", output)
+    assert (
+        "error[UET204]: 'error_handling.strategy' has the invalid value string 'fail-fast'" in plain
+    )
+    assert " --> workstreams/broken.yaml:7:13\n" in plain
+    assert "7 |   strategy: fail-fast\n  |             ^^^^^^^^^\n" in plain
+    # a tab is shown as four spaces and the marker lines up under what follows it
+    assert (
+        "15 |     depends_on: [compile,    complie]\n   |                              ^^^^^^^\n"
+        in plain
+    )
+    assert plain.rstrip().endswith("Checked 1 artifact: 2 errors.")
+
+
+def test_validate_on_a_terminal_honours_no_color(broken: Path) -> None:
+    code, output = _uet_on_terminal("validate", cwd=broken, env=_env(NO_COLOR="1"))
+    assert code == 1
+    assert not _COLOUR.search(output), output
+    assert "^^^^^^^^^" in output  # still the full layout
+
+
+def test_validate_on_a_pipe_is_plain(broken: Path) -> None:
+    result = _uet("validate", cwd=broken, env=_env(TERM="xterm-256color"))
+    assert not _ANY_ESCAPE.search(result.stdout + result.stderr)
+    assert result.stdout.splitlines()[0].startswith("workstreams/broken.yaml:7:13: error UET204")
+    full = _uet("validate", "--format", "full", cwd=broken).stdout
+    assert "  |             ^^^^^^^^^" in full and not _ANY_ESCAPE.search(full)
+
+
+def test_a_clean_workspace_on_a_terminal_is_one_green_line(tmp_path: Path) -> None:
+    (tmp_path / "workstreams").mkdir()
+    valid = BROKEN.replace("fail-fast", "fail_fast").replace(",\tcomplie", "")
+    (tmp_path / "workstreams" / "ok.yaml").write_text(valid, "utf-8")
+    code, output = _uet_on_terminal("validate", cwd=tmp_path, env=_env())
+    assert code == 0
+    assert re.sub(r"\x1b\[[0-9;]*m", "", output).strip() == "All 1 artifact valid."
+    assert "\x1b[1;32m" in output
+
+
+def test_excerpt_is_safe_to_print_and_lines_up() -> None:
+    # wide characters take two cells: the marker moves two columns per character
+    assert excerpt("名前: x", 4, 5).marker == "      ^"
+    # control characters and bidirectional overrides are never printed as they are
+    shown = excerpt("a\x1b[31mb\u202ec", 0, 1).shown
+    assert "\x1b" not in shown and "\u202e" not in shown and shown.startswith("a")
+    # an empty span, or one at the end of the line, is one caret
+    assert excerpt("key:", 4, 4).marker == "    ^"
+    # a span that continues below is marked to the end of its first line
+    assert excerpt("  - a", 2, None).marker == "  ^^^"
+    # a long line is cut to a window around the marker
+    long_line = "x" * 5000 + "TARGET" + "y" * 5000
+    cut = excerpt(long_line, 5000, 5006)
+    assert len(cut.shown) < 200 and cut.shown.startswith("…") and cut.shown.endswith("…")
+    assert cut.shown[len(cut.marker) - 6 : len(cut.marker)] == "TARGET"
