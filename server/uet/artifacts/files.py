@@ -29,7 +29,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
 from pathlib import Path
-from typing import Literal
+from typing import Final, Literal
 
 import pathspec
 
@@ -38,6 +38,7 @@ from uet.artifacts.loader import JSON_SUFFIXES, YAML_SUFFIXES
 
 __all__ = [
     "BUILD_OUTPUT_DIR_NAMES",
+    "GLOB_BACKEND",
     "SKIPPED_DIR_NAMES",
     "VENV_MARKER",
     "FileEntry",
@@ -65,6 +66,10 @@ SKIPPED_DIR_NAMES = frozenset(
 BUILD_OUTPUT_DIR_NAMES = frozenset({"build", "dist", "target", "_build"})
 VENV_MARKER = "pyvenv.cfg"
 _EGG_INFO = ".egg-info"
+# Workspace globs (``.gitignore`` files, excluded globs) are matched by RE2, in time linear in
+# the path: pathspec's plain backend is Python's backtracking ``re``, and a glob such as
+# ``*a*a*a*a*a*a*a*a*b`` in a cloned repository would freeze the walk (and the server).
+GLOB_BACKEND: Final = "re2"
 _ARTIFACT_SUFFIXES = JSON_SUFFIXES | YAML_SUFFIXES
 # -t tags untracked files "?"; -z also turns off the quoting of unusual names.
 _GIT_LS_FILES = ("ls-files", "-t", "--cached", "--others", "--exclude-standard", "-z")
@@ -201,7 +206,7 @@ class _Collector:
         self.suffixes = options.suffixes
         self.skipped_names = options.skipped_dir_names
         self.excluded = (
-            pathspec.GitIgnoreSpec.from_lines(options.excluded_globs)
+            pathspec.GitIgnoreSpec.from_lines(options.excluded_globs, backend=GLOB_BACKEND)
             if options.excluded_globs
             else None
         )
@@ -356,7 +361,7 @@ class _Collector:
     def _read_gitignore(self, path: str, rel_dir: str) -> pathspec.GitIgnoreSpec | None:
         try:
             text = Path(path).read_text(encoding="utf-8", errors="replace")
-            return pathspec.GitIgnoreSpec.from_lines(text.splitlines())
+            return pathspec.GitIgnoreSpec.from_lines(text.splitlines(), backend=GLOB_BACKEND)
         except OSError as exc:
             # An unreadable .gitignore ignores nothing, as in git.
             self.note(f"{rel_dir}/.gitignore" if rel_dir else ".gitignore", str(exc))
