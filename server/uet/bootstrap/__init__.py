@@ -18,39 +18,104 @@ Never imports pygls or lsprotocol; reads and validates artifacts only through
 
 Errors: see ``uet.bootstrap.errors`` (``BootstrapError`` and subclasses); broken user input
 is returned as ``Problem`` records.
+
+Names are loaded on first use (PEP 562), as in ``uet.artifacts`` and ``uet.engine``: the
+engine looks programs up through ``uet.bootstrap.toolchain`` on every ``uet run`` without
+importing the scan, the profiles and the doctor.
 """
 
-from uet.bootstrap.analysis import Analysis, AnalysisOptions, active_profile_id, analyze_workspace
-from uet.bootstrap.checks import DOCTOR_CODES, Finding, Fix
-from uet.bootstrap.discovery import Discovery, ScanOptions, scan_workspace
-from uet.bootstrap.doctor import DoctorResult, apply_fixes, run_doctor, write_report
-from uet.bootstrap.errors import (
-    BootstrapError,
-    Problem,
-    ProblemLevel,
-    UnknownProfileError,
-    UnsafePathError,
-    WorkspaceError,
-)
-from uet.bootstrap.planner import (
-    ApplyResult,
-    BootstrapPlan,
-    FileAction,
-    PlannedFile,
-    apply_plan,
-    plan_bootstrap,
-    record_applied,
-    render_diff,
-)
-from uet.bootstrap.profile_model import Profile
-from uet.bootstrap.profiles import ProfileSet, load_profiles
-from uet.bootstrap.selector import (
-    ProfileScore,
-    Selection,
-    SignalResult,
-    rank_profiles,
-    select_profile,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from uet.bootstrap.analysis import (
+        Analysis,
+        AnalysisOptions,
+        active_profile_id,
+        analyze_workspace,
+    )
+    from uet.bootstrap.checks import DOCTOR_CODES, Finding, Fix
+    from uet.bootstrap.discovery import Discovery, ScanOptions, scan_workspace
+    from uet.bootstrap.doctor import DoctorResult, apply_fixes, run_doctor, write_report
+    from uet.bootstrap.errors import (
+        BootstrapError,
+        Problem,
+        ProblemLevel,
+        UnknownProfileError,
+        UnsafePathError,
+        WorkspaceError,
+    )
+    from uet.bootstrap.planner import (
+        ApplyResult,
+        BootstrapPlan,
+        FileAction,
+        PlannedFile,
+        apply_plan,
+        plan_bootstrap,
+        record_applied,
+        render_diff,
+    )
+    from uet.bootstrap.profile_model import Profile
+    from uet.bootstrap.profiles import ProfileSet, load_profiles
+    from uet.bootstrap.selector import (
+        ProfileScore,
+        Selection,
+        SignalResult,
+        rank_profiles,
+        select_profile,
+    )
+
+# Public name -> the module defining it, imported on first use.
+_SOURCES = {
+    "Analysis": "uet.bootstrap.analysis",
+    "AnalysisOptions": "uet.bootstrap.analysis",
+    "ApplyResult": "uet.bootstrap.planner",
+    "BootstrapError": "uet.bootstrap.errors",
+    "BootstrapPlan": "uet.bootstrap.planner",
+    "DOCTOR_CODES": "uet.bootstrap.checks",
+    "Discovery": "uet.bootstrap.discovery",
+    "DoctorResult": "uet.bootstrap.doctor",
+    "FileAction": "uet.bootstrap.planner",
+    "Finding": "uet.bootstrap.checks",
+    "Fix": "uet.bootstrap.checks",
+    "PlannedFile": "uet.bootstrap.planner",
+    "Problem": "uet.bootstrap.errors",
+    "ProblemLevel": "uet.bootstrap.errors",
+    "Profile": "uet.bootstrap.profile_model",
+    "ProfileScore": "uet.bootstrap.selector",
+    "ProfileSet": "uet.bootstrap.profiles",
+    "ScanOptions": "uet.bootstrap.discovery",
+    "Selection": "uet.bootstrap.selector",
+    "SignalResult": "uet.bootstrap.selector",
+    "UnknownProfileError": "uet.bootstrap.errors",
+    "UnsafePathError": "uet.bootstrap.errors",
+    "WorkspaceError": "uet.bootstrap.errors",
+    "active_profile_id": "uet.bootstrap.analysis",
+    "analyze_workspace": "uet.bootstrap.analysis",
+    "apply_fixes": "uet.bootstrap.doctor",
+    "apply_plan": "uet.bootstrap.planner",
+    "load_profiles": "uet.bootstrap.profiles",
+    "plan_bootstrap": "uet.bootstrap.planner",
+    "rank_profiles": "uet.bootstrap.selector",
+    "record_applied": "uet.bootstrap.planner",
+    "render_diff": "uet.bootstrap.planner",
+    "run_doctor": "uet.bootstrap.doctor",
+    "scan_workspace": "uet.bootstrap.discovery",
+    "select_profile": "uet.bootstrap.selector",
+    "write_report": "uet.bootstrap.doctor",
+}
+
+
+def __getattr__(name: str) -> Any:
+    source = _SOURCES.get(name)
+    if source is None:
+        raise AttributeError(f"module 'uet.bootstrap' has no attribute {name!r}")
+    value = getattr(importlib.import_module(source), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "DOCTOR_CODES",

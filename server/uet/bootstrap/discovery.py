@@ -3,8 +3,10 @@
 One pass over the files ``uet.artifacts.files.list_files`` lists (git's listing or the
 walk with nested ``.gitignore`` files; build output skipped too): each text file is read
 once (at most ``MAX_READ_BYTES``) to count its lines and to test the content probes that
-match its path. Everything else (markers, folder roles, dependencies, tools on ``PATH``,
-VCS state) is derived from the path list and a handful of manifests. The result is plain
+match its path. Everything else (markers, folder roles, dependencies, VCS state) is derived
+from the path list and a handful of manifests; the tools come from the project's own
+environments first, then ``PATH`` (``uet.bootstrap.toolchain``), alongside the project's
+entry points and test configuration (``uet.bootstrap.entrypoints``). The result is plain
 frozen data: the selector and the generator are pure functions of it.
 
 Progress is reported through an optional callback ``(done, total)``; the CLI turns it into
@@ -14,7 +16,6 @@ a rich progress bar on a terminal, the language server into work-done progress.
 from __future__ import annotations
 
 import re
-import shutil
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -30,6 +31,7 @@ from uet.artifacts.files import (
     SkipCounts,
     list_files,
 )
+from uet.bootstrap.entrypoints import ProjectTooling, scan_tooling
 from uet.bootstrap.errors import Problem, ProblemLevel, WorkspaceError
 from uet.bootstrap.languages import BINARY_SNIFF_BYTES, NO_LINE_COUNT, count_lines, language_of
 from uet.bootstrap.manifests import project_name, read_dependencies
@@ -75,10 +77,10 @@ UET_LAYOUT_PATTERNS: tuple[re.Pattern[str], ...] = (
 
 @dataclass(frozen=True, slots=True)
 class ScanOptions:
-    """What to scan for. ``search_path`` is the ``PATH`` used to find executables (``None``:
-    the process's ``PATH``); ``executables`` are the names to look up (the profiles'
-    ``tools.*.detect``); ``probes`` are extra content probes (the profiles' content
-    signals)."""
+    """What to scan for. ``search_path`` is the ``PATH`` used to find executables that the
+    project's own environments do not hold (``None``: the process's ``PATH``);
+    ``executables`` are the names to look up (the profiles' ``tools.*.detect``); ``probes``
+    are extra content probes (the profiles' content signals)."""
 
     use_git: bool = True
     max_files: int = 200_000
@@ -109,7 +111,10 @@ class VcsState:
 
 @dataclass(frozen=True, slots=True)
 class Discovery:
-    """Everything the selector and the generator need to know about one workspace."""
+    """Everything the selector and the generator need to know about one workspace.
+
+    ``executables``: each tool found, by name, and the file that runs (``tooling.tools``
+    says where it was found: a project environment or ``PATH``)."""
 
     root: Path
     project_name: str
@@ -127,6 +132,7 @@ class Discovery:
     truncated: bool
     elapsed_seconds: float
     problems: tuple[Problem, ...] = field(default=())
+    tooling: ProjectTooling = field(default=ProjectTooling())
 
     def paths_of(self, kind: str) -> tuple[str, ...]:
         """Paths carrying marker ``kind``, shallowest first (empty when none)."""
@@ -189,6 +195,7 @@ def scan_workspace(
     }
     marker_pairs = [(kind, path) for kind, found in frozen_markers.items() for path in found]
     dependencies, manifest_problems = read_dependencies(listing.root, marker_pairs)
+    tooling = scan_tooling(listing.root, options.executables, options.search_path)
     return Discovery(
         root=listing.root,
         project_name=project_name(listing.root),
@@ -196,7 +203,7 @@ def scan_workspace(
         languages=_language_stats(reading.language_files, reading.language_lines),
         markers=frozen_markers,
         dependencies=dependencies,
-        executables=_find_executables(options.executables, options.search_path),
+        executables={name: location.path for name, location in tooling.tools.items()},
         content_hits={key: tuple(sorted(found)) for key, found in reading.hits.items()},
         ci_systems=_ci_systems(paths),
         vcs=vcs,
@@ -206,6 +213,7 @@ def scan_workspace(
         truncated=listing.truncated,
         elapsed_seconds=time.perf_counter() - started,
         problems=listing_problems + reading.problems + manifest_problems,
+        tooling=tooling,
     )
 
 
@@ -278,15 +286,6 @@ def _language_stats(files: Counter[str], lines: Counter[str]) -> tuple[LanguageS
         stats.append(LanguageStat(language, count, lines[language], round(share, 2)))
     stats.sort(key=lambda stat: (-stat.percentage, -stat.files, stat.language))
     return tuple(stats)
-
-
-def _find_executables(names: Iterable[str], search_path: str | None) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for name in sorted(set(names)):
-        location = shutil.which(name, path=search_path)
-        if location is not None:
-            found[name] = location
-    return found
 
 
 def _ci_systems(paths: Iterable[str]) -> tuple[str, ...]:
