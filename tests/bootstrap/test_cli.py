@@ -124,14 +124,18 @@ def test_hostile_layout_exits_1_and_writes_nothing_outside(
 
 
 def test_doctor_fix_lists_each_fix(
-    tmp_path: Path, tools: str, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    every_tool = ("python3", "git", "pytest", "ruff", "mypy", "pyproject-build")
+    monkeypatch.setenv("PATH", support.tool_path(tmp_path / "bin", real=every_tool))
     root = support.python_library(tmp_path / "lib")
     assert main(["bootstrap", str(root)]) == 0
     (root / ".gitignore").write_text("", "utf-8")
+    (root / ".uet" / ".gitignore").unlink()  # nothing ignores .uet/ now
     capsys.readouterr()
     assert main(["doctor", str(root)]) == 0
     assert "safe fix(es) available" in capsys.readouterr().out
+    (root / ".uet" / ".gitignore").unlink()  # written again with the report
     assert main(["doctor", str(root), "--fix"]) == 0
     assert "fixed: Add .uet/ to .gitignore (.gitignore)" in capsys.readouterr().out
     assert main(["doctor", str(root), "--json"]) == 0

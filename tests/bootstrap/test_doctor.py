@@ -10,7 +10,7 @@ from uet.artifacts import check_text
 from uet.bootstrap import AnalysisOptions, analyze_workspace, apply_plan, plan_bootstrap
 from uet.bootstrap.doctor import REPORT_PATH, apply_fixes, run_doctor, write_report
 
-TOOLS = ("python3", "git", "pytest", "ruff")
+TOOLS = ("python3", "git", "pytest", "ruff", "mypy", "pyproject-build")
 
 
 def _bootstrapped(tmp_path: Path) -> tuple[Path, str]:
@@ -83,6 +83,7 @@ def test_missing_tool_unknown_app_and_unroutable_task(tmp_path: Path) -> None:
 def test_safe_fixes_restore_layout_gitignore_and_workstreams(tmp_path: Path) -> None:
     root, search = _bootstrapped(tmp_path)
     (root / ".gitignore").write_text("__pycache__/\n", "utf-8")
+    (root / ".uet" / ".gitignore").unlink()  # nothing ignores .uet/ now
     (root / ".ledger" / ".gitkeep").unlink()
     (root / ".ledger").rmdir()
     (root / "router_config.json").unlink()

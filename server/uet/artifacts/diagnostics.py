@@ -104,4 +104,6 @@ CODES: dict[str, str] = {
     "UET508": "a phase without a workstream",
     "UET509": "a problem in a profile or profile extension",
     "UET510": "a profile's regex that the linear-time engine (RE2) refuses",
+    "UET511": "a tool the profile needs is not installed",
+    "UET512": "a prerequisite of a tool the workspace uses is missing",
 }

@@ -12,24 +12,46 @@ import shlex
 import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from uet.artifacts.diagnostics import CODES
 from uet.bootstrap.analysis import Analysis
+from uet.bootstrap.discovery import Discovery
 from uet.bootstrap.errors import ProblemLevel
-from uet.bootstrap.generator import GITKEEP_PATHS, PROJECT_PROFILE_PATH, ROUTER_CONFIG_PATH
+from uet.bootstrap.generator import (
+    GITKEEP_PATHS,
+    PHASES_DIR,
+    PROJECT_PROFILE_PATH,
+    ROUTER_CONFIG_PATH,
+    SkippedTask,
+    router_config_document,
+)
+from uet.bootstrap.manifests import Declaration
 from uet.bootstrap.planner import GITIGNORE_PATH, BootstrapPlan, FileAction, PlannedFile
+from uet.bootstrap.prerequisites import (
+    dbt_profile_problem,
+    install_hint,
+    terraform_provider_note,
+)
+from uet.bootstrap.profile_model import ToolSpec
 from uet.bootstrap.serialize import dump_json
+from uet.bootstrap.writer import STATE_GITIGNORE
 
 __all__ = [
     "DOCTOR_CODES",
+    "FileChange",
     "Finding",
     "Fix",
     "executable_missing",
     "layout_checks",
     "phase_checks",
+    "prerequisite_checks",
     "router_checks",
+    "router_update",
+    "state_ignores_itself",
     "task_checks",
+    "tool_checks",
 ]
 
 # The doctor's codes (UET5xx) are defined once, with every other code, in uet.artifacts.
@@ -37,14 +59,35 @@ DOCTOR_CODES: dict[str, str] = {code: text for code, text in CODES.items() if co
 
 
 @dataclass(frozen=True, slots=True)
-class Fix:
-    """A safe fix: the new full text of one workspace file."""
+class FileChange:
+    """The new full text of one workspace file (``previous_text``: ``None`` when new)."""
 
-    fix_id: str
-    title: str
     path: str
     text: str
     previous_text: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    """A safe fix: the new full texts of the files it changes together.
+
+    A fix that adds a workstream also adds the apps its tasks name to the router config, so
+    applying any fix alone leaves a workspace that validates. Fixes that change the same
+    file carry the same new text for it, so they can be applied in any order."""
+
+    fix_id: str
+    title: str
+    changes: tuple[FileChange, ...]
+
+    @property
+    def path(self) -> str:
+        """The file the fix is about (its first change)."""
+        return self.changes[0].path
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        """Every file the fix writes."""
+        return tuple(change.path for change in self.changes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,13 +109,11 @@ class Finding:
 def layout_checks(plan: BootstrapPlan, findings: list[Finding], fixes: list[Fix]) -> None:
     """``.gitignore``, framework folders, missing generated files (fixed from the plan)."""
     for item in plan.files:
-        if item.path == GITIGNORE_PATH and item.writes:
+        if item.path == GITIGNORE_PATH and item.writes and not state_ignores_itself(plan.root):
             fix = Fix(
                 "ignore-engine-state",
                 "Add .uet/ to .gitignore",
-                item.path,
-                item.text,
-                item.previous_text,
+                (FileChange(item.path, item.text, item.previous_text),),
             )
             fixes.append(fix)
             findings.append(
@@ -86,7 +127,8 @@ def layout_checks(plan: BootstrapPlan, findings: list[Finding], fixes: list[Fix]
             )
         elif item.action is FileAction.CREATE and item.path in GITKEEP_PATHS:
             folder = item.path.rpartition("/")[0]
-            fix = Fix(f"create-{folder.strip('.')}", f"Create {folder}/", item.path, "", None)
+            change = FileChange(item.path, "", None)
+            fix = Fix(f"create-{folder.strip('.')}", f"Create {folder}/", (change,))
             fixes.append(fix)
             findings.append(
                 Finding("UET504", ProblemLevel.INFO, folder + "/", "folder is missing", fix.fix_id)
@@ -95,11 +137,22 @@ def layout_checks(plan: BootstrapPlan, findings: list[Finding], fixes: list[Fix]
             PROJECT_PROFILE_PATH,
             ROUTER_CONFIG_PATH,
         ):
-            fix = Fix(f"create-{item.path}", f"Generate {item.path}", item.path, item.text, None)
+            change = FileChange(item.path, item.text, None)
+            fix = Fix(f"create-{item.path}", f"Generate {item.path}", (change,))
             fixes.append(fix)
             findings.append(
                 Finding("UET502", ProblemLevel.ERROR, item.path, "is missing", fix.fix_id)
             )
+
+
+def state_ignores_itself(root: Path) -> bool:
+    """True when ``.uet/.gitignore`` ignores everything in ``.uet/`` (``*``, as ``uet``
+    writes it), so git ignores the engine state whatever the root ``.gitignore`` says."""
+    try:
+        text = (root / STATE_GITIGNORE).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    return any(line.strip() in ("*", "/*", "**") for line in text.splitlines())
 
 
 def executable_missing(app: Any, search_path: str | None) -> str | None:
@@ -178,9 +231,7 @@ def router_checks(
             Fix(
                 "prune-routing-rules",
                 "Remove unknown apps from routing rules",
-                relative,
-                dump_json(document),
-                text,
+                (FileChange(relative, dump_json(document), text),),
             )
         )
 
@@ -220,14 +271,145 @@ def task_checks(
                 )
 
 
+def router_update(
+    routers: list[tuple[str, Any, str]],
+    plan: BootstrapPlan,
+    wanted: Mapping[str, ToolSpec],
+) -> FileChange | None:
+    """``router_config.json`` with the apps of ``wanted`` it lacks (and routing rules for the
+    task kinds no rule routes yet); ``None`` when nothing is missing or the file is not JSON.
+
+    Nothing the user wrote is changed or removed: apps and rules are only added. When the
+    file is absent, the generator's text (the ``create-router_config.json`` fix) is used."""
+    current = next((item for item in routers if item[0] == ROUTER_CONFIG_PATH), None)
+    if current is None:
+        planned = next((item for item in plan.files if item.path == ROUTER_CONFIG_PATH), None)
+        if planned is None or planned.action is not FileAction.CREATE:
+            return None
+        return FileChange(ROUTER_CONFIG_PATH, planned.text, None)
+    _, value, text = current
+    if not isinstance(value, dict):
+        return None
+    document = json.loads(text)
+    apps = document.setdefault("apps", {})
+    added = {app_id: tool for app_id, tool in wanted.items() if app_id not in apps}
+    if not added:
+        return None
+    generated = router_config_document(added)
+    apps.update(generated["apps"])
+    rules = document.setdefault("routing", {}).setdefault("rules", [])
+    routed = {
+        kind
+        for rule in rules
+        if isinstance(rule, dict)
+        for kind in (rule.get("match") or {}).get("task_kind") or []
+    }
+    taken = {rule.get("id") for rule in rules if isinstance(rule, dict)}
+    for rule in generated["routing"]["rules"]:
+        if rule["id"] not in taken and not set(rule["match"]["task_kind"]) & routed:
+            rules.append(rule)
+    return FileChange(ROUTER_CONFIG_PATH, dump_json(document), text)
+
+
+def tool_checks(
+    plan: BootstrapPlan,
+    tools: Mapping[str, ToolSpec],
+    declared: Mapping[str, Declaration],
+    findings: list[Finding],
+) -> tuple[set[str], tuple[str, ...]]:
+    """UET511: the profile's tools that are not installed although the project declares them
+    (warning, at the manifest), and the phases left without any task because none of their
+    tools is installed (warning, at the phase). Returns the phases explained and the
+    install commands to suggest."""
+    left_out: dict[str, list[SkippedTask]] = {}
+    by_phase: dict[str, list[SkippedTask]] = {}
+    for task in plan.generated.skipped:
+        by_phase.setdefault(task.phase_id, []).append(task)
+        if task.tool is not None:
+            left_out.setdefault(task.tool, []).append(task)
+    hints = {
+        tool: install_hint(tools[tool].detect, declared)
+        for tool in plan.generated.missing_tools
+        if tool in tools
+    }
+    commands: list[str] = []
+    explained: set[str] = set()
+    groups: dict[tuple[str, str], list[str]] = {}
+    for tool, hint in sorted(hints.items()):
+        if hint.declared_in is not None:
+            groups.setdefault((hint.declared_in, hint.command), []).append(tool)
+    for (where, command), names in groups.items():
+        commands.append(command)
+        tasks = [task for tool in names for task in left_out.get(tool, [])]
+        explained.update(task.phase_id for task in tasks)
+        lost = ", ".join(sorted(f"{task.phase_id}/{task.task_id}" for task in tasks))
+        subject = f"tool {names[0]!r} is" if len(names) == 1 else f"tools {', '.join(names)} are"
+        findings.append(
+            Finding(
+                "UET511",
+                ProblemLevel.WARNING,
+                where,
+                f"{subject} declared by the project but not installed"
+                + (f", so {lost} cannot run" if lost else "")
+                + f"; {hints[names[0]].format()}",
+            )
+        )
+    for phase_id, skipped in sorted(by_phase.items()):
+        missing = sorted({task.tool for task in skipped if task.tool is not None})
+        if phase_id in plan.generated.workstream_phases or phase_id in explained or not missing:
+            continue
+        explained.add(phase_id)
+        choices = "; ".join(f"{tool}: {hints[tool].format()}" for tool in missing if tool in hints)
+        commands.extend(hints[tool].command for tool in missing[:1] if tool in hints)
+        findings.append(
+            Finding(
+                "UET511",
+                ProblemLevel.WARNING,
+                f"{PHASES_DIR}/{phase_id}.yaml",
+                f"phase {phase_id!r} has no workstream: "
+                + ("its tool is not" if len(missing) == 1 else "none of its tools is")
+                + f" installed ({choices})",
+            )
+        )
+    return explained, tuple(dict.fromkeys(commands))
+
+
+def prerequisite_checks(
+    root: Path,
+    plan: BootstrapPlan,
+    discovery: Discovery,
+    env: Mapping[str, str],
+    findings: list[Finding],
+) -> None:
+    """UET512: known prerequisites of the tools the workspace uses (dbt's profile, the
+    providers ``terraform init`` downloads)."""
+    apps = set(plan.generated.apps)
+    found = []
+    if "dbt" in apps or "dbt" in plan.generated.missing_tools:
+        found.append(dbt_profile_problem(root, discovery.paths_of("dbt_project"), env))
+    if "terraform" in apps:
+        found.append(terraform_provider_note(root, discovery.paths_of("terraform")))
+    for item in found:
+        if item is not None:
+            level = ProblemLevel.WARNING if item.blocking else ProblemLevel.INFO
+            findings.append(Finding("UET512", level, item.path, item.message))
+
+
 def phase_checks(
     analysis: Analysis,
     plan: BootstrapPlan | None,
     values: Mapping[str, Any],
     workstreams: list[tuple[str, Any, str]],
     out: tuple[list[Finding], list[Fix]],
+    *,
+    apps: Mapping[str, Any],
+    router_change: FileChange | None,
+    explained: set[str],
 ) -> None:
-    """Phases that have automatable tasks in the profile but no workstream."""
+    """Phases that have automatable tasks in the profile but no workstream. The fix that
+    generates one also adds the apps its tasks name to the router config (``router_change``);
+    a phase none of whose tasks can run says why (missing tools: already ``explained`` by
+    UET511; else the files its tasks need)."""
     findings, fixes = out
     if plan is None:
         return
@@ -245,16 +427,27 @@ def phase_checks(
         if phase_id not in automatable:
             continue
         found = planned.get(str(phase_id))
+        if found is None and phase_id in explained:
+            continue
         fix_id = f"create-workstream-{phase_id}" if found is not None else None
         if found is not None:
-            fixes.append(Fix(str(fix_id), f"Generate {found.path}", found.path, found.text, None))
+            changes = [FileChange(found.path, found.text, None)]
+            title = f"Generate {found.path}"
+            needed = {task.get("tool") for task in json.loads(found.text).get("tasks", [])}
+            if router_change is not None and not needed <= set(apps):
+                changes.append(router_change)
+                title += f" and add its apps to {router_change.path}"
+            fixes.append(Fix(str(fix_id), title, tuple(changes)))
+        reasons = sorted(
+            {task.reason for task in plan.generated.skipped if task.phase_id == phase_id}
+        )
+        why = f" (none of its tasks can run here: {'; '.join(reasons) or 'see the profile'})"
         findings.append(
             Finding(
                 "UET508",
                 ProblemLevel.WARNING if found is not None else ProblemLevel.INFO,
                 relative,
-                f"phase {phase_id!r} has no workstream"
-                + ("" if found else " (none of its tasks can run here: tools or files missing)"),
+                f"phase {phase_id!r} has no workstream" + ("" if found else why),
                 fix_id,
             )
         )

@@ -3,17 +3,23 @@
 Checks, in order: every artifact against its schema and the others (``uet.artifacts``'
 workspace index: UET1xx-3xx), then the bootstrap's own rules (UET5xx, ``DOCTOR_CODES``):
 the layout, ``.uet/`` ignored by git, apps whose executable is missing, routing rules no app
-satisfies, tasks no app can run, phases without a workstream.
+satisfies, tasks no app can run, the profile's tools that are not installed (with how to
+install them, the project's way first), known prerequisites of the tools (dbt's profile,
+Terraform's providers), phases without a workstream.
 
 ``run_doctor`` only reads. Each fix it proposes is a ``Fix``: a whole new text for one file
 (``previous_text`` is what it replaces, ``None`` when the file is new), the same shape as a
 planned file, so the CLI writes it with ``apply_fixes`` and the language server can offer it
-as a quick fix (one ``WorkspaceEdit``). Fixes never change a file the user wrote except to
-append ``.uet/`` to ``.gitignore`` and to drop app ids no app defines from routing rules.
+as a quick fix (one ``WorkspaceEdit``). A fix may change several files together: the one
+that generates a workstream also adds the apps its tasks name to ``router_config.json``, so
+the workspace validates after any fix. Fixes never change a file the user wrote except to
+append ``.uet/`` to ``.gitignore``, to add apps (and routing rules for their task kinds) to
+the router config and to drop app ids no app defines from routing rules.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,21 +30,35 @@ from uet.artifacts.workspace import check_workspace
 from uet.bootstrap.analysis import Analysis, AnalysisOptions, analyze_workspace
 from uet.bootstrap.checks import (
     DOCTOR_CODES,
+    FileChange,
     Finding,
     Fix,
     executable_missing,
     layout_checks,
     phase_checks,
+    prerequisite_checks,
     router_checks,
+    router_update,
     task_checks,
+    tool_checks,
 )
 from uet.bootstrap.errors import ProblemLevel, UnknownProfileError
 from uet.bootstrap.generator import PROJECT_PROFILE_PATH
-from uet.bootstrap.planner import BootstrapPlan, plan_bootstrap
+from uet.bootstrap.manifests import read_declarations
+from uet.bootstrap.planner import GITIGNORE_PATH, BootstrapPlan, plan_bootstrap
+from uet.bootstrap.profile_model import ToolSpec
+from uet.bootstrap.profiles import FALLBACK_PROFILE_ID
 from uet.bootstrap.reports import ArtifactStatus, ReportInput, build_report
 from uet.bootstrap.serialize import dump_json
 from uet.bootstrap.validation import LEVEL_BY_SEVERITY
-from uet.bootstrap.writer import write_state, write_text
+from uet.bootstrap.writer import (
+    Manifest,
+    read_manifest,
+    text_digest,
+    write_manifest,
+    write_state,
+    write_text,
+)
 
 __all__ = [
     "DOCTOR_CODES",
@@ -76,8 +96,11 @@ def run_doctor(
     analysis: Analysis | None = None,
     fixes_applied: int = 0,
     directories_created: tuple[str, ...] = (),
+    env: Mapping[str, str] | None = None,
 ) -> DoctorResult:
-    """Check the workspace at ``root``; nothing is written."""
+    """Check the workspace at ``root``; nothing is written. ``env`` (default: this
+    process's environment) is where tools' own settings are looked up (``HOME``,
+    ``DBT_PROFILES_DIR``)."""
     root = root.resolve()
     options = options or AnalysisOptions()
     analysis = analysis or analyze_workspace(root, options)
@@ -91,6 +114,7 @@ def run_doctor(
     index = checked.index
     statuses: list[ArtifactStatus] = []
     values: dict[str, Any] = {}
+    unknown_apps: list[tuple[int, str]] = []  # (finding index, app id) of each UET305
     for absolute in index.paths():
         file_report = index.report(absolute)
         if file_report is None or file_report.schema is None:
@@ -104,6 +128,8 @@ def run_doctor(
         position = file_report.parsed.line_index
         for item in diagnostics:
             start = position.position(item.span.start)
+            if item.code == "UET305" and isinstance(item.data.get("id"), str):
+                unknown_apps.append((len(findings), item.data["id"]))
             findings.append(
                 Finding(
                     item.code,
@@ -116,7 +142,7 @@ def run_doctor(
         statuses.append(ArtifactStatus(relative, file_report.schema, ok))
         values.setdefault(file_report.schema, [])
         values[file_report.schema].append((relative, file_report.value, file_report.parsed.text))
-    profile_id = analysis.active_profile_id
+    profile_id = analysis.active_profile_id or _recorded_profile(root, analysis)
     if profile_id is None:
         findings.append(
             Finding(
@@ -138,7 +164,35 @@ def run_doctor(
             router_checks((relative, value, text), options.search_path, findings, fixes)
     workstreams = [v for v in values.get("workstream_spec", []) if isinstance(v[1], dict)]
     task_checks(workstreams, routers, apps, findings)
-    phase_checks(analysis, plan, values, workstreams, (findings, fixes))
+    router_change = None
+    explained: set[str] = set()
+    install: tuple[str, ...] = ()
+    if plan is not None:
+        tools = _profile_tools(analysis, plan)
+        markers = [
+            (kind, path) for kind, paths in analysis.discovery.markers.items() for path in paths
+        ]
+        declared, _ = read_declarations(root, markers)
+        explained, install = tool_checks(plan, tools, declared, findings)
+        prerequisite_checks(
+            root, plan, analysis.discovery, os.environ if env is None else env, findings
+        )
+        wanted = {app_id: tools[app_id] for app_id in plan.generated.apps if app_id in tools}
+        named = {app_id for _, app_id in unknown_apps if app_id in tools}
+        wanted.update({app_id: tools[app_id] for app_id in named})
+        router_change = router_update(routers, plan, wanted)
+        if router_change is not None and named:
+            _offer_app_fix(findings, fixes, unknown_apps, named, router_change)
+    phase_checks(
+        analysis,
+        plan,
+        values,
+        workstreams,
+        (findings, fixes),
+        apps=apps,
+        router_change=router_change,
+        explained=explained,
+    )
     findings.sort(key=lambda item: (item.where, item.code))
     report_document = build_report(
         ReportInput(
@@ -161,6 +215,7 @@ def run_doctor(
             ),
             runnable_workstreams=tuple(relative for relative, _, _ in workstreams),
             directories_created=directories_created,
+            install_commands=install,
             discovery=analysis.discovery,
         )
     )
@@ -168,11 +223,33 @@ def run_doctor(
 
 
 def apply_fixes(root: Path, fixes: Iterable[Fix]) -> tuple[str, ...]:
-    """Write each fix (atomically, confined to ``root``); returns the fix ids applied."""
+    """Write each fix (atomically, confined to ``root``); returns the fix ids applied.
+
+    A fix is skipped when one of its files holds neither the text it was computed from nor
+    the fix's own text (an earlier fix changed it otherwise): run the doctor again to get it
+    recomputed. Files the generator
+    owned before (manifest hash) or that a fix creates stay owned, so a later
+    ``uet bootstrap`` may still update them."""
+    root = root.resolve()
+    manifest, _ = read_manifest(root)
+    owned = dict(manifest.files)
     applied: list[str] = []
     for fix in fixes:
-        write_text(root, fix.path, fix.text)
+        current = {change.path: _current_text(root, change.path) for change in fix.changes}
+        if any(current[c.path] not in (c.previous_text, c.text) for c in fix.changes):
+            continue
+        for change in fix.changes:
+            if current[change.path] == change.text:
+                continue  # an earlier fix wrote the same text
+            was_owned = change.previous_text is None or owned.get(change.path) == text_digest(
+                change.previous_text
+            )
+            write_text(root, change.path, change.text)
+            if was_owned and change.path != GITIGNORE_PATH:
+                owned[change.path] = text_digest(change.text)
         applied.append(fix.fix_id)
+    if owned != manifest.files:
+        write_manifest(root, Manifest(manifest.profile_id, owned))
     return tuple(applied)
 
 
@@ -180,6 +257,54 @@ def write_report(root: Path, report: Mapping[str, Any]) -> str:
     """Write the ``bootstrap_report`` to ``.uet/bootstrap_report.json``; returns its path."""
     write_state(root, REPORT_PATH, dump_json(report))
     return REPORT_PATH
+
+
+def _recorded_profile(root: Path, analysis: Analysis) -> str | None:
+    """The profile of the last bootstrap (manifest) when ``PROJECT_PROFILE.yaml`` is gone, so
+    the doctor can regenerate it (UET502) instead of asking for a new bootstrap."""
+    if (root / PROJECT_PROFILE_PATH).exists():
+        return None
+    manifest, _ = read_manifest(root)
+    if manifest.profile_id in analysis.profiles.profiles:
+        return manifest.profile_id
+    return None
+
+
+def _current_text(root: Path, relative: str) -> str | None:
+    try:
+        return (root / relative).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _profile_tools(analysis: Analysis, plan: BootstrapPlan) -> dict[str, ToolSpec]:
+    """The tools the generator may turn into apps: the profile's, then the fallback's."""
+    tools: dict[str, ToolSpec] = {}
+    fallback = analysis.profiles.profiles.get(FALLBACK_PROFILE_ID)
+    if fallback is not None:
+        tools.update(fallback.tools)
+    tools.update(analysis.profiles.profiles[plan.profile_id].tools)
+    return tools
+
+
+def _offer_app_fix(
+    findings: list[Finding],
+    fixes: list[Fix],
+    unknown_apps: list[tuple[int, str]],
+    named: set[str],
+    change: FileChange,
+) -> None:
+    """Attach the fix that defines the apps the profile knows to their UET305 findings."""
+    fix = Fix(
+        "add-profile-apps", f"Add the apps {', '.join(sorted(named))} to {change.path}", (change,)
+    )
+    fixes.append(fix)
+    for position, app_id in unknown_apps:
+        if app_id in named:
+            finding = findings[position]
+            findings[position] = Finding(
+                finding.code, finding.level, finding.where, finding.message, fix.fix_id
+            )
 
 
 def _relative(path: str, root: Path) -> str:

@@ -39,6 +39,7 @@ __all__ = [
     "SkippedTask",
     "generate",
     "project_id_for",
+    "router_config_document",
 ]
 
 SCHEMA_ID_PREFIX = "https://uet.invalid/schemas/v1/"
@@ -79,6 +80,17 @@ _TASK_KEYS = (
 )
 _DEFAULTS = {"max_attempts": 1, "timeout_seconds": 900, "strategy": "fixed"}
 _SLUG = re.compile(r"[^A-Za-z0-9._-]+")
+# Placeholder kinds in words, for the reason a task was left out (others: "<kind> file").
+_KIND_WORDS = {
+    "src_dirs": "source folder",
+    "test_dirs": "test folder",
+    "python_test_dirs": "Python test folder",
+    "doc_dirs": "documentation folder",
+    "config_dirs": "configuration folder",
+    "script_dirs": "script folder",
+    "sql_dirs": "SQL folder",
+    "git": "git work tree",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,11 +105,13 @@ class GeneratedFile:
 
 @dataclass(frozen=True, slots=True)
 class SkippedTask:
-    """A task template left out of the starter workstreams, and why."""
+    """A task template left out of the starter workstreams, and why (``tool``: the profile
+    tool that was not found, when that is the reason)."""
 
     phase_id: str
     task_id: str
     reason: str
+    tool: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +124,7 @@ class Generated:
     runnable_tasks: int
     skipped: tuple[SkippedTask, ...]
     used_fallback: bool
+    workstream_phases: tuple[str, ...] = ()
 
 
 def project_id_for(name: str) -> str:
@@ -159,7 +174,7 @@ def generate(discovery: Discovery, profile: Profile, fallback: Profile | None) -
             dump_yaml(_project_profile(discovery, profile, project_id, apps)),
             "project_profile",
         ),
-        GeneratedFile(ROUTER_CONFIG_PATH, dump_json(_router_config(apps)), "router_config"),
+        GeneratedFile(ROUTER_CONFIG_PATH, dump_json(router_config_document(apps)), "router_config"),
     ]
     for phase in profile.phases:
         files.append(
@@ -177,11 +192,21 @@ def generate(discovery: Discovery, profile: Profile, fallback: Profile | None) -
         runnable_tasks=sum(len(tasks) for _, tasks in workstreams),
         skipped=tuple(skipped),
         used_fallback=used_fallback,
+        workstream_phases=tuple(phase.phase_id for phase, _ in workstreams),
     )
 
 
 def _slug(identifier: str) -> str:
     return _SLUG.sub("-", identifier).strip("-._") or "phase"
+
+
+def _describe(placeholder: str) -> str:
+    """What a placeholder stands for, in words (``{{paths:src_dirs}}`` -> source folders)."""
+    match = PLACEHOLDER.match(placeholder)
+    if match is None:
+        return repr(placeholder)
+    kind = match.group("kind")
+    return _KIND_WORDS.get(kind, f"{kind.replace('_', ' ')} file") + f" ({kind})"
 
 
 def _expand(value: str, discovery: Discovery) -> list[str] | None:
@@ -214,7 +239,8 @@ def _instantiate(
         task_id = str(template["task_id"])
         tool = template.get("tool")
         if tool is not None and tool not in tools:
-            skipped.append(SkippedTask(phase.phase_id, task_id, f"tool {tool!r} not found"))
+            reason = f"tool {tool!r} not found"
+            skipped.append(SkippedTask(phase.phase_id, task_id, reason, str(tool)))
             continue
         if tool is None and not any(
             template.get("kind") in tools[app].app.get("capabilities", {}).get("task_kinds", [])
@@ -241,7 +267,7 @@ def _instantiate(
             else:
                 task["cwd"] = values[0]
         if unresolved:
-            reason = f"nothing in this workspace for {', '.join(unresolved)}"
+            reason = f"no {' or '.join(_describe(value) for value in unresolved)} in this workspace"
             skipped.append(SkippedTask(phase.phase_id, task_id, reason))
             continue
         tasks.append(task)
@@ -297,7 +323,8 @@ def _command_text(command: object) -> str:
     return str(command)
 
 
-def _router_config(apps: Mapping[str, ToolSpec]) -> dict[str, Any]:
+def router_config_document(apps: Mapping[str, ToolSpec]) -> dict[str, Any]:
+    """The router config of ``apps``: each as an app, one routing rule per task kind."""
     by_kind: dict[str, list[str]] = {}
     for app_id, tool in sorted(apps.items()):
         for kind in tool.app.get("capabilities", {}).get("task_kinds", []):

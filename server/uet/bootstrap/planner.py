@@ -11,7 +11,9 @@ Per generated file (``FileAction``): ``create`` (absent), ``unchanged`` (identic
 ``update`` (the text on disk is what the generator last wrote, per the manifest),
 ``keep`` (the user changed it: left alone) or ``overwrite`` (the user changed it and
 ``force`` was given). ``.gitignore`` is merged, never replaced: ``.uet/`` is appended when
-missing.
+missing. Files the generator wrote before but no longer generates (after a profile switch)
+are removed when untouched since (``removed``, so no workstream is left naming an app the
+new router config lacks) and left in place when the user changed them (``stale``).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from uet.bootstrap.validation import check_artifact_text
 from uet.bootstrap.writer import (
     Manifest,
     read_manifest,
+    remove_file,
     resolve_for_write,
     text_digest,
     write_manifest,
@@ -104,6 +107,7 @@ class BootstrapPlan:
     stale: tuple[str, ...]
     problems: tuple[Problem, ...]
     force: bool
+    removed: tuple[str, ...] = ()
 
     def writes(self) -> tuple[PlannedFile, ...]:
         """The files applying the plan writes, in plan order."""
@@ -126,6 +130,7 @@ class ApplyResult:
     written: tuple[str, ...]
     kept: tuple[str, ...]
     unchanged: tuple[str, ...]
+    removed: tuple[str, ...] = ()
 
 
 def plan_bootstrap(
@@ -160,7 +165,7 @@ def plan_bootstrap(
             continue
         files.append(_plan_file(root, item, manifest, force))
     planned = {item.path for item in files}
-    stale = tuple(sorted(path for path in manifest.files if path not in planned))
+    removed, stale = _no_longer_generated(root, manifest, planned)
     return BootstrapPlan(
         root=root,
         profile_id=profile.profile_id,
@@ -170,6 +175,7 @@ def plan_bootstrap(
         stale=stale,
         problems=tuple(problems),
         force=force,
+        removed=removed,
     )
 
 
@@ -181,11 +187,19 @@ def apply_plan(plan: BootstrapPlan) -> ApplyResult:
     for item in plan.writes():
         write_text(plan.root, item.path, item.text)
         written.append(item.path)
+    manifest, _ = read_manifest(plan.root)
+    removed = [
+        path
+        for path in plan.removed
+        if _digest_on_disk(plan.root, path) == manifest.files.get(path)
+        and remove_file(plan.root, path)
+    ]
     record_applied(plan)
     return ApplyResult(
         written=tuple(written),
         kept=tuple(item.path for item in plan.kept()),
         unchanged=tuple(item.path for item in plan.files if item.action is FileAction.UNCHANGED),
+        removed=tuple(removed),
     )
 
 
@@ -194,6 +208,10 @@ def record_applied(plan: BootstrapPlan) -> None:
     client applied the plan's WorkspaceEdit). Kept files keep their old entry."""
     manifest, _ = read_manifest(plan.root)
     files = dict(manifest.files)
+    planned = {item.path for item in plan.files}
+    for path in [path for path in files if path not in planned]:
+        if _digest_on_disk(plan.root, path) is None:
+            files.pop(path)  # removed (or deleted by the user): no longer the generator's
     for item in plan.files:
         if item.tracked and item.action is not FileAction.KEEP:
             files[item.path] = text_digest(item.text)
@@ -202,7 +220,7 @@ def record_applied(plan: BootstrapPlan) -> None:
 
 def render_diff(plan: BootstrapPlan) -> str:
     """Unified diffs of every file the plan writes, plus one line per kept file."""
-    chunks: list[str] = []
+    chunks: list[str] = [f"# {path}: no longer generated; removed\n" for path in plan.removed]
     for item in plan.files:
         if item.action is FileAction.KEEP:
             chunks.append(f"# {item.path}: changed by you; kept (use --force to overwrite)\n")
@@ -235,6 +253,34 @@ def _plan_file(root: Path, item: GeneratedFile, manifest: Manifest, force: bool)
         return PlannedFile(item.path, item.text, item.schema, FileAction.UPDATE, previous)
     action = FileAction.OVERWRITE if force else FileAction.KEEP
     return PlannedFile(item.path, item.text, item.schema, action, previous)
+
+
+def _no_longer_generated(
+    root: Path, manifest: Manifest, planned: set[str]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``(removed, stale)``: the manifest's files the plan no longer generates, split into
+    those still as the generator wrote them and those the user changed (absent ones drop)."""
+    removed: list[str] = []
+    stale: list[str] = []
+    for path, digest in sorted(manifest.files.items()):
+        if path in planned:
+            continue
+        on_disk = _digest_on_disk(root, path)
+        if on_disk == digest:
+            removed.append(path)
+        elif on_disk is not None:
+            stale.append(path)
+    return tuple(removed), tuple(stale)
+
+
+def _digest_on_disk(root: Path, relative: str) -> str | None:
+    """The digest of the regular file ``root/relative`` (``None``: absent, unreadable, or
+    not a plain file inside the workspace)."""
+    try:
+        path = resolve_for_write(root, relative)
+        return text_digest(path.read_bytes()) if path.is_file() else None
+    except (UnsafePathError, OSError):
+        return None
 
 
 def _decode(raw: bytes | None) -> str | None:

@@ -61,6 +61,7 @@ class ReportInput:
     runnable_workstreams: tuple[str, ...]
     directories_created: tuple[str, ...] = ()
     discovery: Discovery | None = None
+    install_commands: tuple[str, ...] = ()
 
 
 def now_timestamp() -> str:
@@ -276,6 +277,11 @@ def _next_steps(data: ReportInput, status: str) -> dict[str, list[str]]:
         human.append("Fix the errors listed in validation_results, then run: uet doctor")
     if data.warnings:
         human.append("Review the warnings; run 'uet doctor --fix' to apply the safe fixes")
+    if data.install_commands:
+        human.append(
+            f"Install the missing tools ({'; '.join(data.install_commands)}), "
+            "then run: uet doctor --fix"
+        )
     if not data.runnable_workstreams:
         human.append("Install the profile's tools (see uet doctor), then run: uet bootstrap")
     else:

@@ -1,4 +1,5 @@
-"""The only code in ``uet.bootstrap`` that writes to disk: confined, atomic writes.
+"""The only code in ``uet.bootstrap`` that writes to disk: confined, atomic writes (and the
+removal of generated files a profile switch replaced, under the same confinement).
 
 **Invariant:** every write goes through ``write_text``, which
 
@@ -31,8 +32,10 @@ from uet.bootstrap.paths import is_within, unsafe_relative_reason
 
 __all__ = [
     "MANIFEST_PATH",
+    "STATE_GITIGNORE",
     "Manifest",
     "read_manifest",
+    "remove_file",
     "resolve_for_write",
     "text_digest",
     "write_manifest",
@@ -42,7 +45,7 @@ __all__ = [
 
 STATE_DIR = ".uet"
 MANIFEST_PATH = f"{STATE_DIR}/bootstrap.json"
-_STATE_GITIGNORE = f"{STATE_DIR}/.gitignore"
+STATE_GITIGNORE = f"{STATE_DIR}/.gitignore"
 _MANIFEST_FORMAT = 1
 _NEW_FILE_MODE = 0o644
 
@@ -119,13 +122,25 @@ def write_text(root: Path, relative: str, text: str) -> Path:
     return final
 
 
+def remove_file(root: Path, relative: str) -> bool:
+    """Delete the regular file ``root/relative`` under the same confinement as ``write_text``
+    (never through a link leading outside, never a link itself); ``False`` when absent."""
+    final = resolve_for_write(root, relative)
+    try:
+        final.unlink()
+    except FileNotFoundError:
+        return False
+    _fsync_folder(final.parent)
+    return True
+
+
 def write_state(root: Path, relative: str, text: str) -> Path:
     """Write an engine-state file under ``.uet/``; the folder gets a ``.gitignore`` holding
     ``*`` first, so git ignores it even before ``uet bootstrap`` edits the root one."""
     if not relative.startswith(f"{STATE_DIR}/"):
         raise UnsafePathError(relative, f"engine state belongs under {STATE_DIR}/")
-    if not (root / _STATE_GITIGNORE).exists():
-        write_text(root, _STATE_GITIGNORE, "# engine state of uet: never commit it\n*\n")
+    if not (root / STATE_GITIGNORE).exists():
+        write_text(root, STATE_GITIGNORE, "# engine state of uet: never commit it\n*\n")
     return write_text(root, relative, text)
 
 

@@ -32,6 +32,8 @@ __all__ = ["DISCOVERY_PATH", "demo_commands", "register"]
 DISCOVERY_PATH = ".uet/bootstrap_discovery.json"
 Handler = Callable[[argparse.Namespace], int]
 _PROGRESS_EVERY = 64
+# A fix computed from a file an earlier fix changed is skipped and recomputed next round.
+_FIX_ROUNDS = 4
 
 
 def register(subparsers: Any) -> None:
@@ -209,7 +211,8 @@ def run_bootstrap(args: argparse.Namespace) -> int:
         sys.stdout.write(render_diff(plan))
         changes = len(plan.writes())
         print(
-            f"dry run: {changes} file(s) would be written, {len(plan.kept())} kept; nothing written"
+            f"dry run: {changes} file(s) would be written, {len(plan.removed)} removed, "
+            f"{len(plan.kept())} kept; nothing written"
         )
         return EXIT_CLEAN
     result = apply_plan(plan)
@@ -222,8 +225,10 @@ def run_bootstrap(args: argparse.Namespace) -> int:
             FileAction.KEEP: "kept: you changed it (use --force to overwrite)",
         }[item.action]
         print(f"  {item.path}: {label}")
+    for path in result.removed:
+        print(f"  {path}: no longer generated; removed")
     for path in plan.stale:
-        print(f"  {path}: no longer generated; left in place")
+        print(f"  {path}: no longer generated, but changed by you; left in place")
     created = tuple(
         sorted(
             {
@@ -253,11 +258,16 @@ def run_doctor_command(args: argparse.Namespace) -> int:
         print(f"uet: {root}: not a directory", file=sys.stderr)
         return EXIT_ERROR
     result = run_doctor(root, options)
-    if args.fix and result.fixes:
-        applied = apply_fixes(result.root, result.fixes)
+    applied = 0
+    for _ in range(_FIX_ROUNDS if args.fix else 0):
+        done = set(apply_fixes(result.root, result.fixes))
         for fix in result.fixes:
-            print(f"fixed: {fix.title} ({fix.path})")
-        result = run_doctor(root, options, fixes_applied=len(applied))
+            if fix.fix_id in done:
+                print(f"fixed: {fix.title} ({', '.join(fix.paths)})")
+        applied += len(done)
+        result = run_doctor(root, options, fixes_applied=applied)
+        if not done or not result.fixes:
+            break
     report_path = write_report(result.root, result.report)
     if args.json:
         sys.stdout.write(dump_json(result.report))
