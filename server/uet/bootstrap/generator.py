@@ -210,14 +210,18 @@ def _describe(placeholder: str) -> str:
 
 
 def _expand(value: str, discovery: Discovery) -> list[str] | None:
-    """Values of one argument (``None``: a placeholder without a value here)."""
+    """Values of one argument (``None``: a placeholder without a value here). A
+    ``{{paths:KIND}}`` the project's own tool configuration supplies becomes nothing, so
+    the tool reads that configuration (pytest's ``testpaths``)."""
     match = PLACEHOLDER.match(value)
     if match is None:
         return [value]
+    form = match.group("form")
+    if form == "paths" and match.group("kind") in discovery.tooling.configured_kinds:
+        return []
     paths = discovery.paths_of(match.group("kind"))
     if not paths:
         return None
-    form = match.group("form")
     if form == "paths":
         return list(paths)
     if form == "path":
