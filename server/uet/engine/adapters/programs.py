@@ -1,7 +1,16 @@
-"""Which file ``exec`` runs for a task's program, as ``Popen`` would find it.
+"""Which file ``exec`` runs for a task's program: the workspace's own first, then ``PATH``.
 
-A program named without a directory is looked up on ``PATH`` once per process and
-remembered (most tasks of a run start the same few programs); the lookup is
+A program named without a directory is looked up first in the tool folders of the task's
+working directory and the folders above it up to the repository root (its virtual
+environment, ``node_modules/.bin``: :mod:`uet.bootstrap.toolchain`, the rules the scan
+reports with), then on ``PATH``, as ``Popen`` would. So a generated task naming ``pytest``
+runs the project's own pytest even when another virtual environment (uet's) is active, and
+the committed workstream still names the program plainly: it works on every machine.
+
+The ``PATH`` lookup is remembered once per process (most tasks of a run start the same few
+programs); the tool folders of a directory are remembered until the directory changes (a
+``.venv`` created there), and a program in them is checked on every lookup, so a tool
+installed into the project's environment later is used by the next task. The lookup is
 ``shutil.which``'s own, written here so that a run does not import ``shutil`` and the
 compression modules it brings for this alone.
 """
@@ -11,12 +20,17 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
-__all__ = ["candidates", "encoded", "executable", "forget", "which"]
+from uet.bootstrap.toolchain import workspace_tool_folders
+
+__all__ = ["candidates", "encoded", "executable", "forget", "project_executable", "which"]
 
 _lookup_lock = threading.Lock()
 _lookups: dict[tuple[str, str], str] = {}  # (program, PATH) -> absolute executable
 _encodings: dict[str, tuple[bytes]] = {}  # absolute executable -> (its bytes,)
+# working directory -> (its mtime, the tool folders that apply there)
+_folders: dict[str, tuple[int, tuple[str, ...]]] = {}
 
 
 def encoded(path: str) -> tuple[bytes]:
@@ -28,13 +42,17 @@ def encoded(path: str) -> tuple[bytes]:
     return found
 
 
-def executable(program: str, search_path: str) -> str | None:
-    """``program`` found on ``search_path`` (cached), or ``None`` to let ``exec`` look it
-    up: a program with a directory part, one not found (starting it then fails with the
-    usual error), or one found through a relative ``PATH`` entry (which means the child's
-    cwd)."""
+def executable(program: str, search_path: str, cwd: str | Path | None = None) -> str | None:
+    """``program`` found in the tool folders of ``cwd`` (the task's working directory), else
+    on ``search_path`` (cached), or ``None`` to let ``exec`` look it up: a program with a
+    directory part, one not found (starting it then fails with the usual error), or one
+    found through a relative ``PATH`` entry (which means the child's cwd)."""
     if os.sep in program:
         return None
+    if cwd is not None:
+        own = project_executable(program, cwd)
+        if own is not None:
+            return own
     key = (program, search_path)
     found = _lookups.get(key)
     if found is not None:
@@ -60,6 +78,30 @@ def which(program: str, search_path: str) -> str | None:
         if os.access(candidate, os.X_OK) and not os.path.isdir(candidate):  # noqa: PTH112
             return candidate
     return None
+
+
+def project_executable(program: str, cwd: str | Path) -> str | None:
+    """``program`` in the tool folders that apply in ``cwd`` (nearest first), or ``None``."""
+    for folder in _tool_folders(os.fspath(cwd)):
+        candidate = os.path.join(folder, program)  # noqa: PTH118
+        if os.access(candidate, os.X_OK) and not os.path.isdir(candidate):  # noqa: PTH112
+            return candidate
+    return None
+
+
+def _tool_folders(cwd: str) -> tuple[str, ...]:
+    """The tool folders of ``cwd``, looked for again when ``cwd`` changed since."""
+    try:
+        stamp = os.stat(cwd).st_mtime_ns  # noqa: PTH116 - a str, once per task
+    except OSError:
+        return ()
+    known = _folders.get(cwd)
+    if known is not None and known[0] == stamp:
+        return known[1]
+    found = tuple(str(folder.path) for folder in workspace_tool_folders(Path(cwd)))
+    with _lookup_lock:
+        _folders[cwd] = (stamp, found)
+    return found
 
 
 def forget(program: str, search_path: str) -> None:
