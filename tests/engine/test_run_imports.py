@@ -32,15 +32,15 @@ NOT_FOR_A_RUN = (
     "uet.artifacts.validation",
     "uet.engine.monitor",
     # Standard-library modules the run path does without (each costs 1-2 ms of start-up):
-    # children start through _posixsubprocess, programs are looked up without shutil (which
-    # brings the compression modules; argparse's help formatter would import it too), ids
-    # take their randomness from os.urandom, the writer has its own small future, and
-    # loggers import logging on their first record (uet.lazylog).
+    # programs are looked up without shutil (which brings the compression modules;
+    # argparse's help formatter would import it too), ids take their randomness from
+    # os.urandom, the writer has its own small future, and loggers import logging on their
+    # first record (uet.lazylog). (Children start through subprocess.Popen: each needs a
+    # preparation between fork and exec, which only Popen's preexec_fn offers publicly.)
     "concurrent",
     "logging",
     "random",
     "shutil",
-    "subprocess",
 )
 TASKS = [
     {"task_id": "first", "command": ["true"]},

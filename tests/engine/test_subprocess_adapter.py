@@ -14,7 +14,6 @@ import pytest
 from engine_support import process_alive, wait_until
 
 from uet.engine.adapters import programs
-from uet.engine.adapters import spawn as spawn_module
 from uet.engine.adapters import subprocess as subprocess_module
 from uet.engine.adapters.base import AdapterRequest, AttemptStatus
 from uet.engine.adapters.logs import CappedLog
@@ -273,16 +272,7 @@ def test_many_parallel_attempts_do_not_leak_descriptors(tmp_path: Path) -> None:
     assert len(list(Path("/proc/self/fd").iterdir())) == before
 
 
-@pytest.mark.parametrize("way", ["fork_exec", "popen"])
-def test_both_ways_of_starting_children_behave_alike(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, way: str
-) -> None:
-    # CPython's fork_exec directly where its signature is known, subprocess.Popen elsewhere:
-    # the same children, the same errors.
-    if way == "popen":
-        monkeypatch.setattr(spawn_module, "fork_exec", None)
-    elif spawn_module.fork_exec is None:
-        pytest.skip("this Python starts children through Popen only")
+def test_exit_codes_signals_and_start_failures_are_reported(tmp_path: Path) -> None:
     result = run(request(tmp_path, ("sh", "-c", "echo out; echo err >&2; exit 4")))
     descriptors = len(list(Path("/dev/fd").iterdir()))  # (stdin's /dev/null is open now)
     assert (result.status, result.exit_code, result.reason) == (
@@ -353,12 +343,7 @@ def test_without_pidfd_exit_timeout_and_cancel_still_work(
     assert (result.status, result.reason) == (AttemptStatus.CANCELED, "canceled: stop")
 
 
-@pytest.mark.parametrize("way", ["fork_exec", "popen"])
-def test_an_error_while_supervising_kills_and_reaps_the_child(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, way: str
-) -> None:
-    if way == "popen":
-        monkeypatch.setattr(spawn_module, "fork_exec", None)
+def test_an_error_while_supervising_kills_and_reaps_the_child(tmp_path: Path) -> None:
     spawned: list[int] = []
 
     def broken_hook(pid: int) -> None:
@@ -370,25 +355,6 @@ def test_an_error_while_supervising_kills_and_reaps_the_child(
     with pytest.raises(ChildProcessError):  # reaped already
         os.waitpid(spawned[0], os.WNOHANG)
     assert not process_alive(spawned[0])
-
-
-def test_a_fork_exec_with_other_arguments_falls_back_to_popen(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # A CPython build whose fork_exec takes different arguments raises TypeError before
-    # anything starts: the task still runs (through Popen), and so do the next ones.
-    def other_signature(*args: object) -> int:
-        raise TypeError(f"fork_exec() takes 22 arguments ({len(args)} given)")
-
-    run(request(tmp_path, ("true",)))  # opens the shared /dev/null for stdin
-    monkeypatch.setattr(spawn_module, "fork_exec", other_signature)
-    descriptors = len(list(Path("/dev/fd").iterdir()))
-    for _ in range(2):
-        result = run(request(tmp_path, ("sh", "-c", "echo ran")))
-        assert (result.status, result.exit_code) == (AttemptStatus.COMPLETED, 0)
-        assert result.log_path is not None and result.log_path.read_text() == "ran\n"
-    assert spawn_module.fork_exec is None
-    assert len(list(Path("/dev/fd").iterdir())) == descriptors
 
 
 def test_programs_are_found_on_path_as_shutil_which_finds_them(tmp_path: Path) -> None:

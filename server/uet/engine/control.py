@@ -33,6 +33,7 @@ from uet.engine.store import append_event, connect, transaction
 __all__ = [
     "HEARTBEAT_INTERVAL_SECONDS",
     "HEARTBEAT_STALE_SECONDS",
+    "STOP_WAIT_SECONDS",
     "Owner",
     "cancel_run",
     "claim_run",
@@ -42,12 +43,16 @@ __all__ = [
     "kill_orphan_groups",
     "owner_alive",
     "pending_cancel_request",
+    "read_process_record",
+    "run_logs_dir",
 ]
 
 HEARTBEAT_INTERVAL_SECONDS = 1.0
 # A heartbeat older than this means the owner is gone even if its pid exists (pid reuse).
 HEARTBEAT_STALE_SECONDS = 30.0
 _CANCEL_POLL_SECONDS = 0.05
+# How long resume and cancel wait for the killed processes of an orphaned run to be gone.
+STOP_WAIT_SECONDS = 10.0
 _PROC = Path("/proc")
 
 
@@ -115,23 +120,90 @@ def owner_alive(row: sqlite3.Row, now: float | None = None) -> bool:
     return fresh
 
 
-def kill_orphan_groups(connection: sqlite3.Connection, run_id: str) -> list[int]:
-    """SIGKILL the process groups of ``run_id``'s unfinished attempts; returns those hit."""
-    killed: list[int] = []
-    rows = connection.execute(
+def kill_orphan_groups(
+    connection: sqlite3.Connection, run_id: str, run_logs_dir: Path | None = None
+) -> list[int]:
+    """Stop every process of ``run_id`` still alive: SIGKILL the process groups of its
+    unfinished attempts (those in the store and those in the run's process-group record in
+    ``run_logs_dir``, which children write before they run) and every process marked with
+    the run, then wait until they are gone. Returns the groups hit.
+
+    Raises :class:`RunControlError` when some survive :data:`STOP_WAIT_SECONDS`: nothing
+    of the run may run again while a copy of it still runs.
+    """
+    from uet.engine.adapters import processes
+
+    finished = {
+        str(row[0])
+        for row in connection.execute(
+            "SELECT step_attempt_id FROM step_attempts"
+            " WHERE run_id = ? AND state NOT IN ('pending', 'running')",
+            (run_id,),
+        )
+    }
+    groups: dict[int, float | None] = {}
+    for pgid, started_at in connection.execute(
         "SELECT process_group, started_at FROM step_attempts"
         " WHERE run_id = ? AND state IN ('pending', 'running') AND process_group IS NOT NULL",
         (run_id,),
-    ).fetchall()
-    for pgid, started_at in rows:
-        if not _group_matches(int(pgid), _epoch(started_at)):
+    ):
+        groups[int(pgid)] = _epoch(started_at)
+    if run_logs_dir is not None:
+        for pgid, recorded_at, attempt_id in read_process_record(run_logs_dir):
+            if attempt_id not in finished:
+                groups.setdefault(pgid, recorded_at)
+    killed: list[int] = []
+    for pgid, started_at in groups.items():
+        if not _group_matches(pgid, started_at):
             continue
         try:
-            os.killpg(int(pgid), signal.SIGKILL)
+            os.killpg(pgid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             continue
-        killed.append(int(pgid))
-    return killed
+        killed.append(pgid)
+    marked = processes.kill_and_reap(processes.with_descendants(processes.marked(run_id)))
+    deadline = time.monotonic() + STOP_WAIT_SECONDS
+    while True:
+        alive = [member for pgid in killed for member in processes.group_members(pgid)]
+        alive += [process for process in marked if _pid_alive(process.pid)]
+        if not alive:
+            return killed
+        if time.monotonic() >= deadline:
+            names = ", ".join(processes.describe(process) for process in alive[:10])
+            raise RunControlError(
+                f"processes of run {run_id} are still alive after SIGKILL ({names});"
+                " nothing was run again"
+            )
+        time.sleep(_CANCEL_POLL_SECONDS)
+
+
+def read_process_record(run_logs_dir: Path) -> list[tuple[int, float | None, str]]:
+    """The ``(process group, time recorded, attempt id)`` lines of a run's process-group
+    record (none when it does not exist)."""
+    from uet.engine.session import process_record_path
+
+    try:
+        text = process_record_path(run_logs_dir).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return []
+    entries = []
+    for line in text.splitlines():
+        fields = line.split()
+        try:
+            pgid = int(fields[0])
+            recorded_at = float(fields[1]) if len(fields) > 1 else None
+        except (ValueError, IndexError):
+            continue  # a line cut short by a crash
+        if pgid > 1:
+            entries.append((pgid, recorded_at, fields[2] if len(fields) > 2 else ""))
+    return entries
+
+
+def run_logs_dir(db_path: Path, run_id: str) -> Path:
+    """The folder of run ``run_id``'s logs next to the run store at ``db_path``."""
+    from uet.engine.workspace import LOGS_DIR_NAME
+
+    return db_path.parent / LOGS_DIR_NAME / run_id
 
 
 def close_interrupted_attempts(
@@ -199,18 +271,18 @@ def cancel_run(
             )
         if owner_alive(row):
             return _wait_for_end(connection, run_id, wait_seconds)
-        return _cancel_orphan(connection, run_id, row["owner_id"], reason)
+        return _cancel_orphan(connection, db_path, run_id, row["owner_id"], reason)
     finally:
         connection.close()
 
 
 def _cancel_orphan(
-    connection: sqlite3.Connection, run_id: str, owner_id: str | None, reason: str
+    connection: sqlite3.Connection, db_path: Path, run_id: str, owner_id: str | None, reason: str
 ) -> RunState:
     with transaction(connection):
         if not claim_run(connection, run_id, Owner.current(), owner_id):
             raise RunControlError(f"run {run_id} was claimed by another process meanwhile")
-        kill_orphan_groups(connection, run_id)
+        kill_orphan_groups(connection, run_id, run_logs_dir(db_path, run_id))
         close_interrupted_attempts(
             connection,
             run_id,

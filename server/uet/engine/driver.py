@@ -57,6 +57,7 @@ def drive(session: RunSession, *, start: bool) -> FinalState:
         session.finished.wait()
     finally:
         executor.shutdown()
+    session.sweep_leftovers()
     return _finish_run(session)
 
 

@@ -229,7 +229,7 @@ def _slotted_attempt(
         session.publish(EngineEventKind.TASK_OUTPUT, task_id=task.task_id, output=chunk)
 
     result = session.registry.adapter(app_id).execute(
-        session.adapter_request(invocation, session.log_path(task.task_id, number)),
+        session.adapter_request(invocation, session.log_path(task.task_id, number), attempt_id),
         session.cancel,
         on_output if session.bus.wants(EngineEventKind.TASK_OUTPUT) else None,
         on_spawn,

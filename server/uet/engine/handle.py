@@ -122,6 +122,7 @@ class RunHandle:
     def _main(self) -> None:
         session = self._session
         try:
+            session.open_process_record()
             state, reason = drive(session, start=self._start)
             self._result = RunResult(session.run_id, state, reason, session.tracker.snapshot())
         except BaseException as exc:
@@ -129,6 +130,7 @@ class RunHandle:
             self._error = exc
             session.cancel.cancel("engine error")
         finally:
+            session.close_process_record()
             try:
                 session.writer.close()
             finally:

@@ -78,7 +78,7 @@ def resume_run(
         with transaction(connection):
             if not claim_run(connection, run_id, owner, row["owner_id"]):
                 raise RunControlError(f"run {run_id} was resumed by another process")
-            killed = kill_orphan_groups(connection, run_id)
+            killed = kill_orphan_groups(connection, run_id, workspace.logs_dir / run_id)
             interrupted = close_interrupted_attempts(
                 connection,
                 run_id,

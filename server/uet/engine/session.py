@@ -21,7 +21,7 @@ from uet.engine.adapters.base import (
     AdapterRequest,
 )
 from uet.engine.adapters.registry import AdapterRegistry
-from uet.engine.adapters.spawn import CpuPriority
+from uet.engine.adapters.spawn import CpuPriority, Marks
 from uet.engine.cancel import CancelToken
 from uet.engine.control import Owner
 from uet.engine.executor import Executor
@@ -45,7 +45,16 @@ from uet.engine.states import (
 from uet.engine.store import append_event
 from uet.engine.writer import StoreWriter
 
-__all__ = ["RunOptions", "RunSession", "load_app_stats"]
+__all__ = [
+    "PROCESS_RECORD_NAME",
+    "RunOptions",
+    "RunSession",
+    "load_app_stats",
+    "process_record_path",
+]
+
+# The run's process-group record, in the run's folder of logs.
+PROCESS_RECORD_NAME = "process-groups"
 
 _UNSAFE_FILE_CHARS = re.compile(r"[^A-Za-z0-9._-]")
 _NO_OUTCOME = StepOutcome()
@@ -86,6 +95,7 @@ class RunSession:
         "_flush_queued",
         "_logs_prefix",
         "_new_steps",
+        "_record_fd",
         "_sequence",
         "_step_changes",
         "app_slots",
@@ -159,6 +169,7 @@ class RunSession:
         self._counter_lock = threading.Lock()
         self.logs_dir = plan.workspace.logs_dir / run_id
         self._logs_prefix = os.path.join(self.logs_dir, "")  # noqa: PTH118 - a string on purpose
+        self._record_fd = -1
         # New attempts and step transitions are buffered and written in batches (one
         # statement per kind per batch; an attempt created and finished within a batch is
         # inserted finished); the buffer keeps their order.
@@ -184,9 +195,46 @@ class RunSession:
             name = f"{name}.{_UNSAFE_FILE_CHARS.sub('_', part)}"
         return f"{self._logs_prefix}{name}.log"
 
-    def adapter_request(self, invocation: Invocation, log_path: str) -> AdapterRequest:
-        """What the adapter runs for ``invocation`` (a task's command or a validator), with
-        the run's log cap, kill grace and child CPU priority."""
+    def open_process_record(self) -> None:
+        """Open the run's process-group record for appending (every child writes its group
+        there before it runs its command; see :mod:`uet.engine.adapters.spawn`)."""
+        path = process_record_path(self.logs_dir)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._record_fd = os.open(
+            path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600
+        )
+
+    def close_process_record(self) -> None:
+        """Close the process-group record (the run has ended)."""
+        if self._record_fd >= 0:
+            os.close(self._record_fd)
+            self._record_fd = -1
+
+    def sweep_leftovers(self) -> None:
+        """Kill whatever still carries the run's mark once every attempt has ended (a
+        process that left its task's group and closed its output), and record what was
+        killed: no process of a run outlives it."""
+        from uet.engine.adapters import processes
+
+        leftovers = processes.marked(self.run_id)
+        if not leftovers:
+            return
+        killed = processes.kill_and_reap(processes.with_descendants(leftovers))
+        if killed:
+            self.record_event(
+                EventKind.NOTE,
+                {
+                    "note": "processes of the run left behind by its tasks were killed",
+                    "processes": [processes.describe(process) for process in killed],
+                },
+            )
+
+    def adapter_request(
+        self, invocation: Invocation, log_path: str, attempt_id: str = ""
+    ) -> AdapterRequest:
+        """What the adapter runs for ``invocation`` (a task's command or a validator of
+        attempt ``attempt_id``), with the run's log cap, kill grace, child CPU priority and
+        marks."""
         options = self.options
         return AdapterRequest(
             argv=invocation.argv,
@@ -197,6 +245,7 @@ class RunSession:
             log_max_bytes=options.log_max_bytes,
             kill_grace_seconds=options.kill_grace_seconds,
             priority=options.child_priority,
+            marks=Marks(self.run_id, attempt_id, self._record_fd),
         )
 
     def publish(
@@ -342,6 +391,11 @@ class _BufferedWrites:
             self._taken = self._session.take_buffer()
         steps, changes = self._taken
         apply_step_changes(connection, changes, created=steps)
+
+
+def process_record_path(run_logs_dir: Path) -> Path:
+    """Where the process groups of the run whose logs are in ``run_logs_dir`` are recorded."""
+    return run_logs_dir / PROCESS_RECORD_NAME
 
 
 def load_app_stats(connection: sqlite3.Connection) -> dict[str, AppStats]:

@@ -12,7 +12,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import NamedTuple, Protocol
 
-from uet.engine.adapters.spawn import CpuPriority
+from uet.engine.adapters.spawn import CpuPriority, Marks
 from uet.engine.cancel import CancelToken
 
 __all__ = [
@@ -58,6 +58,8 @@ class AdapterRequest(NamedTuple):
     kill_grace_seconds: float = DEFAULT_KILL_GRACE_SECONDS
     # CPU priority of the child's process tree; never applied to the engine.
     priority: CpuPriority = CpuPriority.NORMAL
+    # The run and attempt the child is marked with, and the run's process-group record.
+    marks: Marks | None = None
 
 
 class AdapterResult(NamedTuple):
@@ -71,6 +73,8 @@ class AdapterResult(NamedTuple):
     output_bytes: int = 0
     truncated: bool = False
     process_group: int | None = None
+    # Processes that left the group and were killed when the attempt ended (described).
+    escaped: tuple[str, ...] = ()
 
     @property
     def succeeded(self) -> bool:
