@@ -3,7 +3,8 @@
 Decided in this order (docs/association.md):
 1. a modeline ``# uet: schema=<name>`` in the first lines of a YAML file
    (``schema=none`` opts the file out);
-2. a top-level ``$schema`` naming a UET schema (by ``$id``, file name or name);
+2. a top-level ``$schema``: naming a UET schema (by ``$id``, file name or name), it
+   decides; naming any other schema, the file is not an artifact;
 3. user associations (setting ``uet.schemas``: schema name → globs; ``none`` opts out);
 4. built-in file-name and folder conventions (the layout ``uet bootstrap`` generates and
    the original UET file names);
@@ -92,7 +93,8 @@ def associate(
     registry: SchemaRegistry,
     settings: AssociationSettings | None = None,
 ) -> Association:
-    """Decide the schema of ``parsed`` (``relative_path``: posix, relative to its root)."""
+    """Decide the schema of ``parsed`` (``relative_path``: posix, relative to its workspace
+    root, see ``uet.artifacts.workspace``)."""
     settings = settings or AssociationSettings()
     by_modeline = _from_modeline(parsed, registry)
     if by_modeline is not None:
@@ -155,7 +157,11 @@ def _from_dollar_schema(parsed: ParsedFile, registry: SchemaRegistry) -> Associa
     if name is not None:
         return Association(name, f"its $schema names {name}", "$schema")
     if "uet" not in node.value.lower():
-        return None  # some other schema (e.g. a JSON Schema meta-schema): not ours to judge
+        # Some other schema (a JSON Schema meta-schema, a tool's config schema): the file
+        # follows it, not ours, whatever its name says.
+        return Association(
+            None, f"its $schema names another schema ({node.value!r}), not a UET one", "none"
+        )
     return Association(
         None,
         f"its $schema names an unknown UET schema {node.value!r}",

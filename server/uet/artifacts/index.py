@@ -7,6 +7,11 @@ re-checked, lazily: their cross-file diagnostics are computed when next asked fo
 indexing 10,000 files checks each once, not once per file added. Task ids are scoped to
 their workstream, so editing tasks never fans out.
 
+Workspaces are separate: every file belongs to one workspace (``apply``'s ``scopes``: the
+nearest folder with a project profile or ``.uet/`` owns its files, see
+``uet.artifacts.workspace``), and ids are unique and looked up only inside their
+workspace, so two projects in one repository never see each other's ids.
+
 Bounded for big workspaces: what several diagnostics share (the known ids of a kind and
 their did-you-mean suggester, the first definitions of a duplicate id) is computed once
 per change of the index, and each diagnostic carries at most ``MAX_RELATED`` locations
@@ -17,7 +22,7 @@ from __future__ import annotations
 
 import heapq
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from uet.artifacts.checking import FileReport
@@ -43,7 +48,8 @@ __all__ = ["Located", "WorkspaceIndex"]
 _GLOBAL_KINDS = (WORKSTREAM, PHASE, APP, PROFILE)
 _UNIQUE_KINDS = (WORKSTREAM, PHASE, PROFILE)
 
-Key = tuple[str, str]
+Key = tuple[str, str, str]  # (workspace, kind, id)
+KindKey = tuple[str, str]  # (workspace, kind)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,12 +73,13 @@ class WorkspaceIndex:
         self._facts: dict[str, FileFacts] = {}
         self._definers: dict[Key, set[str]] = defaultdict(set)
         self._referrers: dict[Key, set[str]] = defaultdict(set)
-        self._referrers_by_kind: dict[str, set[str]] = defaultdict(set)
-        self._definition_count: dict[str, int] = defaultdict(int)
+        self._referrers_by_kind: dict[KindKey, set[str]] = defaultdict(set)
+        self._definition_count: dict[KindKey, int] = defaultdict(int)
+        self._workspaces: dict[str, str] = {}  # path → its workspace ("" when not told)
         self._cross: dict[str, list[Diagnostic]] = {}  # computed on demand, see _recheck
         self._sites: dict[str, dict[Key, list[Span]]] = {}  # global definitions per file
         # Shared by the cross-file diagnostics of one state of the index; cleared on change.
-        self._known_memo: dict[str, tuple[list[str], Suggester]] = {}
+        self._known_memo: dict[KindKey, tuple[list[str], Suggester]] = {}
         self._sites_memo: dict[Key, tuple[int, list[tuple[str, Span]]]] = {}
 
     # -- updates -----------------------------------------------------------------------
@@ -85,13 +92,32 @@ class WorkspaceIndex:
         """Forget a deleted (or no longer associated) file; returns the affected paths."""
         return self.apply((), [path])
 
-    def apply(self, reports: Iterable[FileReport], removed: Iterable[str] = ()) -> set[str]:
+    def apply(
+        self,
+        reports: Iterable[FileReport],
+        removed: Iterable[str] = (),
+        scopes: Mapping[str, str] | None = None,
+    ) -> set[str]:
         """Add or replace ``reports`` and forget ``removed`` as one change; returns every
         path whose diagnostics may have changed (the removed ones included).
+
+        ``scopes`` maps paths (indexed or not yet) to their workspace, an opaque name
+        (the owning folder); a path keeps its workspace until told another, and one never
+        told is in the workspace ``""``. Ids are unique, and found, only inside their
+        workspace.
 
         The files affected are looked up once per id the change touches, not once per
         file: indexing N files that share an id costs N, where N updates cost N²."""
         change = _Change()
+        for path, workspace in (scopes or {}).items():
+            if self._workspaces.get(path, "") == workspace:
+                continue
+            facts = self._facts.get(path)
+            if facts is not None:
+                self._replace(path, None, change)
+            self._workspaces[path] = workspace
+            if facts is not None:
+                self._replace(path, facts, change)
         for report in reports:
             self._replace(report.path, report.facts, change)
             self._reports[report.path] = report
@@ -99,6 +125,7 @@ class WorkspaceIndex:
             if path in self._reports:
                 self._replace(path, None, change)
                 del self._reports[path]
+            self._workspaces.pop(path, None)
         affected = self._affected(change)
         self._recheck(affected)
         return affected
@@ -111,43 +138,44 @@ class WorkspaceIndex:
         for key in change.redefined - change.defined:
             if len(self._definers.get(key, ())) > 1:
                 affected |= self._definers[key]
-        for kind in change.flipped:
-            affected |= self._referrers_by_kind.get(kind, set())
+        for kind_key in change.flipped:
+            affected |= self._referrers_by_kind.get(kind_key, set())
         return {item for item in affected if item in self._facts or item in change.paths}
 
     def _replace(self, path: str, new: FileFacts | None, change: _Change) -> None:
         self._known_memo.clear()
         self._sites_memo.clear()
+        workspace = self._workspaces.get(path, "")
         self._sites.pop(path, None)
         if new is not None:
-            self._sites[path] = _global_sites(new)
+            self._sites[path] = _global_sites(new, workspace)
         old = self._facts.pop(path, None)
-        old_defs = _global_definitions(old)
-        new_defs = _global_definitions(new)
-        kinds_before = {kind for kind, _ in old_defs}
+        old_defs = _global_definitions(old, workspace)
+        new_defs = _global_definitions(new, workspace)
+        kinds_before = {key[:2] for key in old_defs}
         for key in old_defs:
             self._definers[key].discard(path)
-            self._definition_count[key[0]] -= 1
-        for key in _global_references(old):
+            self._definition_count[key[:2]] -= 1
+        for key in _global_references(old, workspace):
             self._referrers[key].discard(path)
         if old is not None:
             for reference in old.references:
-                self._referrers_by_kind[reference.kind].discard(path)
-        flipped: set[str] = set()
-        for kind in kinds_before:
-            if self._definition_count[kind] == 0:
-                flipped.add(kind)
+                self._referrers_by_kind[(workspace, reference.kind)].discard(path)
+        flipped: set[KindKey] = set()
+        for kind_key in kinds_before:
+            if self._definition_count[kind_key] == 0:
+                flipped.add(kind_key)
         if new is not None:
             self._facts[path] = new
             for key in new_defs:
-                if self._definition_count[key[0]] == 0:
-                    flipped.add(key[0])
+                if self._definition_count[key[:2]] == 0:
+                    flipped.add(key[:2])
                 self._definers[key].add(path)
-                self._definition_count[key[0]] += 1
-            for key in _global_references(new):
+                self._definition_count[key[:2]] += 1
+            for key in _global_references(new, workspace):
                 self._referrers[key].add(path)
             for reference in new.references:
-                self._referrers_by_kind[reference.kind].add(path)
+                self._referrers_by_kind[(workspace, reference.kind)].add(path)
         change.paths.add(path)
         change.defined |= old_defs ^ new_defs
         change.redefined |= old_defs & new_defs
@@ -172,6 +200,15 @@ class WorkspaceIndex:
         """The symbols and references of ``path``."""
         return self._facts.get(path)
 
+    def workspace_of(self, path: str) -> str:
+        """The workspace ``path`` belongs to (``apply``'s ``scopes``)."""
+        return self._workspaces.get(path, "")
+
+    def _in_workspaces(self, workspace: str | None) -> Iterable[str]:
+        if workspace is not None:
+            return (workspace,)
+        return sorted({"", *self._workspaces.values()})
+
     def diagnostics(self, path: str) -> list[Diagnostic]:
         """Per-file, single-file cross and workspace cross diagnostics of ``path``."""
         report = self._reports.get(path)
@@ -188,10 +225,13 @@ class WorkspaceIndex:
         items.sort(key=lambda item: (item.span.start, item.code))
         return items
 
-    def definitions(self, kind: str, identifier: str, scope: str = "") -> list[Located]:
+    def definitions(
+        self, kind: str, identifier: str, scope: str = "", workspace: str | None = None
+    ) -> list[Located]:
         """Where ``identifier`` is defined. Task ids are scoped to their workstream file:
         for tasks ``scope`` is that file's path (two files sharing a ``workstream_id`` are
-        still two workstreams, UET301)."""
+        still two workstreams, UET301). Other ids are looked up in ``workspace`` (``None``:
+        in every workspace)."""
         if kind == TASK:
             facts = self._facts.get(scope)
             if facts is None:
@@ -201,19 +241,28 @@ class WorkspaceIndex:
                 for symbol in facts.symbols
                 if symbol.kind == TASK and symbol.id == identifier
             ]
+        definers: set[str] = set()
+        for name in self._in_workspaces(workspace):
+            definers |= self._definers.get((name, kind, identifier), set())
         return [
             Located(path, symbol)
-            for path in sorted(self._definers.get((kind, identifier), ()))
+            for path in sorted(definers)
             for symbol in self._facts[path].symbols
             if symbol.kind == kind and symbol.id == identifier
         ]
 
-    def references(self, kind: str, identifier: str, scope: str = "") -> list[Located]:
-        """Every use of ``identifier`` (tasks: within the workstream file ``scope``)."""
+    def references(
+        self, kind: str, identifier: str, scope: str = "", workspace: str | None = None
+    ) -> list[Located]:
+        """Every use of ``identifier`` (tasks: within the workstream file ``scope``; other
+        ids: within ``workspace``, ``None`` for every workspace)."""
         if kind == TASK:
             paths: Iterable[str] = [scope] if scope in self._facts else []
         else:
-            paths = sorted(self._referrers.get((kind, identifier), ()))
+            referrers: set[str] = set()
+            for name in self._in_workspaces(workspace):
+                referrers |= self._referrers.get((name, kind, identifier), set())
+            paths = sorted(referrers)
         return [
             Located(path, reference)
             for path in paths
@@ -221,15 +270,18 @@ class WorkspaceIndex:
             if reference.kind == kind and reference.id == identifier
         ]
 
-    def ids(self, kind: str, scope: str | None = None) -> list[str]:
+    def ids(self, kind: str, scope: str | None = None, workspace: str | None = None) -> list[str]:
         """Known ids of ``kind`` (profiles include the built-in ones), for completion;
-        tasks: those of the workstream file ``scope``."""
+        tasks: those of the workstream file ``scope``; others: those of ``workspace``
+        (``None``: of every workspace)."""
         if kind == TASK and scope is not None:
             facts = self._facts.get(scope)
             symbols = facts.symbols if facts is not None else []
             return sorted({symbol.id for symbol in symbols if symbol.kind == TASK})
         found: set[str] = set()
-        for facts in self._facts.values():
+        for path, facts in self._facts.items():
+            if workspace is not None and self._workspaces.get(path, "") != workspace:
+                continue
             for symbol in facts.symbols:
                 if symbol.kind == kind and (scope is None or symbol.scope == scope):
                     found.add(symbol.id)
@@ -254,17 +306,18 @@ class WorkspaceIndex:
 
     def _cross_diagnostics(self, facts: FileFacts) -> list[Diagnostic]:
         diagnostics: list[Diagnostic] = []
+        workspace = self._workspaces.get(facts.path, "")
         for symbol in facts.symbols:
             if symbol.kind in _UNIQUE_KINDS:
-                diagnostics.extend(self._duplicates(facts.path, symbol))
+                diagnostics.extend(self._duplicates(facts.path, workspace, symbol))
         for reference in facts.references:
-            diagnostic = self._unknown(reference)
+            diagnostic = self._unknown(workspace, reference)
             if diagnostic is not None:
                 diagnostics.append(diagnostic)
         return diagnostics
 
-    def _duplicates(self, path: str, symbol: Symbol) -> list[Diagnostic]:
-        count, sites = self._definition_sites((symbol.kind, symbol.id))
+    def _duplicates(self, path: str, workspace: str, symbol: Symbol) -> list[Diagnostic]:
+        count, sites = self._definition_sites((workspace, symbol.kind, symbol.id))
         if count < 2:
             return []
         others = [site for site in sites if site != (path, symbol.span)][:MAX_RELATED]
@@ -293,39 +346,43 @@ class WorkspaceIndex:
             found = self._sites_memo[key] = (count, sites[: MAX_RELATED + 1])
         return found
 
-    def _unknown(self, reference: Reference) -> Diagnostic | None:
+    def _unknown(self, workspace: str, reference: Reference) -> Diagnostic | None:
         kind, identifier = reference.kind, reference.id
+        defined = self._definers.get((workspace, kind, identifier))
         if kind == PHASE:
-            if self._definition_count[PHASE] == 0 or self._definers.get((PHASE, identifier)):
+            if self._definition_count[(workspace, PHASE)] == 0 or defined:
                 return None
-            return self._unknown_diagnostic(reference, "UET304", "phase")
+            return self._unknown_diagnostic(workspace, reference, "UET304", "phase")
         if kind == APP and reference.property == "tool":
-            if self._definition_count[APP] == 0 or self._definers.get((APP, identifier)):
+            if self._definition_count[(workspace, APP)] == 0 or defined:
                 return None
-            return self._unknown_diagnostic(reference, "UET305", "app")
+            return self._unknown_diagnostic(workspace, reference, "UET305", "app")
         if kind == PROFILE:
-            if identifier in self._builtin_profiles or self._definers.get((PROFILE, identifier)):
+            if identifier in self._builtin_profiles or defined:
                 return None
-            return self._unknown_diagnostic(reference, "UET306", "profile")
+            return self._unknown_diagnostic(workspace, reference, "UET306", "profile")
         return None
 
-    def _known(self, kind: str) -> tuple[list[str], Suggester]:
-        """The defined ids of a global ``kind``, sorted, and their did-you-mean."""
-        found = self._known_memo.get(kind)
+    def _known(self, workspace: str, kind: str) -> tuple[list[str], Suggester]:
+        """The ids of a global ``kind`` defined in ``workspace``, sorted, and their
+        did-you-mean."""
+        found = self._known_memo.get((workspace, kind))
         if found is None:
             known = {
                 identifier
-                for (defined, identifier), paths in self._definers.items()
-                if defined == kind and paths
+                for (owner, defined, identifier), paths in self._definers.items()
+                if owner == workspace and defined == kind and paths
             }
             if kind == PROFILE:
                 known |= self._builtin_profiles
             ordered = sorted(known)
-            found = self._known_memo[kind] = (ordered, Suggester(ordered))
+            found = self._known_memo[(workspace, kind)] = (ordered, Suggester(ordered))
         return found
 
-    def _unknown_diagnostic(self, reference: Reference, code: str, noun: str) -> Diagnostic:
-        known, suggester = self._known(reference.kind)
+    def _unknown_diagnostic(
+        self, workspace: str, reference: Reference, code: str, noun: str
+    ) -> Diagnostic:
+        known, suggester = self._known(workspace, reference.kind)
         guess = suggester(reference.id)
         hint = f"; did you mean '{guess}'?" if guess else ""
         return Diagnostic(
@@ -338,12 +395,12 @@ class WorkspaceIndex:
         )
 
 
-def _global_sites(facts: FileFacts) -> dict[Key, list[Span]]:
+def _global_sites(facts: FileFacts, workspace: str) -> dict[Key, list[Span]]:
     """Where ``facts`` defines each workspace-wide id."""
     sites: dict[Key, list[Span]] = defaultdict(list)
     for symbol in facts.symbols:
         if symbol.kind in _GLOBAL_KINDS:
-            sites[(symbol.kind, symbol.id)].append(symbol.span)
+            sites[(workspace, symbol.kind, symbol.id)].append(symbol.span)
     return dict(sites)
 
 
@@ -356,20 +413,24 @@ class _Change:
     paths: set[str] = field(default_factory=set)
     defined: set[Key] = field(default_factory=set)
     redefined: set[Key] = field(default_factory=set)
-    flipped: set[str] = field(default_factory=set)
+    flipped: set[KindKey] = field(default_factory=set)
 
 
-def _global_definitions(facts: FileFacts | None) -> set[Key]:
-    if facts is None:
-        return set()
-    return {(symbol.kind, symbol.id) for symbol in facts.symbols if symbol.kind in _GLOBAL_KINDS}
-
-
-def _global_references(facts: FileFacts | None) -> set[Key]:
+def _global_definitions(facts: FileFacts | None, workspace: str) -> set[Key]:
     if facts is None:
         return set()
     return {
-        (reference.kind, reference.id)
+        (workspace, symbol.kind, symbol.id)
+        for symbol in facts.symbols
+        if symbol.kind in _GLOBAL_KINDS
+    }
+
+
+def _global_references(facts: FileFacts | None, workspace: str) -> set[Key]:
+    if facts is None:
+        return set()
+    return {
+        (workspace, reference.kind, reference.id)
         for reference in facts.references
         if reference.kind in _GLOBAL_KINDS
     }

@@ -4,7 +4,8 @@ An id (workstream, task, phase, app, profile) is written where it is defined (a 
 and where it is used (a ``Reference``); the workspace index knows both. Task ids are scoped
 to their workstream file: a ``depends_on`` entry resolves only to the tasks of its own file
 (two files that share a ``workstream_id`` are a UET301 error, not one workstream), so
-renaming a task never touches another file.
+renaming a task never touches another file. Other ids are looked up in the workspace of
+the file they are written in: a nested project's ids are its own.
 
 A rename is refused, with a message saying why, when the new id is already defined (two
 definitions would become one), when the schema rejects it at any place it would be written,
@@ -37,12 +38,13 @@ __all__ = [
 @dataclass(frozen=True, slots=True)
 class Target:
     """The id under the cursor; ``scope`` is what its lookups are limited to (for a task,
-    the path of its workstream file)."""
+    the path of its workstream file), ``workspace`` the workspace of the file it is in."""
 
     kind: str
     id: str
     scope: str
     item: Symbol | Reference
+    workspace: str = ""
 
 
 def target_at(index: WorkspaceIndex, path: str, offset: int) -> Target | None:
@@ -50,19 +52,20 @@ def target_at(index: WorkspaceIndex, path: str, offset: int) -> Target | None:
     item = index.at(path, offset)
     if item is None:
         return None
-    return Target(item.kind, item.id, path if item.kind == TASK else item.scope, item)
+    scope = path if item.kind == TASK else item.scope
+    return Target(item.kind, item.id, scope, item, index.workspace_of(path))
 
 
 def definitions(index: WorkspaceIndex, target: Target) -> list[Located]:
     """Where the target's id is defined."""
-    return index.definitions(target.kind, target.id, target.scope)
+    return index.definitions(target.kind, target.id, target.scope, target.workspace)
 
 
 def references(
     index: WorkspaceIndex, target: Target, include_declaration: bool = True
 ) -> list[Located]:
     """Every use of the target's id (and its definitions when asked)."""
-    found = list(index.references(target.kind, target.id, target.scope))
+    found = list(index.references(target.kind, target.id, target.scope, target.workspace))
     if include_declaration:
         found = definitions(index, target) + found
     return found
@@ -72,7 +75,7 @@ def rename_refusal(index: WorkspaceIndex, target: Target) -> str | None:
     """Why the target's id cannot be renamed at all (``None``: it can)."""
     if definitions(index, target):
         return None
-    if target.kind == PROFILE and target.id in index.ids(PROFILE):
+    if target.kind == PROFILE and target.id in index.ids(PROFILE, workspace=target.workspace):
         return f"'{target.id}' is a built-in profile: it cannot be renamed"
     return f"{target.kind} '{target.id}' is not defined in this workspace: nothing to rename"
 
@@ -85,8 +88,9 @@ def rename_edits(
     if refusal is not None:
         return {}, refusal
     if new_id != target.id:
-        taken = index.definitions(target.kind, new_id, target.scope)
-        if taken or (target.kind == PROFILE and new_id in index.ids(PROFILE)):
+        taken = index.definitions(target.kind, new_id, target.scope, target.workspace)
+        in_use = index.ids(PROFILE, workspace=target.workspace) if target.kind == PROFILE else []
+        if taken or new_id in in_use:
             where = f" (in {taken[0].path})" if taken else ""
             return {}, (
                 f"{target.kind} id '{new_id}' already exists{where}: renaming "

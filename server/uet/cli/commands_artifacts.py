@@ -26,6 +26,9 @@ __all__ = ["diagnostic_records", "register"]
 # Loading problems that mean a file was not read at all: too big, binary or undecodable,
 # unreadable, not a regular file.
 _UNREADABLE_CODES = frozenset({"UET103", "UET104", "UET109", "UET111"})
+# Folders searched and no artifact in them, like pytest's "no tests ran": a CI job that
+# validates the wrong folder must not pass.
+EXIT_NOTHING_FOUND = 5
 
 
 def register(subparsers: Any) -> None:
@@ -35,7 +38,11 @@ def register(subparsers: Any) -> None:
         help="check UET artifacts against their schemas and each other",
         description=(
             "Check files or folders (default: the current folder). Folders are searched for "
-            "artifacts, honouring .gitignore; named files are checked even when ignored."
+            "artifacts, honouring .gitignore; named files are checked even when ignored. "
+            "Naming conventions are matched relative to the workspace root (the nearest "
+            "folder with PROJECT_PROFILE.yaml or .uet/, else the git work tree), whatever "
+            "folder is named; nested projects are checked as separate workspaces. Exit "
+            "status: 0 clean, 1 problems found, 2 usage error, 5 no artifact found."
         ),
     )
     validate.add_argument(
@@ -103,7 +110,7 @@ def _add_json_option(parser: argparse.ArgumentParser) -> None:
 
 
 def run_validate(args: argparse.Namespace) -> int:
-    """Validate, print, and return 0 clean / 1 problems / 2 usage error."""
+    """Validate, print, and return 0 clean / 1 problems / 2 usage error / 5 nothing found."""
     registry = bundled_registry()
     if args.schema is not None and registry.lookup(args.schema) is None:
         names = ", ".join(registry.artifact_names())
@@ -137,9 +144,25 @@ def run_validate(args: argparse.Namespace) -> int:
                 f"({report.association.reason}; use --schema NAME)",
                 file=sys.stderr,
             )
+    if not result.index.paths() and not result.skipped and not unreadable:
+        return _nothing_found(args, paths)
     _print_records(args, records, result.index)
     problems = any(record["severity"] in ("error", "warning") for record in records)
     return EXIT_PROBLEMS if problems or unreadable else EXIT_CLEAN
+
+
+def _nothing_found(args: argparse.Namespace, paths: list[Path]) -> int:
+    """Say that the folders named hold no artifact (not "All 0 artifacts valid")."""
+    if args.format == "json":
+        sys.stdout.write("[]\n")
+    searched = ", ".join(_display(str(path)) for path in paths)
+    print(
+        f"uet: no UET artifacts found in {searched} (a file is one when its $schema or "
+        "modeline names a UET schema, or its path relative to the workspace root matches "
+        "a naming convention: see docs/association.md)",
+        file=sys.stderr,
+    )
+    return EXIT_NOTHING_FOUND
 
 
 def _print_records(

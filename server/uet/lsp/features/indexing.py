@@ -6,7 +6,11 @@ A sync lists the folder's candidates (``uet.artifacts.files``: .gitignore honour
 ``node_modules``/``.venv``/``.git`` skipped, ``uet.exclude`` applied), compares their
 (mtime, size) stamps with what was indexed, re-checks only changed files in the thread pool
 in chunks, drops vanished files (their diagnostics are cleared) and publishes the
-diagnostics of every file affected, cross-file ones included. Open documents are left to
+diagnostics of every file affected, cross-file ones included. Each sync also tells the
+index which workspace owns each file (``uet.artifacts.workspace.Owners``: the nearest
+folder with a project profile or ``.uet/``, else the git work tree), so nested projects
+are checked as separate workspaces; a project that appears or goes is seen at the next
+sync. Open documents are left to
 the editor's text. Syncs run one at a time; the initial one reports work-done progress
 "Indexing UET artifacts" and can be cancelled.
 """
@@ -22,6 +26,7 @@ from pathlib import Path
 from lsprotocol import types
 
 from uet.artifacts.files import iter_artifact_candidates
+from uet.artifacts.workspace import Owners
 from uet.lsp import documents, runtime
 from uet.lsp.checks import DiskJob, check_disk
 from uet.lsp.server import UetLanguageServer
@@ -156,9 +161,12 @@ async def _sync(
 ) -> int:
     state = server.state
     found: dict[str, Stamp] = {}
+    workspaces: dict[str, str] = {}
     for folder in folders:
         exclude = tuple(state.folder_settings.get(folder, state.default_settings).exclude)
-        found.update(await server.in_pool(_list_candidates, folder, exclude))
+        listed, owned = await server.in_pool(_list_candidates, folder, exclude)
+        found.update(listed)
+        workspaces.update(owned)
     open_paths = {document.path for document in state.documents.values()}
     vanished = [
         path
@@ -173,7 +181,7 @@ async def _sync(
     gone = [path for path in vanished if path not in open_paths]
     for path in vanished:
         state.stamps.pop(path, None)
-    affected = state.index.apply((), gone) - set(gone)
+    affected = state.index.apply((), gone, workspaces) - set(gone)
     for path in gone:
         documents.clear(server, path)
     for position in range(0, len(changed), _CHUNK):
@@ -212,16 +220,22 @@ def _open_paths(server: UetLanguageServer) -> set[str]:
     return {document.path for document in server.state.documents.values()}
 
 
-def _list_candidates(folder: Path, exclude: tuple[str, ...]) -> dict[str, Stamp]:
-    """Candidate files of ``folder`` with their stamps (worker thread)."""
+def _list_candidates(
+    folder: Path, exclude: tuple[str, ...]
+) -> tuple[dict[str, Stamp], dict[str, str]]:
+    """Candidate files of ``folder`` with their stamps, and the workspace owning each
+    (worker thread)."""
     found: dict[str, Stamp] = {}
+    workspaces: dict[str, str] = {}
+    owners = Owners()
     for path in iter_artifact_candidates(folder, exclude):
         try:
             info = path.stat()
         except OSError:
             continue
         found[str(path)] = (info.st_mtime_ns, info.st_size)
-    return found
+        workspaces[str(path)] = owners.workspace_of(path)
+    return found, workspaces
 
 
 def _forget_folders(server: UetLanguageServer, removed: list[Path]) -> None:
