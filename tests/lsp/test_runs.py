@@ -674,6 +674,7 @@ async def test_a_cli_run_is_listed_and_cancelled_from_the_editor(runs: Runs) -> 
         listed = await runs.command("uet.listRuns")
         (row,) = listed
         assert (row["workstreamId"], row["state"], row["active"]) == ("WS-SLEEPY", "running", True)
+        assert row["resumeCommand"] is None
         assert row["uri"] == runs.session.uri(SLEEPY)
         answer = await runs.command("uet.cancelRun", row["runId"][:12])
         assert answer["runs"] == [
@@ -705,7 +706,10 @@ async def test_an_interrupted_cli_run_is_resumed_from_the_editor(runs: Runs) -> 
     cli.wait()
     (runs.root / ".pids" / "nap.pid").unlink()
     (row,) = await runs.command("uet.listRuns")
-    assert (row["state"], row["active"]) == ("running", False)
+    # The store still says running; its engine is gone, so the editor is told to resume.
+    assert (row["state"], row["active"]) == ("interrupted", False)
+    assert row["resumeCommand"] == f"uet resume {row['runId']}"
+    assert "stopped before the run ended" in row["reason"]
     resumed = await runs.command("uet.resumeRun", row["runId"])
     assert (resumed["runId"], resumed["state"]) == (row["runId"], "running")
     await until(lambda: runs.pid("nap") is not None)

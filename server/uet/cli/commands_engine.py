@@ -4,13 +4,16 @@ terminal.
 Progress goes to stderr (a rich bar on a terminal, one plain line per finished task
 otherwise); the summary (or, with ``--json``, one JSON document) goes to stdout. ``uet run``
 exits 0 only when the run succeeded, 1 when it failed, was quarantined or canceled, 2 when
-the workstream or router config is invalid (nothing started), 130 after Ctrl-C.
+the workstream or router config is invalid (nothing started), 128 + N after signal N
+(130 Ctrl-C, 143 SIGTERM, 129 SIGHUP): each cancels the run, recorded as what it was.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import signal
 import sys
 import threading
@@ -28,12 +31,16 @@ if TYPE_CHECKING:  # the engine is imported when a command runs: ``uet --help`` 
 
 __all__ = ["register"]
 
-EXIT_INTERRUPTED = 130
 # The outcomes the summary lists task by task.
 _UNSUCCESSFUL = ("failed", "skipped", "canceled")
 # How often the progress display is brought up to date while a run executes.
 _DISPLAY_INTERVAL_SECONDS = 0.2
-_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+# The signals a terminal (or a session ending) sends, and how a run they cancel records them.
+_STOP_REASONS = {
+    signal.SIGINT: "interrupted (Ctrl-C)",
+    signal.SIGTERM: "terminated (SIGTERM)",
+    signal.SIGHUP: "hung up (SIGHUP: the terminal was closed)",
+}
 _RUN_ID_HELP = "the run's id (a unique prefix will do), as uet run and uet runs print it"
 
 
@@ -68,8 +75,8 @@ def register(subparsers: Any) -> None:
             "at once. With --task, only the named tasks run, with everything they depend on. "
             "Progress goes to stderr, the summary to stdout. Exit status: 0 the run "
             "succeeded, 1 it failed, was quarantined or canceled, 2 the workstream or router "
-            "config is invalid or names no such task (nothing started), 130 interrupted "
-            "(Ctrl-C)."
+            "config is invalid or names no such task (nothing started), 128 + N after "
+            "signal N (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP), which cancels the run."
         ),
     )
     run.add_argument(
@@ -229,13 +236,13 @@ def cancel_command(args: argparse.Namespace) -> int:
 
 def runs_command(args: argparse.Namespace) -> int:
     """List recent runs, newest first."""
-    from uet.engine import connect, list_runs
+    from uet.engine import list_runs, open_for_reading
 
     workspace = _workspace(args)
     if not workspace.db_path.exists():
         print("[]" if args.json else "no runs yet", file=sys.stdout)
         return EXIT_CLEAN
-    connection = connect(workspace.db_path)
+    connection = open_for_reading(workspace.db_path)
     try:
         summaries = list_runs(connection, args.limit or sys.maxsize)
         (recorded,) = connection.execute("SELECT COUNT(*) FROM runs").fetchone()
@@ -257,6 +264,8 @@ def runs_command(args: argparse.Namespace) -> int:
             f"  {duration(summary.duration_seconds):>8}  {summary.created_at}"
             f"  {summary.workstream_id or ''}{'  (active)' if summary.active else ''}"
         )
+        if summary.resume_command:
+            print(f"    resume it: {_resume_command(summary.resume_command, args)}")
     if len(summaries) < recorded and not args.quiet:
         print(
             f"({len(summaries)} most recent of {recorded} runs; --limit 0 lists every run)",
@@ -289,6 +298,8 @@ def status_command(args: argparse.Namespace) -> int:
     print(f"run {summary.run_id}  {summary.state}  ({summary.workstream_id})")
     if summary.state_reason:
         print(f"  {summary.state_reason}")
+    if summary.resume_command:
+        print(f"  resume it: {_resume_command(summary.resume_command, args)}")
     print(
         f"  started {summary.started_at or '-'}  ended {summary.ended_at or '-'}"
         f"  took {duration(summary.duration_seconds)}"
@@ -296,7 +307,10 @@ def status_command(args: argparse.Namespace) -> int:
     width = max((len(task.task_id) for task in tasks), default=4)
     for task in tasks:
         took = duration(task.duration_ms / 1000 if task.duration_ms is not None else None)
-        line = f"  {task.task_id:<{width}}  {task.state:<9} {task.attempts} att  {took:>8}"
+        state = task.state
+        if summary.resume_command and state == "running":
+            state = "interrupted"  # its engine is gone; resume runs it again
+        line = f"  {task.task_id:<{width}}  {state:<9} {task.attempts} att  {took:>8}"
         if task.state not in ("succeeded", "pending", "running") and task.reason:
             line += f"  {task.reason}"
         if task.logs_path:
@@ -374,28 +388,25 @@ def _follow(
         if as_json or args.quiet
         else (RichDisplay() if sys.stderr.isatty() else PlainDisplay())
     )
-    try:
-        handle = start([KindFilter(display.kinds, display.on_event)])
-    except SpecError as exc:
-        for line in exc.problems:
-            print(line, file=sys.stderr)
-        print(f"uet: {exc} (nothing was started)", file=sys.stderr)
-        return EXIT_ERROR
-    args.startup_over()
-    interrupted = threading.Event()
-
-    def interrupt() -> None:
-        interrupted.set()
-        handle.cancel("interrupted (Ctrl-C)")
-
-    with _on_interrupt(interrupt), display:
-        result = None
-        while result is None:
-            result = handle.wait(timeout=_DISPLAY_INTERVAL_SECONDS)
-            display.flush()
-    _print_result(handle, result, as_json)
-    if interrupted.is_set():
-        return EXIT_INTERRUPTED
+    stop = _Stop()
+    with stop.catching():
+        try:
+            handle = start([KindFilter(display.kinds, display.on_event)])
+        except SpecError as exc:
+            for line in exc.problems:
+                print(line, file=sys.stderr)
+            print(f"uet: {exc} (nothing was started)", file=sys.stderr)
+            return EXIT_ERROR
+        args.startup_over()
+        stop.follow(handle)
+        with display:
+            result = None
+            while result is None:
+                result = handle.wait(timeout=_DISPLAY_INTERVAL_SECONDS)
+                display.flush()
+        _print_result(handle, result, as_json)
+    if stop.signum is not None:
+        return 128 + stop.signum
     return EXIT_CLEAN if result.succeeded else EXIT_PROBLEMS
 
 
@@ -432,40 +443,93 @@ def _print_result(handle: RunHandle, result: RunResult, as_json: bool) -> None:
     print(f"details: uet status {result.run_id}")
 
 
-@contextmanager
-def _on_interrupt(action: Callable[[], None]) -> Iterator[None]:
-    """Route Ctrl-C (and SIGTERM) to ``action`` (cancel) while the body runs (main thread
-    only): the run's children live in their own process groups, so they must be stopped by
-    the engine, not by the signal."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
+class _Stop:
+    """SIGINT, SIGTERM and SIGHUP while a run executes (main thread only): the first one
+    cancels the run with its own reason (:data:`_STOP_REASONS`). The run's children live in
+    their own process groups, so they are stopped by the engine, never by the signal.
 
-    def handler(signum: int, frame: FrameType | None) -> None:
-        del signum, frame
-        print("\ncanceling (tasks get SIGTERM, then SIGKILL)…", file=sys.stderr, flush=True)
-        action()
+    SIGHUP means the terminal is gone: the standard streams that were terminals are pointed
+    at ``/dev/null`` first, so that the progress display and the summary do not fail."""
 
-    previous = {signum: signal.signal(signum, handler) for signum in _STOP_SIGNALS}
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self._handle: RunHandle | None = None
+        self._terminals = [fd for fd in (1, 2) if _is_terminal(fd)]
+
+    @contextmanager
+    def catching(self) -> Iterator[None]:
+        """Route the stop signals here while the body runs."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = {signum: signal.signal(signum, self._on_signal) for signum in _STOP_REASONS}
+        try:
+            yield
+        finally:
+            for signum, old_handler in previous.items():
+                signal.signal(signum, old_handler)
+
+    def follow(self, handle: RunHandle) -> None:
+        """The run to cancel (at once, if a signal came while it was being started)."""
+        self._handle = handle
+        if self.signum is not None:
+            handle.cancel(_STOP_REASONS[signal.Signals(self.signum)])
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        del frame
+        if signum == signal.SIGHUP:
+            self._silence_terminals()
+        if self.signum is not None:
+            return  # canceling already
+        self.signum = signum
+        reason = _STOP_REASONS[signal.Signals(signum)]
+        with contextlib.suppress(OSError, ValueError):
+            print(f"\n{reason}: canceling (tasks get SIGTERM, then SIGKILL)…", file=sys.stderr)
+            sys.stderr.flush()
+        if self._handle is not None:
+            self._handle.cancel(reason)
+
+    def _silence_terminals(self) -> None:
+        if not self._terminals:
+            return
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            for fd in self._terminals:
+                os.dup2(devnull, fd)
+        finally:
+            os.close(devnull)
+        self._terminals = []
+
+
+def _is_terminal(fd: int) -> bool:
     try:
-        yield
-    finally:
-        for signum, old_handler in previous.items():
-            signal.signal(signum, old_handler)
+        return os.isatty(fd)
+    except OSError:
+        return False
 
 
 @contextmanager
 def _store(args: argparse.Namespace) -> Iterator[tuple[Any, str]]:
-    from uet.engine import RunNotFoundError, connect, find_run_id
+    from uet.engine import RunNotFoundError, find_run_id, open_for_reading
 
     workspace = _workspace(args)
     if not workspace.db_path.exists():
         raise RunNotFoundError(f"no runs in {workspace.root}")
-    connection = connect(workspace.db_path)
+    connection = open_for_reading(workspace.db_path)
     try:
         yield connection, find_run_id(connection, args.run_id)
     finally:
         connection.close()
+
+
+def _resume_command(command: str, args: argparse.Namespace) -> str:
+    """``command`` (``uet resume RUN_ID``) with the ``--workspace`` this command was given."""
+    workspace = getattr(args, "workspace", None)
+    if workspace is None:
+        return command
+    import shlex
+
+    return f"{command} --workspace {shlex.quote(str(workspace))}"
 
 
 def _workspace(args: argparse.Namespace) -> Workspace:
@@ -487,7 +551,13 @@ def _count(text: str) -> int:
 
 
 def _add_run_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--jobs", "-j", type=int, metavar="N", help="tasks to run at once")
+    parser.add_argument(
+        "--jobs",
+        "-j",
+        type=int,
+        metavar="N",
+        help="tasks to run at once (at most the workstream's concurrency.max_parallel)",
+    )
     parser.add_argument("--json", action="store_true", help="print the run's artifacts as JSON")
 
 

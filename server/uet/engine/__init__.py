@@ -17,9 +17,11 @@ Events
     Subscribers receive ``EngineEvent``s (``EngineEventKind``) carrying a
     ``ProgressSnapshot`` (done/total, %, running tasks, elapsed, ETA).
 Store
-    ``connect(db_path)`` opens ``.uet/runs.db``; ``run_record``, ``step_attempt_records``,
-    ``run_event_records`` read artifacts; ``list_runs``, ``run_summary``, ``task_statuses``,
-    ``run_metrics``, ``system_summary`` answer monitoring questions.
+    ``connect(db_path)`` opens ``.uet/runs.db``; ``open_for_reading(db_path)`` opens it
+    for reading, also where it cannot be written (nothing migrated); ``run_record``,
+    ``step_attempt_records``, ``run_event_records`` read artifacts; ``list_runs``,
+    ``run_summary``, ``task_statuses``, ``run_metrics``, ``system_summary`` answer
+    monitoring questions (a run whose engine is gone is shown ``interrupted``).
 
 Names are loaded on first use (PEP 562): importing ``uet.engine`` imports none of its
 modules, and each name brings only its own module and what that needs. A host that must
@@ -73,7 +75,7 @@ if TYPE_CHECKING:
     from uet.engine.runner import start_run
     from uet.engine.session import RunOptions
     from uet.engine.states import EventKind, RunState, StepState, TaskState
-    from uet.engine.store import connect, integrity_problems
+    from uet.engine.store import connect, integrity_problems, open_for_reading
     from uet.engine.workspace import Workspace, find_workspace
 
 # Public name → the module defining it. A name's module is imported on first use (PEP 562),
@@ -108,6 +110,7 @@ _SOURCES = {
     "WorkspaceError": "uet.engine.errors",
     "cancel_run": "uet.engine.control",
     "connect": "uet.engine.store",
+    "open_for_reading": "uet.engine.store",
     "find_run_id": "uet.engine.records",
     "find_workspace": "uet.engine.workspace",
     "integrity_problems": "uet.engine.store",
@@ -167,6 +170,7 @@ __all__ = [
     "find_workspace",
     "integrity_problems",
     "list_runs",
+    "open_for_reading",
     "resume_run",
     "run_event_records",
     "run_metrics",

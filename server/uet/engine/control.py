@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from uet.engine.errors import RunControlError
-from uet.engine.ids import new_ulid
+from uet.engine.ids import new_ulid, ulid_seconds
 from uet.engine.records import find_run_id
 from uet.engine.states import (
     TERMINAL_RUN_STATES,
@@ -110,14 +110,32 @@ def pending_cancel_request(connection: sqlite3.Connection, run_id: str) -> str |
 
 
 def owner_alive(row: sqlite3.Row, now: float | None = None) -> bool:
-    """Whether the engine recorded as owning the run (``runs`` row) still drives it."""
+    """Whether the engine recorded as owning the run (``runs`` row) still drives it.
+
+    On another host only the heartbeat can tell. On this one the owner's process must also
+    be alive and be the same process: a pid is reused once its process is gone, but a
+    process that started after the owner identity was made (its ULID holds the time) cannot
+    be the owner.
+    """
     pid, host, beat = row["owner_pid"], row["owner_host"], row["heartbeat_at"]
     if pid is None:
         return False
     fresh = beat is not None and (now or time.time()) - float(beat) < HEARTBEAT_STALE_SECONDS
     if host == host_name():
-        return fresh and _pid_alive(int(pid))
+        return fresh and _pid_alive(int(pid)) and _same_process(int(pid), row["owner_id"])
     return fresh
+
+
+# /proc gives a process's start in clock ticks after a boot time in whole seconds.
+_START_TIME_SLACK_SECONDS = 1.5
+
+
+def _same_process(pid: int, owner_id: str | None) -> bool:
+    """Whether process ``pid`` started before the owner identity ``owner_id`` was made in
+    it (unknown: yes)."""
+    made = ulid_seconds(owner_id) if owner_id else None
+    started = _process_started(pid)
+    return made is None or started is None or started <= made + _START_TIME_SLACK_SECONDS
 
 
 def kill_orphan_groups(
@@ -336,17 +354,27 @@ def _group_matches(pgid: int, started_at: float | None) -> bool:
     While any member of a group lives, Linux does not hand its id to a new process; when the
     leader itself still exists, its start time must match the attempt's.
     """
-    if started_at is None or not _PROC.joinpath("self").exists():
+    if started_at is None:
         return True
+    leader_started = _process_started(pgid)
+    if leader_started is None:
+        return True
+    return started_at - 5.0 <= leader_started <= started_at + 120.0
+
+
+def _process_started(pid: int) -> float | None:
+    """When process ``pid`` started (seconds since the epoch); ``None`` when unknown (no
+    such process, no /proc)."""
+    if not _PROC.joinpath("self").exists():
+        return None
     try:
-        fields = (_PROC / str(pgid) / "stat").read_text().rsplit(")", 1)[1].split()
+        fields = (_PROC / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
         boot = _boot_time()
     except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
-        return True
+        return None
     if boot is None:
-        return True
-    leader_started = boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")
-    return started_at - 5.0 <= leader_started <= started_at + 120.0
+        return None
+    return boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")
 
 
 def _boot_time() -> float | None:

@@ -20,7 +20,14 @@ import threading
 import time
 from datetime import UTC, datetime
 
-__all__ = ["ULID_PATTERN", "is_ulid", "new_ulid", "timestamp_from_epoch", "utc_timestamp"]
+__all__ = [
+    "ULID_PATTERN",
+    "is_ulid",
+    "new_ulid",
+    "timestamp_from_epoch",
+    "ulid_seconds",
+    "utc_timestamp",
+]
 
 ULID_PATTERN = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 _RANDOM_BITS = 80
@@ -68,6 +75,17 @@ def new_ulid() -> str:
 def is_ulid(text: str) -> bool:
     """Whether ``text`` is a well-formed ULID."""
     return ULID_PATTERN.match(text) is not None
+
+
+def ulid_seconds(text: str) -> float | None:
+    """When the ULID ``text`` was made (seconds since the epoch, from its first 48 bits);
+    ``None`` for a string that is not a ULID."""
+    if not is_ulid(text):
+        return None
+    milliseconds = 0
+    for character in text[:10]:  # 10 Crockford digits: 50 bits, the top two zero
+        milliseconds = milliseconds * 32 + _CROCKFORD.index(character)
+    return milliseconds / 1000
 
 
 _second_prefix: list[tuple[int, str]] = [(-1, "")]  # (epoch second, "YYYY-MM-DDTHH:MM:SS.")

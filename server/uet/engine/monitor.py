@@ -2,6 +2,11 @@
 summary. Read-only; safe to call from any process while runs execute (WAL readers never
 block the writer).
 
+A run the store has as ``pending`` or ``running`` whose engine is gone (its process died
+or its heartbeat is stale: :func:`uet.engine.control.owner_alive`) is shown as
+:data:`INTERRUPTED`, with the command that finishes it (``uet resume RUN_ID``): the store
+keeps it ``running`` so that resume can claim it.
+
 The per-task status (:class:`TaskStatus`, :func:`task_statuses`) lives with the other row
 readers in :mod:`uet.engine.records` (``uet run`` prints it after every run without
 loading this module) and is re-exported here.
@@ -19,6 +24,7 @@ from uet.engine.records import TaskStatus, task_statuses
 from uet.engine.resilience import load_breakers
 
 __all__ = [
+    "INTERRUPTED",
     "AppSummary",
     "RunMetrics",
     "RunSummary",
@@ -31,10 +37,15 @@ __all__ = [
     "task_statuses",
 ]
 
+# The state shown for a run whose engine stopped before it ended (never stored).
+INTERRUPTED = "interrupted"
+_UNFINISHED = ("pending", "running")
+
 
 @dataclass(frozen=True, slots=True)
 class RunSummary:
-    """One run at a glance."""
+    """One run at a glance. ``state`` is the stored state, or :data:`INTERRUPTED` for an
+    unfinished run whose engine is gone; ``resume_command`` then finishes it."""
 
     run_id: str
     workstream_id: str | None
@@ -47,6 +58,7 @@ class RunSummary:
     duration_seconds: float | None
     task_counts: dict[str, int]
     active: bool
+    resume_command: str | None = None
 
     @property
     def total_tasks(self) -> int:
@@ -150,11 +162,14 @@ def system_summary(connection: sqlite3.Connection) -> SystemSummary:
         str(row[0]): int(row[1])
         for row in connection.execute("SELECT state, COUNT(*) FROM runs GROUP BY state")
     }
-    active = [
-        str(row["run_id"])
-        for row in connection.execute("SELECT * FROM runs WHERE state IN ('pending', 'running')")
-        if owner_alive(row)
-    ]
+    active = []
+    for row in connection.execute("SELECT * FROM runs WHERE state IN ('pending', 'running')"):
+        if owner_alive(row):
+            active.append(str(row["run_id"]))
+            continue
+        by_state[row["state"]] -= 1
+        by_state[INTERRUPTED] = by_state.get(INTERRUPTED, 0) + 1
+    by_state = {state: count for state, count in by_state.items() if count}
     breakers = load_breakers(connection)
     apps = []
     for row in connection.execute(
@@ -183,20 +198,31 @@ def _summary(connection: sqlite3.Connection, row: sqlite3.Row) -> RunSummary:
             (row["run_id"],),
         )
     }
-    active = row["state"] in ("pending", "running") and owner_alive(row)
+    state, reason, resume = row["state"], row["state_reason"], None
+    active = state in _UNFINISHED and owner_alive(row)
+    if state in _UNFINISHED and not active:
+        state, reason, resume = INTERRUPTED, _why_interrupted(row), f"uet resume {row['run_id']}"
     return RunSummary(
         run_id=row["run_id"],
         workstream_id=row["workstream_id"],
         workstream_path=row["workstream_path"],
-        state=row["state"],
-        state_reason=row["state_reason"],
+        state=state,
+        state_reason=reason,
         created_at=row["created_at"],
         started_at=row["started_at"],
         ended_at=row["ended_at"],
         duration_seconds=_seconds_between(row["started_at"], row["ended_at"]),
         task_counts=counts,
         active=active,
+        resume_command=resume,
     )
+
+
+def _why_interrupted(row: sqlite3.Row) -> str:
+    if row["owner_pid"] is None:
+        return "no engine ever ran it"
+    engine = f"process {row['owner_pid']} on {row['owner_host']}"
+    return f"the engine running it ({engine}) stopped before the run ended"
 
 
 def _seconds_between(start: str | None, end: str | None) -> float | None:

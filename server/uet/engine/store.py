@@ -7,12 +7,17 @@ takes the write lock up front (``BEGIN IMMEDIATE``) so that no transaction ever 
 upgrade a read lock, and waiters queue on the busy timeout instead of failing.
 
 Each thread opens its own connection; connections are never shared between threads.
+
+Reading history (:func:`open_for_reading`) also works where the store cannot be written
+(a read-only mount, a copy without write permission): the database is then opened
+read-only, or immutable when its write-ahead log is gone, and nothing is migrated.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -32,6 +37,8 @@ __all__ = [
     "connect",
     "insert_rows",
     "integrity_problems",
+    "open_for_reading",
+    "open_read_only",
     "schema_version",
     "transaction",
 ]
@@ -72,6 +79,74 @@ def connect(path: Path, *, migrate: bool = True) -> sqlite3.Connection:
         connection.close()
         raise
     return connection
+
+
+def open_for_reading(path: Path) -> sqlite3.Connection:
+    """A connection for reading the existing run store at ``path``.
+
+    Where the store and its folder can be written this is :func:`connect`. Where they
+    cannot, writing is impossible anyway: the database is opened read-only (SQLite then
+    reads a write-ahead log left behind too), else immutable when there is no log (SQLite
+    cannot open a WAL database read-only without its ``-shm`` file, which it would have to
+    create). Nothing is migrated: a store of an older schema is refused with a message.
+    """
+    if os.access(path, os.W_OK) and os.access(path.parent, os.W_OK):
+        return connect(path)
+    connection = open_read_only(path)
+    try:
+        current = schema_version(connection)
+    except sqlite3.Error as exc:
+        connection.close()
+        raise StoreError(f"cannot read run store {path}: {exc}") from exc
+    if current < SCHEMA_VERSION:
+        connection.close()
+        raise MigrationError(
+            f"run store {path} was written by an older uet (schema version {current}; this"
+            f" uet reads {SCHEMA_VERSION}) and cannot be brought up to date here, because its"
+            " folder is read-only; run any uet command on it once where it is writable"
+        )
+    if current > SCHEMA_VERSION:
+        connection.close()
+        raise MigrationError(_newer_schema(path, current))
+    return connection
+
+
+def open_read_only(path: Path, timeout: float = BUSY_TIMEOUT_SECONDS) -> sqlite3.Connection:
+    """The existing database at ``path``, opened read-only whatever the permissions, as
+    :func:`open_for_reading` does where nothing can be written; its schema is not checked.
+    Raises :class:`StoreError`."""
+    log = path.with_name(path.name + "-wal")
+    has_log = log.exists() and log.stat().st_size > 0
+    last_error: sqlite3.Error | None = None
+    for mode in ("mode=ro", "immutable=1"):
+        if mode == "immutable=1" and has_log:
+            break  # immutable ignores the log, and with it the latest changes
+        try:
+            connection = sqlite3.connect(
+                f"{path.absolute().as_uri()}?{mode}",
+                uri=True,
+                timeout=timeout,
+                isolation_level=None,
+                check_same_thread=True,
+            )
+        except sqlite3.Error as exc:
+            last_error = exc
+            continue
+        try:
+            connection.row_factory = sqlite3.Row
+            connection.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+        except sqlite3.Error as exc:
+            connection.close()
+            last_error = exc
+            continue
+        return connection
+    hint = (
+        "; its write-ahead log can only be read where SQLite may create the log's index"
+        " (runs.db-shm) next to it"
+        if has_log
+        else ""
+    )
+    raise StoreError(f"cannot read run store {path}: {last_error}{hint}")
 
 
 def _set_up(connection: sqlite3.Connection, path: Path, *, migrate: bool) -> None:
@@ -200,10 +275,7 @@ def _migrate(connection: sqlite3.Connection, path: Path) -> None:
             # Re-read under the write lock: another process may have migrated meanwhile.
             current = schema_version(connection)
             if current > SCHEMA_VERSION:
-                raise MigrationError(
-                    f"run store {path} has schema version {current}, newer than this uet "
-                    f"understands ({SCHEMA_VERSION}); upgrade uet-lsp"
-                )
+                raise MigrationError(_newer_schema(path, current))
             if current >= migration.version:
                 continue
             if current != migration.version - 1:
@@ -211,3 +283,10 @@ def _migrate(connection: sqlite3.Connection, path: Path) -> None:
             for statement in migration.statements:
                 connection.execute(statement)
             connection.execute(f"PRAGMA user_version = {migration.version}")
+
+
+def _newer_schema(path: Path, current: int) -> str:
+    return (
+        f"run store {path} has schema version {current}, newer than this uet "
+        f"understands ({SCHEMA_VERSION}); upgrade uet-lsp"
+    )

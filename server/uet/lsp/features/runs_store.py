@@ -9,7 +9,9 @@ start; the engine is loaded by the first run or the first store that exists.
 :func:`finished_results` reads stores that another process may be writing or that an older
 or newer uet created: it opens them **read-only** (nothing is created or migrated), and a
 store that is missing, locked, corrupt or of a schema it cannot read yields no results and
-a log line, never an error.
+a log line, never an error. Listings, run lookups and logs open stores with
+``uet.engine.open_for_reading``, so they work on a read-only ``.uet`` too; a run whose
+engine is gone is listed ``interrupted`` with its ``resumeCommand``.
 """
 
 from __future__ import annotations
@@ -149,6 +151,7 @@ def finished_results(
     import sqlite3
 
     from uet.engine import EngineError, Workspace
+    from uet.engine.store import open_read_only
 
     try:
         database = Workspace(root).db_path  # refused when .uet leads out of the workspace
@@ -156,14 +159,11 @@ def finished_results(
         log.warning("not reading past run results: %s", error)
         return FinishedResults(stamp, ())
     try:
-        connection = sqlite3.connect(
-            f"{database.as_uri()}?mode=ro", uri=True, timeout=READ_TIMEOUT_SECONDS
-        )
-    except sqlite3.Error as error:
+        connection = open_read_only(database, READ_TIMEOUT_SECONDS)
+    except (EngineError, sqlite3.Error) as error:
         log.warning("cannot open the run store %s: %s", database, error)
         return FinishedResults(stamp, ())
     try:
-        connection.row_factory = sqlite3.Row
         results = _read_finished(connection, root, candidates)
     except sqlite3.Error as error:  # locked, corrupt, not a run store, another schema
         log.warning("cannot read past run results from %s: %s", database, error)
@@ -175,7 +175,7 @@ def finished_results(
 
 def read_runs(roots: Iterable[Path], limit: int) -> list[dict[str, Any]]:
     """The newest ``limit`` runs of the stores of ``roots``, as ``uet.listRuns`` rows."""
-    from uet.engine import EngineError, Workspace, connect, list_runs
+    from uet.engine import EngineError, Workspace, list_runs, open_for_reading
 
     rows: list[dict[str, Any]] = []
     for root in roots:
@@ -186,7 +186,11 @@ def read_runs(roots: Iterable[Path], limit: int) -> list[dict[str, Any]]:
             continue
         if not db_path.is_file():
             continue
-        connection = connect(db_path)
+        try:
+            connection = open_for_reading(db_path)
+        except EngineError as error:  # unreadable, or of a schema this uet cannot read
+            log.warning("not listing runs: %s", error)
+            continue
         try:
             summaries = list_runs(connection, limit)
         finally:
@@ -209,6 +213,7 @@ def read_runs(roots: Iterable[Path], limit: int) -> list[dict[str, Any]]:
                     "taskCounts": summary.task_counts,
                     "totalTasks": summary.total_tasks,
                     "active": summary.active,
+                    "resumeCommand": summary.resume_command,
                 }
             )
     rows.sort(key=lambda row: str(row["runId"]), reverse=True)
@@ -217,7 +222,7 @@ def read_runs(roots: Iterable[Path], limit: int) -> list[dict[str, Any]]:
 
 def find_run(roots: Iterable[Path], run_text: str) -> tuple[Workspace, str] | None:
     """The workspace and full id of the run ``run_text`` names (id or unique prefix)."""
-    from uet.engine import EngineError, Workspace, connect, find_run_id
+    from uet.engine import EngineError, Workspace, find_run_id, open_for_reading
 
     for root in roots:
         workspace = Workspace(root)
@@ -228,7 +233,11 @@ def find_run(roots: Iterable[Path], run_text: str) -> tuple[Workspace, str] | No
             continue
         if not db_path.is_file():
             continue
-        connection = connect(db_path)
+        try:
+            connection = open_for_reading(db_path)
+        except EngineError as error:
+            log.warning("not looking for runs: %s", error)
+            continue
         try:
             return workspace, find_run_id(connection, run_text)
         except EngineError:
@@ -241,9 +250,9 @@ def find_run(roots: Iterable[Path], run_text: str) -> tuple[Workspace, str] | No
 def log_path(workspace: Workspace, run_id: str, task_id: str | None) -> Path | None:
     """The log of ``task_id``'s last attempt in ``run_id`` (default: the run's first failed
     task, else its last task that has a log; ``None`` for one outside ``.uet/logs``)."""
-    from uet.engine import EngineError, connect, task_statuses
+    from uet.engine import EngineError, open_for_reading, task_statuses
 
-    connection = connect(workspace.db_path)
+    connection = open_for_reading(workspace.db_path)
     try:
         statuses = task_statuses(connection, run_id)
     finally:
