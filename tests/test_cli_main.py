@@ -65,3 +65,13 @@ def test_an_internal_error_is_one_line_and_its_traceback_shows_with_verbose() ->
     assert "DEBUG uet: internal error" in verbose.stderr
     assert "Traceback (most recent call last)" in verbose.stderr
     assert "RuntimeError: broken on purpose" in verbose.stderr
+
+
+def test_verbose_after_the_command_shows_the_traceback_too() -> None:
+    verbose = _failing_uet("schemas", "-v")
+    assert verbose.returncode == 2
+    assert "Traceback (most recent call last)" in verbose.stderr
+    quiet = _failing_uet("schemas", "--quiet")
+    assert quiet.stderr.strip().splitlines() == [
+        "uet: internal error: broken on purpose (run with -v for the traceback)"
+    ]
