@@ -30,6 +30,7 @@ from uet.bootstrap.toolchain import (
     project_tool_folders,
     workspace_tool_folders,
 )
+from uet.cli.main import main
 from uet.engine.adapters import programs
 
 
@@ -271,3 +272,28 @@ def test_engine_lookup_prefers_the_workspace_environment(tmp_path: Path) -> None
     stand_in(root / ".venv" / "bin", "ruff")  # installed into the environment later
     assert programs.executable("ruff", search, root) == str(root / ".venv" / "bin" / "ruff")
     assert programs.executable("ruff", search) == str(tmp_path / "path" / "ruff")
+
+
+def test_scan_profiles_and_doctor_use_the_project_environment(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``uet scan``/``uet profiles`` say where each tool comes from; the doctor finds a tool
+    that only the project's environment holds (no UET505)."""
+    root = python_library(tmp_path / "lib")
+    write(root, {"Makefile": ".PHONY: test\ntest:\n\t.venv/bin/pytest\n"})
+    venv(root, tools=("pytest", "ruff", "mypy"))
+    search = tool_path(tmp_path / "path", real=("git",))
+    monkeypatch.setenv("PATH", search)
+    assert main(["scan", str(root)]) == 0
+    scan = capsys.readouterr().out
+    assert f"ruff    {root / '.venv' / 'bin' / 'ruff'} (.venv)" in scan
+    assert "entry points: make test" in scan
+    assert "tests: pytest is configured in pyproject.toml" in scan
+    assert main(["profiles", str(root)]) == 0
+    assert f"pytest  {root / '.venv' / 'bin' / 'pytest'} (.venv)" in capsys.readouterr().out
+    assert main(["bootstrap", str(root)]) == 0
+    capsys.readouterr()
+    main(["doctor", str(root), "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert not [line for line in report["validation_results"]["warnings"] if "UET505" in line]
+    assert {"pytest", "ruff", "mypy"} <= set(report["configuration"]["available_tools"])

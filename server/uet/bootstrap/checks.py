@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import json
 import shlex
-import shutil
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +35,7 @@ from uet.bootstrap.prerequisites import (
 )
 from uet.bootstrap.profile_model import ToolSpec
 from uet.bootstrap.serialize import dump_json
+from uet.bootstrap.toolchain import ToolFolder, locate
 from uet.bootstrap.writer import STATE_GITIGNORE
 
 __all__ = [
@@ -155,8 +155,12 @@ def state_ignores_itself(root: Path) -> bool:
     return any(line.strip() in ("*", "/*", "**") for line in text.splitlines())
 
 
-def executable_missing(app: Any, search_path: str | None) -> str | None:
-    """The executable ``app`` runs when it cannot be found (``None``: found or unknowable)."""
+def executable_missing(
+    app: Any, search_path: str | None, folders: Sequence[ToolFolder] = ()
+) -> str | None:
+    """The executable ``app`` runs when it cannot be found in the project's tool
+    ``folders`` or on ``search_path`` (``None``: found or unknowable), looked up as the
+    engine looks it up (``uet.bootstrap.toolchain``)."""
     if not isinstance(app, dict) or app.get("shell") is True:
         return None
     command = app.get("command")
@@ -171,7 +175,7 @@ def executable_missing(app: Any, search_path: str | None) -> str | None:
         return None
     if not argv or "/" in argv[0]:
         return None
-    return None if shutil.which(argv[0], path=search_path) else argv[0]
+    return None if locate(argv[0], folders, search_path) is not None else argv[0]
 
 
 def router_checks(
@@ -179,18 +183,22 @@ def router_checks(
     search_path: str | None,
     findings: list[Finding],
     fixes: list[Fix],
+    folders: Sequence[ToolFolder] = (),
 ) -> None:
     relative, value, text = router
     apps = value.get("apps") or {}
     for app_id, app in sorted(apps.items()):
-        missing = executable_missing(app, search_path)
+        missing = executable_missing(app, search_path, folders)
         if missing is not None:
+            where = (
+                "neither in the project's environments nor on PATH" if folders else "not on PATH"
+            )
             findings.append(
                 Finding(
                     "UET505",
                     ProblemLevel.WARNING,
                     relative,
-                    f"app {app_id!r} runs {missing!r}, which is not on PATH",
+                    f"app {app_id!r} runs {missing!r}, which is {where}",
                 )
             )
     rules = (value.get("routing") or {}).get("rules") or []

@@ -157,11 +157,14 @@ def run_doctor(
     if plan is not None:
         layout_checks(plan, findings, fixes)
     routers = values.get("router_config", [])
+    tool_folders = analysis.discovery.tooling.folders  # where the engine looks first
     apps: dict[str, Any] = {}
     for relative, value, text in routers:
         if isinstance(value, dict):
             apps.update(value.get("apps") or {})
-            router_checks((relative, value, text), options.search_path, findings, fixes)
+            router_checks(
+                (relative, value, text), options.search_path, findings, fixes, tool_folders
+            )
     workstreams = [v for v in values.get("workstream_spec", []) if isinstance(v[1], dict)]
     task_checks(workstreams, routers, apps, findings)
     router_change = None
@@ -204,7 +207,7 @@ def run_doctor(
             available_tools=tuple(
                 app_id
                 for app_id, app in sorted(apps.items())
-                if executable_missing(app, options.search_path) is None
+                if executable_missing(app, options.search_path, tool_folders) is None
             ),
             constraints=_constraints(values),
             errors=tuple(f.format() for f in findings if f.level is ProblemLevel.ERROR),

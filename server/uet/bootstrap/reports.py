@@ -157,8 +157,8 @@ def discovery_artifact(
         "frameworks": frameworks,
         "resource_types": list(dict.fromkeys(resource_types)),
         "available_tools": [
-            {"tool_id": name, "detected_via": f"PATH ({location})"}
-            for name, location in sorted(discovery.executables.items())
+            {"tool_id": name, "detected_via": f"{location.source} ({location.path})"}
+            for name, location in sorted(discovery.tooling.tools.items())
         ],
         "existing_ci": discovery.ci_systems[0] if discovery.ci_systems else None,
         "vcs": discovery.vcs.kind if discovery.vcs is not None else None,

@@ -160,6 +160,10 @@ def run_profiles(args: argparse.Namespace) -> int:
             "contenders": [item.profile_id for item in selection.contenders],
             "ranking": [item.as_dict() for item in selection.ranking],
             "problems": [problem.format() for problem in analysis.profiles.problems],
+            "tools": {
+                name: {"path": location.path, "source": location.source}
+                for name, location in sorted(analysis.discovery.tooling.tools.items())
+            },
         }
         json.dump(payload, sys.stdout, indent=2)
         sys.stdout.write("\n")
@@ -169,6 +173,7 @@ def run_profiles(args: argparse.Namespace) -> int:
             print(f"{mark} {item.profile_id:<22} {item.score:6.2f}  {item.domain}")
             for reason in item.reasons():
                 print(f"      {reason}")
+        _print_tooling(analysis)
         print(f"selected: {selection.chosen.profile_id} ({selection.reason})")
         if analysis.active_profile_id is not None:
             print(f"active profile (PROJECT_PROFILE.yaml): {analysis.active_profile_id}")
@@ -349,7 +354,7 @@ def _print_discovery(analysis: Analysis) -> None:
     vcs = discovery.vcs
     print(f"vcs: {vcs.kind + (' on ' + vcs.branch if vcs.branch else '') if vcs else 'none'}")
     print(f"ci: {', '.join(discovery.ci_systems) or 'none'}")
-    print(f"tools on PATH: {', '.join(sorted(discovery.executables)) or 'none'}")
+    _print_tooling(analysis)
     print(f"UET artifacts: {', '.join(discovery.uet_artifacts) or 'none'}")
     skipped = discovery.skipped
     print(
@@ -361,6 +366,26 @@ def _print_discovery(analysis: Analysis) -> None:
     print(
         f"suggested profile: {analysis.selection.chosen.profile_id} ({analysis.selection.reason})"
     )
+
+
+def _print_tooling(analysis: Analysis) -> None:
+    """Where each tool's command comes from (the project's environment or PATH), the
+    project's own entry points and its test runner configuration."""
+    tooling = analysis.discovery.tooling
+    print("tools (project environments first, then PATH):" if tooling.tools else "tools: none")
+    width = max((len(name) for name in tooling.tools), default=0)
+    for name, location in sorted(tooling.tools.items()):
+        print(f"  {name:<{width}}  {location.path} ({location.source})")
+    if tooling.entry_points:
+        commands = ", ".join(" ".join(entry.command) for entry in tooling.entry_points)
+        print(f"entry points: {commands}")
+    configuration = tooling.runner_configuration
+    if configuration is not None:
+        paths = ", ".join(configuration.testpaths) or "pytest's default"
+        print(
+            f"tests: {configuration.tool} is configured in {configuration.file} (testpaths: "
+            f"{paths}); generated tasks run plain {configuration.tool}"
+        )
 
 
 def _print_problems(analysis: Analysis) -> None:
