@@ -229,3 +229,14 @@ def test_excerpt_is_safe_to_print_and_lines_up() -> None:
     cut = excerpt(long_line, 5000, 5006)
     assert len(cut.shown) < 200 and cut.shown.startswith("…") and cut.shown.endswith("…")
     assert cut.shown[len(cut.marker) - 6 : len(cut.marker)] == "TARGET"
+
+
+def test_a_hostile_source_line_cannot_drive_the_terminal(tmp_path: Path) -> None:
+    (tmp_path / "workstreams").mkdir()
+    hostile = '{"workstream_id": "ws-h", "name": "\x1b[2J\x1b]0;owned\x07\u202e"}\n'
+    (tmp_path / "workstreams" / "h.json").write_text(hostile, "utf-8")
+    code, output = _uet_on_terminal("validate", cwd=tmp_path, env=_env())
+    assert code == 1
+    assert "workstreams/h.json:1:" in output
+    assert "\x1b[2J" not in output and "\x1b]0;" not in output and "\u202e" not in output
+    assert "\ufffd[2J" in output  # the line is shown, its controls made visible

@@ -15,13 +15,13 @@ cut to a window around the marker.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 
 from uet.artifacts import Severity
 
 if TYPE_CHECKING:
-    from rich.text import Text
+    from rich.console import Console
 
 __all__ = [
     "Excerpt",
@@ -97,14 +97,47 @@ def write_full(
     quiet: bool,
     stream: TextIO | None = None,
 ) -> None:
-    """Each diagnostic with its source excerpt, then the coloured summary."""
+    """Each diagnostic with its source excerpt, then the coloured summary, in one write.
+
+    rich decides whether to colour (a terminal, ``NO_COLOR``, ``FORCE_COLOR``, ``TERM``)
+    and renders the styles; the text is assembled here, which is ~10x faster than printing
+    rich ``Text`` objects one by one (10,000 diagnostics on a terminal)."""
     from rich.console import Console
 
-    console = Console(file=stream or sys.stdout, highlight=False, emoji=False, soft_wrap=True)
-    for record in records:
-        console.print(_full_text(record, source_line(record["path"], record["line"])))
+    output = stream or sys.stdout
+    paint = _painter(Console(file=output))
+    parts = [
+        _full_text(record, source_line(record["path"], record["line"]), paint) for record in records
+    ]
     if not quiet:
-        console.print(_summary_text(count, records))
+        parts.append(_summary_text(count, records, paint))
+    if parts:
+        output.write("".join(parts))
+
+
+# Renders text in a style (a rich style definition), or leaves it plain.
+Paint = Callable[[str, str], str]
+
+
+def _painter(console: Console) -> Paint:
+    """How ``console`` shows styles: none off a terminal, no colours under ``NO_COLOR``."""
+    if console.color_system is None:
+        return lambda text, style: text
+    from rich.color import ColorSystem
+    from rich.style import Style
+
+    cache: dict[str, Style] = {}
+
+    def paint(text: str, style: str) -> str:
+        parsed = cache.get(style)
+        if parsed is None:
+            parsed = Style.parse(style)
+            cache[style] = parsed.without_color if console.no_color else parsed
+            parsed = cache[style]
+        # the styles here use the 8 standard colours: any colour system shows them
+        return parsed.render(text, color_system=ColorSystem.STANDARD)
+
+    return paint
 
 
 class Excerpt(NamedTuple):
@@ -149,40 +182,53 @@ def _printable(character: str) -> str:
     return character
 
 
-def _full_text(record: Record, source: str | None) -> Text:
-    from rich.text import Text
-
+def _full_text(record: Record, source: str | None, paint: Paint) -> str:
     style = _SEVERITY_STYLES.get(record["severity"], "bold")
     line_number = str(record["line"])
     pad = " " * len(line_number)
-    text = Text()
-    text.append(f"{record['severity']}[{record['code']}]", style=style)
-    text.append(f": {record['message']}", style="bold")
-    text.append(f"\n{pad}--> ", style=_GUTTER_STYLE)
-    text.append(f"{record['path']}:{record['line']}:{record['column']}")
+    parts = [
+        paint(f"{record['severity']}[{record['code']}]", style),
+        paint(f": {_safe(str(record['message']))}", "bold"),
+        "\n",
+        paint(f"{pad}--> ", _GUTTER_STYLE),
+        _safe(f"{record['path']}:{record['line']}:{record['column']}"),
+        "\n",
+    ]
     if source is not None:
         same_line = record["end_line"] == record["line"]
         start = record["column"] - 1
         shown = excerpt(source, start, record["end_column"] - 1 if same_line else None)
-        text.append(f"\n{pad} |", style=_GUTTER_STYLE)
-        text.append(f"\n{line_number} | ", style=_GUTTER_STYLE)
-        text.append(shown.shown)
-        text.append(f"\n{pad} | ", style=_GUTTER_STYLE)
         carets = shown.marker.lstrip(" ")
-        text.append(shown.marker[: len(shown.marker) - len(carets)])
-        text.append(carets, style=style)
-        text.append(f"\n{pad} |", style=_GUTTER_STYLE)
-    text.append("\n")
-    return text
+        parts += [
+            paint(f"{pad} |", _GUTTER_STYLE),
+            "\n",
+            paint(f"{line_number} | ", _GUTTER_STYLE),
+            shown.shown,
+            "\n",
+            paint(f"{pad} | ", _GUTTER_STYLE),
+            shown.marker[: len(shown.marker) - len(carets)],
+            paint(carets, style),
+            "\n",
+            paint(f"{pad} |", _GUTTER_STYLE),
+            "\n",
+        ]
+    parts.append("\n")
+    return "".join(parts)
 
 
-def _summary_text(count: int, records: Iterable[Record]) -> Text:
-    from rich.text import Text
-
-    listed = list(records)
-    severities = {record["severity"] for record in listed}
+def _summary_text(count: int, records: Sequence[Record], paint: Paint) -> str:
+    severities = {record["severity"] for record in records}
     style = next(
         (_SEVERITY_STYLES[label] for label in ("error", "warning") if label in severities),
-        "bold green" if not listed else "bold",
+        "bold" if records else "bold green",
     )
-    return Text(summary(count, listed), style=style)
+    return paint(summary(count, records), style) + "\n"
+
+
+def _safe(text: str) -> str:
+    """``text`` (a message, a path) with what a terminal would act on made visible."""
+    return "".join(map(_printable, text)) if any(map(_needs_care, text)) else text
+
+
+def _needs_care(character: str) -> bool:
+    return _printable(character) is not character
