@@ -24,7 +24,8 @@ inherited descriptors beyond those three. Between fork and exec (``Popen``'s
 engine becomes the child subreaper of its descendants on the first start
 (:func:`~uet.engine.adapters.processes.become_subreaper`).
 
-A program named without a directory is looked up on ``PATH`` once per process
+A program named without a directory is looked up in the tool folders of ``cwd`` (the
+workspace's virtual environment, ``node_modules/.bin``), then on ``PATH`` once per process
 (:mod:`.programs`); when starting the remembered file fails, it is looked up again at once.
 """
 
@@ -182,7 +183,7 @@ def spawn(
             processes.ATTEMPT_VARIABLE: marks.attempt_id,
         }
     search_path = (os.environ if env is None else env).get("PATH", os.defpath)
-    executable = programs.executable(argv[0], search_path)
+    executable = programs.executable(argv[0], search_path, cwd)
     prepare = _preparation(priority, marks, env is None)
     try:
         child = _start(argv, executable, cwd, env, prepare)
@@ -191,7 +192,7 @@ def spawn(
             raise
         # The remembered file moved or changed: look the program up afresh, once.
         programs.forget(argv[0], search_path)
-        child = _start(argv, programs.executable(argv[0], search_path), cwd, env, prepare)
+        child = _start(argv, programs.executable(argv[0], search_path, cwd), cwd, env, prepare)
     return child
 
 
