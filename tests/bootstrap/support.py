@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -247,7 +248,15 @@ def run_workstream(root: Path, workstream: str, search_path: str) -> list[tuple[
     }
     for task in document["tasks"]:
         app: dict[str, Any] = router["apps"][task["tool"]]
-        argv = [*app["command"], *task.get("args", [])]
+        if app.get("shell"):  # a command line for /bin/sh, as the engine runs it
+            args = task.get("args", [])
+            argv = [
+                "/bin/sh",
+                "-c",
+                " ".join([app["command"], shlex.join(args)] if args else [app["command"]]),
+            ]
+        else:
+            argv = [*app["command"], *task.get("args", [])]
         executable = shutil.which(argv[0], path=search_path)
         assert executable is not None, f"{argv[0]} not on the test PATH"
         completed = subprocess.run(

@@ -359,7 +359,7 @@ def tool_checks(
                 where,
                 f"{subject} declared by the project but not installed"
                 + (f", so {lost} cannot run" if lost else "")
-                + f"; {hints[names[0]].format()}",
+                + f"; {hints[names[0]].format(several=len(names) > 1)}",
             )
         )
     for phase_id, skipped in sorted(by_phase.items()):

@@ -81,12 +81,12 @@ class InstallHint:
     command: str
     declared_in: str | None = None
 
-    def format(self) -> str:
+    def format(self, *, several: bool = False) -> str:
         """``install it with: pip install -e '.[dev]' (declared in pyproject.toml)``."""
         where = f" (declared in {self.declared_in})" if self.declared_in else ""
         if self.command.startswith("https://"):
             return f"see {self.command}"
-        return f"install it with: {self.command}{where}"
+        return f"install {'them' if several else 'it'} with: {self.command}{where}"
 
 
 @dataclass(frozen=True, slots=True)

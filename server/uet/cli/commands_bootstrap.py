@@ -34,6 +34,7 @@ Handler = Callable[[argparse.Namespace], int]
 _PROGRESS_EVERY = 64
 # A fix computed from a file an earlier fix changed is skipped and recomputed next round.
 _FIX_ROUNDS = 4
+_LIST_LIMIT = 20
 
 
 def register(subparsers: Any) -> None:
@@ -151,9 +152,15 @@ def run_profiles(args: argparse.Namespace) -> int:
     if analysis is None:
         return EXIT_ERROR
     selection = analysis.selection
+    # The profile `uet bootstrap` would use now: the persisted one, else the pick unless
+    # the ranking is ambiguous (then bootstrap asks for --profile, and so does this).
+    selected = analysis.active_profile_id or (
+        None if selection.ambiguous else selection.chosen.profile_id
+    )
     if args.json:
         payload = {
-            "selected": selection.chosen.profile_id,
+            "selected": selected,
+            "suggested": selection.chosen.profile_id,
             "ambiguous": selection.ambiguous,
             "fallback": selection.fallback,
             "reason": selection.reason,
@@ -168,15 +175,23 @@ def run_profiles(args: argparse.Namespace) -> int:
         json.dump(payload, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
+        contenders = {item.profile_id for item in selection.contenders}
         for item in selection.ranking:
-            mark = "*" if item.profile_id == selection.chosen.profile_id else " "
+            mark = "*" if item.profile_id == selected else " "
+            if selected is None and item.profile_id in contenders:
+                mark = "?"
             print(f"{mark} {item.profile_id:<22} {item.score:6.2f}  {item.domain}")
             for reason in item.reasons():
                 print(f"      {reason}")
         _print_tooling(analysis)
-        print(f"selected: {selection.chosen.profile_id} ({selection.reason})")
         if analysis.active_profile_id is not None:
-            print(f"active profile (PROJECT_PROFILE.yaml): {analysis.active_profile_id}")
+            print(f"selected: {selected} (persisted in PROJECT_PROFILE.yaml)")
+        elif selected is None:
+            choices = ", ".join(sorted(contenders))
+            print(f"choose one: uet bootstrap --profile ID (ID: {choices})")
+            print(f"selected: none: {selection.reason}")
+        else:
+            print(f"selected: {selected} ({selection.reason})")
     _print_problems(analysis)
     return EXIT_PROBLEMS if _profile_errors(analysis) else EXIT_CLEAN
 
@@ -355,7 +370,7 @@ def _print_discovery(analysis: Analysis) -> None:
     print(f"vcs: {vcs.kind + (' on ' + vcs.branch if vcs.branch else '') if vcs else 'none'}")
     print(f"ci: {', '.join(discovery.ci_systems) or 'none'}")
     _print_tooling(analysis)
-    print(f"UET artifacts: {', '.join(discovery.uet_artifacts) or 'none'}")
+    _print_list("UET artifacts", discovery.uet_artifacts)
     skipped = discovery.skipped
     print(
         f"skipped: {skipped.ignored} ignored, {skipped.vendored} vendored, "
@@ -386,6 +401,18 @@ def _print_tooling(analysis: Analysis) -> None:
             f"tests: {configuration.tool} is configured in {configuration.file} (testpaths: "
             f"{paths}); generated tasks run plain {configuration.tool}"
         )
+
+
+def _print_list(label: str, items: tuple[str, ...] | list[str]) -> None:
+    """``label: none``, or the label and one item per line (a long list stays readable)."""
+    if not items:
+        print(f"{label}: none")
+        return
+    print(f"{label}: {len(items)}")
+    for item in items[:_LIST_LIMIT]:
+        print(f"  {item}")
+    if len(items) > _LIST_LIMIT:
+        print(f"  ... and {len(items) - _LIST_LIMIT} more (uet scan --json lists them all)")
 
 
 def _print_problems(analysis: Analysis) -> None:
