@@ -19,6 +19,8 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
+from uet.lsp.documents import MAX_DIAGNOSTICS
+
 from .conftest import PROFILES, SERVER, Session, _install_handlers, codes, until
 
 LOG = Path(tempfile.gettempdir()) / f"uet-test-big-documents-{os.getpid()}.log"
@@ -166,16 +168,20 @@ async def test_closing_a_big_document_stops_its_check(big: Session) -> None:
 
 
 async def test_diagnostics_of_one_file_are_capped(big: Session) -> None:
+    # Schema problems stop at validation's own cap (UET211); unknown dependencies do not.
     lines = ["workstream_id: WS-MANY", "project_id: PRJ-DEMO", "phase_id: PH-BUILD",
              "name: Many", "objective: Be wrong.", "error_handling:", "  strategy: fail_fast",
              "tasks:"]  # fmt: skip
-    for number in range(1_200):
-        lines += [f"  - task_id: t{number}", f"    name: Task {number}", "    kind: 7"]
+    count = MAX_DIAGNOSTICS + 200
+    for number in range(count):
+        lines += [f"  - task_id: t{number}", f"    name: Task {number}", "    kind: lint",
+                  f"    depends_on: [missing-{number}]"]  # fmt: skip
     uri = big.open("workstreams/many.yaml", "\n".join(lines) + "\n")
     found = await diagnostics(big, uri)
-    assert len(found) == 1_001
-    assert codes(found[:1_000]) == ["UET201"] * 1_000
+    assert len(found) == MAX_DIAGNOSTICS + 1
+    assert codes(found[:MAX_DIAGNOSTICS]) == ["UET302"] * MAX_DIAGNOSTICS
     last = found[-1]
     assert last.severity == types.DiagnosticSeverity.Information
     assert "200 more problem(s)" in last.message
-    assert last.range.start.line == 8 + 3 * 1_000 + 2  # the kind of task 1,000
+    # at the first one left out: the depends_on entry of task MAX_DIAGNOSTICS
+    assert last.range.start.line == 8 + 4 * MAX_DIAGNOSTICS + 3

@@ -7,6 +7,7 @@ language server use; cross-artifact checks run on top of their reports (``index`
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
@@ -82,8 +83,10 @@ def check_parsed(
     *,
     registry: SchemaRegistry | None = None,
     settings: CheckSettings | None = None,
+    cancelled: Callable[[], bool] | None = None,
 ) -> FileReport:
-    """Associate and validate an already-parsed file."""
+    """Associate and validate an already-parsed file (``cancelled``: see
+    ``validate_document``)."""
     registry = registry or bundled_registry()
     settings = settings or CheckSettings()
     if schema is not None:
@@ -98,7 +101,7 @@ def check_parsed(
         diagnostics.append(association.problem)
     if association.schema is not None:
         for document in parsed.documents:
-            diagnostics.extend(validate_document(document, association.schema, registry))
+            diagnostics.extend(validate_document(document, association.schema, registry, cancelled))
     elif association.problem is None:
         diagnostics = []  # not an artifact: its syntax is the editor's JSON/YAML tooling's job
     diagnostics.sort(key=lambda item: (item.span.start, item.code))

@@ -81,6 +81,7 @@ CODES: dict[str, str] = {
     "UET208": "value is not in the expected format",
     "UET209": "array items must be unique",
     "UET210": "value matches none of the allowed alternatives",
+    "UET211": "validation stopped after the first 1,000 schema problems of a document",
     "UET299": "other schema violation",
     "UET301": "duplicate id",
     "UET302": "dependency names an unknown task",

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from uet.artifacts.diagnostics import Diagnostic, Severity
 from uet.artifacts.fastcheck import Unsupported, static_properties
+from uet.artifacts.guards import CheckCancelled
 from uet.artifacts.positions import Span
 from uet.artifacts.registry import SchemaRegistry
 from uet.artifacts.suggestions import Suggester, suggest
@@ -23,7 +24,11 @@ from uet.artifacts.tree import Document, Member, Node, NodeKind, PathPart
 if TYPE_CHECKING:  # jsonschema is loaded by the registry's validator, for invalid documents only
     from jsonschema.exceptions import ValidationError
 
-__all__ = ["describe_type", "validate_document"]
+__all__ = ["MAX_SCHEMA_ERRORS", "describe_type", "validate_document"]
+
+# Schema errors explained per document, as linters cap theirs: jsonschema spends ~1 ms on
+# each error of a big broken document, and the first ones are what a user fixes first.
+MAX_SCHEMA_ERRORS = 1000
 
 _RANGE_KEYWORDS = {
     "minimum": "at least {limit}",
@@ -56,9 +61,15 @@ _TYPE_NAMES = {
 
 
 def validate_document(
-    document: Document, schema: str, registry: SchemaRegistry
+    document: Document,
+    schema: str,
+    registry: SchemaRegistry,
+    cancelled: Callable[[], bool] | None = None,
 ) -> list[Diagnostic]:
-    """All schema problems of one document, sorted by position."""
+    """The schema problems of one document (the first ``MAX_SCHEMA_ERRORS``, then one
+    UET211 saying validation stopped), sorted by position.
+
+    Raises ``CheckCancelled`` when ``cancelled`` answers true, polled between errors."""
     if document.root is None:
         return []
     fast = registry.fast_check(schema)
@@ -68,7 +79,21 @@ def validate_document(
     diagnostics: list[Diagnostic] = []
     seen: set[tuple[int, int, str, str]] = set()
     hints = _PropertyHints(registry)
-    for error in validator.iter_errors(document.root.value):
+    for count, error in enumerate(validator.iter_errors(document.root.value)):
+        if cancelled is not None and cancelled():
+            raise CheckCancelled
+        if count == MAX_SCHEMA_ERRORS:
+            end = document.span.end  # after every problem shown, where it is read last
+            diagnostics.append(
+                Diagnostic(
+                    Span(end, end),
+                    Severity.INFORMATION,
+                    "UET211",
+                    f"validation stopped after {MAX_SCHEMA_ERRORS:,} schema problems in this "
+                    "document; fix these and the rest are shown",
+                )
+            )
+            break
         for diagnostic in _explain(error, document, schema, hints):
             key = (diagnostic.span.start, diagnostic.span.end, diagnostic.code, diagnostic.message)
             if key not in seen:

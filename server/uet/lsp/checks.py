@@ -116,7 +116,13 @@ def _check_snapshot(
             cancelled=cancelled,
         )
     _stop_if(cancelled)
-    report = check_parsed(parsed, snapshot.relative, registry=registry, settings=snapshot.settings)
+    report = check_parsed(
+        parsed,
+        snapshot.relative,
+        registry=registry,
+        settings=snapshot.settings,
+        cancelled=cancelled,
+    )
     _stop_if(cancelled)
     report.facts  # noqa: B018 - extracted here, in the worker, not on the event loop
     parsed.line_index  # noqa: B018 - positions of diagnostics and requests, computed here too

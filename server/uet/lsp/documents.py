@@ -61,8 +61,10 @@ log = logging.getLogger("uet.lsp")
 FAST_SECONDS = 0.1
 # The most diagnostics sent for one file, as linters cap theirs: each is converted,
 # serialized and drawn on the event loop and in the editor, and the first ones are what a
-# user fixes first. One more, informational, says how many were left out.
-MAX_DIAGNOSTICS = 1000
+# user fixes first. One more, informational, says how many were left out. (Schema problems
+# stop at ``validation.MAX_SCHEMA_ERRORS`` already; this bounds the rest, e.g. thousands of
+# unknown dependencies.)
+MAX_DIAGNOSTICS = 2000
 _EMPTY = hash(())  # the fingerprint of no diagnostics
 
 
