@@ -22,6 +22,7 @@ from typing import Any
 import pathspec
 
 from uet.artifacts.diagnostics import Diagnostic, Severity
+from uet.artifacts.guards import GLOB_BACKEND
 from uet.artifacts.loader import ParsedFile
 from uet.artifacts.positions import Span
 from uet.artifacts.registry import SchemaRegistry
@@ -187,7 +188,7 @@ def _unknown_schema(requested: str, span: Span, registry: SchemaRegistry) -> Dia
 
 @lru_cache(maxsize=256)
 def _spec(globs: tuple[str, ...]) -> pathspec.PathSpec[Any]:
-    return pathspec.PathSpec.from_lines("gitignore", globs)
+    return pathspec.PathSpec.from_lines("gitignore", globs, backend=GLOB_BACKEND)
 
 
 @lru_cache(maxsize=8)

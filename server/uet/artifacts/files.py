@@ -29,16 +29,16 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
 from pathlib import Path
-from typing import Final, Literal
+from typing import Literal
 
 import pathspec
 
 from uet.artifacts.git import run_git
+from uet.artifacts.guards import GLOB_BACKEND
 from uet.artifacts.loader import JSON_SUFFIXES, YAML_SUFFIXES
 
 __all__ = [
     "BUILD_OUTPUT_DIR_NAMES",
-    "GLOB_BACKEND",
     "SKIPPED_DIR_NAMES",
     "VENV_MARKER",
     "FileEntry",
@@ -66,10 +66,6 @@ SKIPPED_DIR_NAMES = frozenset(
 BUILD_OUTPUT_DIR_NAMES = frozenset({"build", "dist", "target", "_build"})
 VENV_MARKER = "pyvenv.cfg"
 _EGG_INFO = ".egg-info"
-# Workspace globs (``.gitignore`` files, excluded globs) are matched by RE2, in time linear in
-# the path: pathspec's plain backend is Python's backtracking ``re``, and a glob such as
-# ``*a*a*a*a*a*a*a*a*b`` in a cloned repository would freeze the walk (and the server).
-GLOB_BACKEND: Final = "re2"
 _ARTIFACT_SUFFIXES = JSON_SUFFIXES | YAML_SUFFIXES
 # -t tags untracked files "?"; -z also turns off the quoting of unusual names.
 _GIT_LS_FILES = ("ls-files", "-t", "--cached", "--others", "--exclude-standard", "-z")

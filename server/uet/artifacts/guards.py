@@ -10,7 +10,11 @@ incremental reparsing; some of it recursive, some of it in worker threads) can r
   decimal text (a denial-of-service guard we keep), so a longer literal is a diagnostic;
 - alias expansion (``MAX_EXPANDED_NODES``);
 - text that is not Unicode (lone surrogates, which editor buffers may hold);
-- cancellation: a long parse polls a caller's check and stops with ``CheckCancelled``.
+- cancellation: a long parse polls a caller's check and stops with ``CheckCancelled``;
+- globs from a workspace (``.gitignore`` files, ``uet.exclude``, association globs) are
+  matched by RE2 (``GLOB_BACKEND``, pathspec's ``re2`` backend) in time linear in the path:
+  pathspec's plain backend is Python's backtracking ``re``, and a glob such as
+  ``*a*a*a*a*a*a*a*a*b`` in a cloned repository would freeze the walk and the server.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from uet.artifacts.diagnostics import Diagnostic, Severity
 from uet.artifacts.positions import Span
 
 __all__ = [
+    "GLOB_BACKEND",
     "MAX_DEPTH",
     "MAX_EXPANDED_NODES",
     "MAX_INT_DIGITS",
@@ -34,6 +39,7 @@ __all__ = [
     "replace_surrogates",
 ]
 
+GLOB_BACKEND = "re2"
 MAX_DEPTH = 256
 MAX_EXPANDED_NODES = 1_000_000
 # Python's own limit for int <-> decimal text (4,300 unless configured lower).
