@@ -10,6 +10,7 @@ from pathlib import Path
 from lsprotocol import types
 
 from .conftest import Session, codes
+from .test_editing import at, complete
 from .test_workspace import PHASE, WORKSTREAM, disk_changed
 
 SAMPLE_PROFILE = (
@@ -58,6 +59,13 @@ async def test_a_nested_project_is_a_separate_workspace(session: Session) -> Non
     assert [getattr(item, "uri", getattr(item, "target_uri", None)) for item in targets] == [
         session.uri(f"nested/{PHASE}")
     ]
+    # Completion offers the phases of the file's own workspace only.
+    text = (session.root / RELEASE).read_text()
+    items = await complete(session, session.open(RELEASE, text), at(text, "PH-RELEASE"))
+    assert "PH-BUILD" in items and "PH-RELEASE" not in items
+    text = (session.root / WORKSTREAM).read_text()
+    items = await complete(session, session.open(WORKSTREAM, text), at(text, "PH-BUILD"))
+    assert {"PH-BUILD", "PH-RELEASE"} <= set(items)
 
 
 async def test_a_project_bootstrapped_while_the_editor_is_open_splits_the_workspace(

@@ -41,9 +41,13 @@ def register(server: UetLanguageServer) -> None:
         last_good = document.last_good_value if document is not None else report.value
         path = documents.path_of(uri)
 
+        known = ls.state.index
+
         def ids(kind: str) -> Sequence[str]:
-            # Task ids are scoped to their workstream file.
-            return ls.state.index.ids(kind, path if kind == TASK else None)
+            # Task ids are scoped to their workstream file; other ids to its workspace.
+            if kind == TASK:
+                return known.ids(kind, path)
+            return known.ids(kind, workspace=known.workspace_of(path))
 
         await ls.load_modules("uet.artifacts.editing")
         from uet.artifacts.editing import complete
