@@ -8,16 +8,14 @@ from __future__ import annotations
 import argparse
 import functools
 import json
-import os
-import pty
 import re
-import select
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.terminal import run_on_terminal, terminal_env
 from uet.cli.diagnostic_display import excerpt
 from uet.cli.main import build_parser, command_parsers
 
@@ -60,9 +58,7 @@ def _undocumented_arguments(parser: argparse.ArgumentParser) -> list[str]:
 
 
 def _env(**changes: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
-    env.update({"TERM": "xterm-256color", "COLUMNS": "200", **changes})
-    return env
+    return terminal_env(**changes)
 
 
 def _uet(
@@ -81,33 +77,7 @@ def _uet(
 
 
 def _uet_on_terminal(*args: str, cwd: Path, env: dict[str, str]) -> tuple[int, str]:
-    """``uet ARGS`` with stdout and stderr on a pseudo-terminal: exit status and output."""
-    master, slave = pty.openpty()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uet", *args],
-        cwd=cwd,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=slave,
-        stderr=slave,
-    )
-    os.close(slave)
-    chunks: list[bytes] = []
-    try:
-        while True:
-            ready, _, _ = select.select([master], [], [], 60)  # a guard, not a measure
-            assert ready, "uet wrote nothing for 60 s"
-            try:
-                data = os.read(master, 65536)
-            except OSError:  # EIO: the child closed the terminal
-                break
-            if not data:
-                break
-            chunks.append(data)
-    finally:
-        os.close(master)
-    code = process.wait(timeout=60)
-    return code, b"".join(chunks).decode("utf-8").replace("\r\n", "\n")
+    return run_on_terminal([sys.executable, "-m", "uet", *args], cwd=cwd, env=env)
 
 
 @pytest.fixture

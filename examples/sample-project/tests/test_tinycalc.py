@@ -1,4 +1,5 @@
 import pytest
+
 from tinycalc import add, mean
 
 

@@ -1,13 +1,18 @@
 """``make demo``: the main job end to end, printed for a person to read.
 
 1. Validate the sample workspace ``examples/sample-workspace`` (a profile, a router config,
-   a phase and two workstreams with dependencies), then a copy with a broken workstream so
-   the output shows what diagnostics look like.
+   a phase and two workstreams with dependencies), then a copy of it with a broken
+   workstream (``broken-workspace/``) so the output shows what diagnostics look like.
 2. Copy the sample project ``examples/sample-project`` (a small Python library with no UET
-   artifacts) to a temporary folder, scan it, rank the profiles (with the reasons), show the
+   artifacts) to ``tinycalc/``, scan it, rank the profiles (with the reasons), show the
    bootstrap as a diff, bootstrap it, check its health and validate the result.
-3. Run the generated test workstream with the engine (SQLite run store under ``.uet/``) and
-   show its status.
+3. Run two of the generated workstreams with the engine (one run store,
+   ``tinycalc/.uet/runs.db``), then list both runs.
+
+Everything happens in one folder, ``build/demo`` of the source checkout unless a folder is
+named (``python -m uet.cli.demo DIR``), which is left in place for the reader to look
+around in; the README's command-line examples use it. A demo folder from an earlier demo
+(it holds :data:`MARKER`) is replaced; any other non-empty folder is refused.
 
 The tools of this interpreter's environment (pytest, ruff, mypy) are put first on PATH so
 the bootstrap detects them, as it would in a user's activated virtualenv.
@@ -20,7 +25,6 @@ import io
 import os
 import shutil
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -32,7 +36,11 @@ __all__ = ["main"]
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 SAMPLE_WORKSPACE = EXAMPLES / "sample-workspace"
 SAMPLE_PROJECT = EXAMPLES / "sample-project"
-DEMO_WORKSTREAM = "workstreams/ph-py-test.json"
+DEFAULT_FOLDER = EXAMPLES.parent / "build" / "demo"
+# The workstreams of the bootstrapped project that step 3 runs, in order.
+DEMO_WORKSTREAMS = ("workstreams/ph-py-test.json", "workstreams/ph-py-lint.json")
+# The file that marks a folder as the demo's own: only such a folder is replaced.
+MARKER = ".uet-demo"
 
 _BROKEN_WORKSTREAM = """workstream_id: ws-broken
 project_id: PRJ-SAMPLE-CALC
@@ -71,6 +79,7 @@ def _validate_samples(folder: Path) -> int:
     copy = folder / "broken-workspace"
     shutil.copytree(SAMPLE_WORKSPACE, copy)
     (copy / "workstreams" / "ws-broken.yaml").write_text(_BROKEN_WORKSTREAM, "utf-8")
+    _make_repository(copy)
     print("\n(a copy of it with workstreams/ws-broken.yaml added)")
     os.chdir(copy)
     _uet(["validate", "."])
@@ -80,9 +89,7 @@ def _validate_samples(folder: Path) -> int:
 def _bootstrap(project: Path) -> int:
     _banner("2. Bootstrap a project that has no UET artifacts yet")
     shutil.copytree(SAMPLE_PROJECT, project)
-    # A real project is a repository: the scan then asks git (skipped without git).
-    for argv in (["init", "-q"], ["add", "-A"]):
-        run_git(argv, project)
+    _make_repository(project)
     os.chdir(project)
     for argv in (["scan", "."], ["profiles", "."]):
         if _uet(argv) not in (0, 1):
@@ -92,6 +99,14 @@ def _bootstrap(project: Path) -> int:
         return 1
     _uet(["doctor", "."])
     return _uet(["validate", "."])
+
+
+def _make_repository(folder: Path) -> None:
+    """``git init`` and ``git add`` in ``folder``: a real project is a repository of its
+    own, whose files uet lists through git (skipped without git). Its own repository also
+    keeps the checkout's ``.gitignore``, which ignores ``build/``, from hiding them."""
+    for argv in (["init", "-q"], ["add", "-A"]):
+        run_git(argv, folder)
 
 
 def _show_head(argv: Sequence[str], lines: int) -> None:
@@ -106,39 +121,62 @@ def _show_head(argv: Sequence[str], lines: int) -> None:
         print(f"... ({len(output) - lines} more lines of diff; exit status {status})")
 
 
-def _run(project: Path, sample_copy: Path) -> int:
-    _banner("3. Run workstreams with the engine (run store: .uet/runs.db)")
+def _run(project: Path) -> int:
+    _banner("3. Run workstreams with the engine (run store: tinycalc/.uet/runs.db)")
     os.chdir(project)
-    status = _uet(["run", DEMO_WORKSTREAM])
-    os.chdir(sample_copy)
-    print("\n(the sample workspace's ws-verify: compile -> unit-tests, and repo-state in parallel)")
-    status = max(status, _uet(["run", "workstreams/ws-verify.yaml"]))
+    status = max(_uet(["run", workstream]) for workstream in DEMO_WORKSTREAMS)
     _uet(["runs"])
     return status
 
 
-def main() -> int:
-    """Run the demo; exit status 0 when every step did what it should."""
+def _prepare(folder: Path) -> str | None:
+    """Make ``folder`` an empty demo folder; the reason it cannot be one, or ``None``."""
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+        return f"{folder} is not a folder"
+    if folder.is_dir() and any(folder.iterdir()):
+        if not (folder / MARKER).is_file():
+            return f"{folder} is not empty and was not made by the demo; name another folder"
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / MARKER).write_text("made by make demo (python -m uet.cli.demo)\n", "utf-8")
+    return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the demo in ``argv[0]`` (default :data:`DEFAULT_FOLDER`); exit status 0 when
+    every step did what it should, 2 when it could not start."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    folder = Path(arguments[0] if arguments else DEFAULT_FOLDER).absolute()
     for required in (SAMPLE_WORKSPACE, SAMPLE_PROJECT):
         if not required.is_dir():
             print(f"sample folder not found: {required}", file=sys.stderr)
             return 2
+    refusal = _prepare(folder)
+    if refusal is not None:
+        print(f"demo: {refusal}", file=sys.stderr)
+        return 2
     tools = str(Path(sys.executable).parent)
     os.environ["PATH"] = tools + os.pathsep + os.environ.get("PATH", "")
     previous = Path.cwd()
-    with tempfile.TemporaryDirectory(prefix="uet-demo-") as temporary:
-        folder = Path(temporary)
-        try:
-            results = [_validate_samples(folder)]
-            project = folder / "tinycalc"
-            results.append(_bootstrap(project))
-            if results[-1] == 0:
-                results.append(_run(project, folder / "broken-workspace"))
-        finally:
-            os.chdir(previous)
+    try:
+        results = [_validate_samples(folder)]
+        project = folder / "tinycalc"
+        results.append(_bootstrap(project))
+        if results[-1] == 0:
+            results.append(_run(project))
+    finally:
+        os.chdir(previous)
     failed = [number for number, status in enumerate(results, start=1) if status != 0]
     _banner("demo finished" if not failed else f"demo: step(s) {failed} did not succeed")
+    print(f"The demo's workspaces are in {_shown(folder, previous)}:")
+    print("  broken-workspace/  the sample workspace with a broken workstream added")
+    print("  tinycalc/          the bootstrapped project and its two runs (uet runs there)")
     return 1 if failed else 0
+
+
+def _shown(folder: Path, here: Path) -> str:
+    """``folder`` relative to ``here`` when inside it (as the README writes it)."""
+    return str(folder.relative_to(here)) if folder.is_relative_to(here) else str(folder)
 
 
 if __name__ == "__main__":
