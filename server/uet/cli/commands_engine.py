@@ -24,7 +24,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from uet.cli.main import EXIT_CLEAN, EXIT_ERROR, EXIT_PROBLEMS
-from uet.cli.run_display import JsonDisplay, PlainDisplay, RichDisplay, duration
+from uet.cli.run_display import JsonDisplay, PlainDisplay, RichDisplay, duration, output_tail
 
 if TYPE_CHECKING:  # the engine is imported when a command runs: ``uet --help`` stays fast
     from uet.engine import EngineEvent, RunHandle, RunResult, TaskStatus, Workspace
@@ -295,6 +295,7 @@ def status_command(args: argparse.Namespace) -> int:
             return EXIT_CLEAN
         summary = run_summary(connection, run_id)
         tasks = task_statuses(connection, run_id)
+    workspace = _workspace(args)
     print(f"run {summary.run_id}  {summary.state}  ({summary.workstream_id})")
     if summary.state_reason:
         print(f"  {summary.state_reason}")
@@ -316,6 +317,7 @@ def status_command(args: argparse.Namespace) -> int:
         if task.logs_path:
             line += f"  log: {task.logs_path}"
         print(line)
+        _print_output_tail(workspace, summary.run_id, task)
     return EXIT_CLEAN
 
 
@@ -440,7 +442,23 @@ def _print_result(handle: RunHandle, result: RunResult, as_json: bool) -> None:
     for task in tasks:
         log = f"  log: {task.logs_path}" if task.logs_path else ""
         print(f"  {task.state:<9} {task.task_id}: {task.reason}{log}")
+        _print_output_tail(handle.workspace, result.run_id, task)
     print(f"details: uet status {result.run_id}")
+
+
+def _print_output_tail(workspace: Workspace, run_id: str, task: TaskStatus) -> None:
+    """Under a failed task: the last lines of its output (see ``output_tail``)."""
+    from uet.engine import WorkspaceError
+
+    if task.state != "failed" or not task.logs_path:
+        return
+    try:
+        path = workspace.log_file(task.logs_path)
+    except WorkspaceError:
+        return  # a log linked out of the workspace is not read
+    lines = output_tail(path, f"uet logs {run_id} {task.task_id}")
+    if lines:
+        print("\n".join(lines))
 
 
 class _Stop:

@@ -11,13 +11,21 @@ recorded when it calls :meth:`PlainDisplay.flush` (a few times a second), in one
 from __future__ import annotations
 
 import collections
+import os
+import stat
 import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from uet.engine import EngineEvent
 
-__all__ = ["JsonDisplay", "PlainDisplay", "RichDisplay", "duration"]
+__all__ = ["JsonDisplay", "PlainDisplay", "RichDisplay", "duration", "output_tail"]
+
+# How much of a failed task's output the summary shows, like ninja: its last lines, read
+# from the end of its log, each cut to a width.
+TAIL_LINES = 15
+TAIL_BYTES = 8192
+TAIL_WIDTH = 300
 
 
 class PlainDisplay:
@@ -122,3 +130,39 @@ def duration(seconds: float | None) -> str:
     if seconds < 120:
         return f"{seconds:.1f} s"
     return f"{int(seconds // 60)} min {int(seconds % 60)} s"
+
+
+def output_tail(path: os.PathLike[str] | str, more: str) -> list[str]:
+    """The last lines of a failed task's log, indented to go under its line in a summary:
+    at most :data:`TAIL_LINES` lines from its last :data:`TAIL_BYTES` bytes, each cut to
+    :data:`TAIL_WIDTH` characters, after a line saying how to see the rest (``more``) when
+    there is more. Nothing for an empty, missing or unreadable log, or one that is not a
+    regular file (never blocks on a FIFO)."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        return []
+    try:
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode):
+            return []
+        start = max(0, status.st_size - TAIL_BYTES)
+        data = os.pread(descriptor, TAIL_BYTES, start)
+    except OSError:
+        return []
+    finally:
+        os.close(descriptor)
+    lines = data.decode("utf-8", errors="replace").split("\n")
+    if start:
+        lines = lines[1:]  # the first line read is cut
+    if lines and not lines[-1]:
+        lines.pop()
+    # a line redrawn with carriage returns (a progress bar) is shown as it ended
+    shown = [line.rstrip("\r").rpartition("\r")[2] for line in lines[-TAIL_LINES:]]
+    tail = [
+        f"    | {line[:TAIL_WIDTH]}{'…' if len(line) > TAIL_WIDTH else ''}".rstrip()
+        for line in shown
+    ]
+    if tail and (start or len(lines) > TAIL_LINES):
+        tail.insert(0, f"    | … (earlier output: {more})")
+    return tail
