@@ -9,6 +9,7 @@ import argparse
 import functools
 import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -100,8 +101,24 @@ def test_every_command_that_prints_a_report_takes_json() -> None:
     without = [
         name for name, command in command_parsers().items() if "--json" not in command.format_help()
     ]
-    # serve speaks LSP on stdout; bootstrap prints a plan and a doctor report
-    assert without == ["bootstrap", "serve"]
+    assert without == ["serve"]  # it speaks LSP on stdout
+
+
+def test_bootstrap_json(tmp_path: Path) -> None:
+    project = tmp_path / "tinycalc"
+    shutil.copytree(Path(__file__).parents[1] / "examples" / "sample-project", project)
+    planned = _uet("bootstrap", "--dry-run", "--json", cwd=project)
+    assert planned.returncode == 0, planned.stderr
+    plan = json.loads(planned.stdout)
+    assert plan["profile"] == "software-dev-python" and plan["dry_run"] is True
+    assert {"path": "PROJECT_PROFILE.yaml", "action": "create"} in plan["files"]
+    assert "report" not in plan and not (project / "PROJECT_PROFILE.yaml").exists()
+    assert "+++ b/PROJECT_PROFILE.yaml" in planned.stderr  # the diff, for a person
+    done = _uet("bootstrap", "--json", cwd=project)
+    document = json.loads(done.stdout)
+    assert document["dry_run"] is False
+    assert document["report"]["status"] in ("ready", "partial")
+    assert (project / "PROJECT_PROFILE.yaml").is_file()
 
 
 def test_validate_json_is_format_json(broken: Path) -> None:

@@ -9,6 +9,7 @@ Exit statuses (as ``uet validate``): 0 clean, 1 problems found (ambiguous select
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import json
 import sys
@@ -73,6 +74,14 @@ def register(subparsers: Any) -> None:
     bootstrap.add_argument("--profile", metavar="ID", help="use this profile")
     bootstrap.add_argument("--dry-run", action="store_true", help="print a diff; write nothing")
     bootstrap.add_argument("--force", action="store_true", help="overwrite files you changed")
+    bootstrap.add_argument(
+        "--json",
+        action="store_true",
+        help=(
+            "print {profile, dry_run, files, removed, stale, skipped_tasks, report} as JSON "
+            "(the usual text goes to stderr)"
+        ),
+    )
     bootstrap.set_defaults(handler=run_bootstrap)
 
     doctor = subparsers.add_parser(
@@ -198,7 +207,19 @@ def run_profiles(args: argparse.Namespace) -> int:
 
 @_reported
 def run_bootstrap(args: argparse.Namespace) -> int:
-    """Plan, then print the diff (``--dry-run``) or write and check the workspace."""
+    """Plan, then print the diff (``--dry-run``) or write and check the workspace; with
+    ``--json``, stdout carries one JSON document of what was planned and done."""
+    if not args.json:
+        return _bootstrap(args, {})
+    document: dict[str, Any] = {}
+    with contextlib.redirect_stdout(sys.stderr):  # the usual text, for a person
+        code = _bootstrap(args, document)
+    sys.stdout.write(dump_json(document))
+    return code
+
+
+def _bootstrap(args: argparse.Namespace, document: dict[str, Any]) -> int:
+    """:func:`run_bootstrap`, recording what it plans and does in ``document``."""
     analysis = _analyze(args)
     if analysis is None:
         return EXIT_ERROR
@@ -212,22 +233,32 @@ def run_bootstrap(args: argparse.Namespace) -> int:
                 print(f"  --profile {contender.profile_id}", file=sys.stderr)
                 for reason in contender.reasons():
                     print(f"      {reason}", file=sys.stderr)
+            document["error"] = f"cannot choose a profile: {selection.reason}"
             return EXIT_PROBLEMS
         profile_id = selection.chosen.profile_id
         print(f"profile: {profile_id} ({selection.reason})")
     else:
         print(f"profile: {profile_id}")
+    document.update(profile=profile_id, dry_run=args.dry_run)
     plan = plan_bootstrap(analysis.discovery.root, profile_id, force=args.force, analysis=analysis)
     for problem in plan.problems:
         print(problem.format(), file=sys.stderr)
     if not plan.ok:
         print("uet: nothing written: the plan has errors (see above)", file=sys.stderr)
+        document["error"] = "nothing written: the plan has errors"
         return EXIT_PROBLEMS
+    document["files"] = [{"path": item.path, "action": item.action.value} for item in plan.files]
+    document["stale"] = list(plan.stale)
+    document["skipped_tasks"] = [
+        {"phase_id": task.phase_id, "task_id": task.task_id, "reason": task.reason}
+        for task in plan.generated.skipped
+    ]
     for task in plan.generated.skipped:
         print(f"  skipped task {task.phase_id}/{task.task_id}: {task.reason}")
     if plan.generated.used_fallback:
         print("  no task of this profile can run here; the starter workstream uses fallbacks")
     if args.dry_run:
+        document["removed"] = list(plan.removed)
         sys.stdout.write(render_diff(plan))
         changes = len(plan.writes())
         print(
@@ -260,6 +291,7 @@ def run_bootstrap(args: argparse.Namespace) -> int:
     )
     doctor = run_doctor(analysis.discovery.root, _options(args), directories_created=created)
     report_path = write_report(analysis.discovery.root, doctor.report)
+    document.update(removed=list(result.removed), report=doctor.report)
     for finding in doctor.findings:
         print(finding.format())
     print(
