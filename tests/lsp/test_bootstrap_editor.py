@@ -314,10 +314,18 @@ async def test_select_profile_asks_with_the_ranked_profiles(editor: Editor) -> N
 
     dismissed = await editor.execute("uet.selectProfile")
     (question,) = editor.questions
+    # Short buttons for the plausible profiles only, best first; scores in the message.
+    plausible = [score for score in ranking if score.score > 0]
+    assert len(plausible) < len(ranking)  # some profiles score 0 here: they are left out
     assert [item.title for item in question.actions or []] == [
-        f"{score.profile_id} ({score.score:.2f})" for score in ranking
+        score.profile_id for score in plausible
     ]
     assert ranking[0].profile_id == PYTHON and PYTHON in question.message
+    for score in plausible:
+        assert f"{score.profile_id} ({score.score:.2f}" in question.message
+    for score in ranking:
+        if score.score == 0:
+            assert score.profile_id not in question.message
     assert dismissed["applied"] is False and not (root / "PROJECT_PROFILE.yaml").exists()
 
     editor.answer = "generic"
@@ -376,3 +384,80 @@ async def test_hostile_profile_extensions_never_write_outside(editor: Editor) ->
         for change in edit.document_changes or []:
             uri = change.uri if isinstance(change, types.CreateFile) else None
             assert uri is None or uri.startswith(root.as_uri() + "/")
+
+
+async def test_preview_shows_the_plan_and_applying_it_writes_exactly_that(
+    editor: Editor,
+) -> None:
+    """From a Python file of a project without UET artifacts: the bootstrap actions are
+    offered, ``uet.previewBootstrap`` returns the plan and writes nothing, and its ``apply``
+    command writes exactly the previewed files."""
+    session, root = editor.session, editor.root
+    await session.start()
+    source = "src/tinylib/__init__.py"
+    session.open(source, language="python")
+    actions = await editor.code_actions(source, only=[types.CodeActionKind.Source])
+    assert actions and actions[0].title.startswith(f"UET: Bootstrap workspace as {PYTHON} (")
+
+    before = dict(tree(root))
+    preview = await editor.execute("uet.previewBootstrap")
+    assert dict(tree(root)) == before and editor.edits == [] and editor.questions == []
+    assert preview["profileId"] == PYTHON and preview["ambiguous"] is False
+    assert preview["ok"] is True and preview["problems"] == []
+    assert preview["workspaceFolder"] == root.as_uri()
+    analysis = analyze_workspace(root, AnalysisOptions())
+    plausible = [score.profile_id for score in analysis.ranking if score.score > 0]
+    assert plausible[0] == PYTHON and len(plausible) < len(analysis.ranking)
+    assert [item["profileId"] for item in preview["profiles"]] == plausible
+    assert all(item["score"] > 0 and item["reasons"] for item in preview["profiles"])
+    files = {item["path"]: item for item in preview["files"]}
+    plan = plan_bootstrap(root, PYTHON, analysis=analysis)
+    assert {path: item["text"] for path, item in files.items() if item["text"] is not None} == {
+        item.path: item.text for item in plan.writes()
+    }
+    assert set(files) >= ALWAYS_WRITTEN
+    assert files["PROJECT_PROFILE.yaml"]["action"] == "create"
+    assert files[".gitignore"]["action"] == "update"
+    assert files[".gitignore"]["previousText"] == "__pycache__/\n"
+    assert files[".gitignore"]["uri"] == session.uri(".gitignore")
+    assert "would create" in preview["message"] and ".gitignore" in preview["message"]
+    apply = preview["apply"]
+    assert apply["command"] == "uet.bootstrap"
+    assert apply["arguments"] == [PYTHON, root.as_uri()]
+
+    result = await editor.execute(apply["command"], *apply["arguments"])
+    assert result["applied"] is True
+    written = {path for path, item in files.items() if item["text"] is not None}
+    assert sorted(result["files"]) == sorted(written)
+    for path in written:
+        assert (root / path).read_text("utf-8") == files[path]["text"], path
+
+    again = await editor.execute("uet.previewBootstrap", PYTHON, root.as_uri())
+    assert {item["action"] for item in again["files"]} == {"unchanged"}
+    assert "up to date" in again["message"]
+    with pytest.raises(JsonRpcException, match="unknown profile 'nope'"):
+        await editor.execute("uet.previewBootstrap", "nope")
+    with pytest.raises(JsonRpcException, match="arguments"):
+        await editor.execute("uet.previewBootstrap", 1)
+
+
+async def test_a_folder_without_signals_is_offered_only_the_fallback_profile(
+    editor: Editor,
+) -> None:
+    """An empty project: no profile scores, so the question has one button (the fallback),
+    never a list of profiles scoring 0.00; the preview says the same."""
+    session, root = editor.session, editor.root
+    for path in list(root.rglob("*"))[::-1]:
+        path.unlink() if path.is_file() else path.rmdir()
+    (root / "notes.txt").write_text("", "utf-8")
+    await session.start()
+    actions = await editor.code_actions("notes.txt")
+    assert [action.title.split(" (")[0] for action in actions][:1] == [
+        "UET: Bootstrap workspace as generic"
+    ]
+    await editor.execute("uet.selectProfile")
+    (question,) = editor.questions
+    assert [item.title for item in question.actions or []] == ["generic"]
+    preview = await editor.execute("uet.previewBootstrap")
+    assert [item["profileId"] for item in preview["profiles"]] == ["generic"]
+    assert preview["profileId"] == "generic" and not (root / "PROJECT_PROFILE.yaml").exists()

@@ -1,7 +1,8 @@
-"""The bootstrap flow behind ``uet.bootstrap`` / ``uet.selectProfile`` and ``uet/status``
-(features/bootstrap.py holds the handlers): scan (cached per folder), plan, apply through
-the client as ONE ``workspace/applyEdit`` or write on the server when the client cannot
-create files, record the manifest, tell the client the active profile.
+"""The bootstrap flow behind ``uet.bootstrap`` / ``uet.selectProfile`` /
+``uet.previewBootstrap`` and ``uet/status`` (features/bootstrap.py holds the handlers): scan
+(cached per folder), plan, show the plan without applying it (preview), apply through the
+client as ONE ``workspace/applyEdit`` or write on the server when the client cannot create
+files, record the manifest, tell the client the active profile.
 
 Invariants: nothing is applied from a plan with errors; a planned file whose open document
 differs from the text the plan was made from stops the bootstrap (no unsaved work is
@@ -29,6 +30,7 @@ from uet.bootstrap import (
     BootstrapError,
     BootstrapPlan,
     FileAction,
+    PlannedFile,
     UnknownProfileError,
     analyze_workspace,
     apply_plan,
@@ -38,7 +40,12 @@ from uet.bootstrap import (
 from uet.bootstrap.generator import PROJECT_PROFILE_PATH
 from uet.bootstrap.validation import check_artifact_text
 from uet.lsp import convert_bootstrap, documents
-from uet.lsp.bootstrap_text import active_profile_of, outcome_message
+from uet.lsp.bootstrap_text import (
+    active_profile_of,
+    outcome_message,
+    plausible_profiles,
+    preview_message,
+)
 from uet.lsp.convert_bootstrap import EditTarget
 from uet.lsp.server import UetLanguageServer
 
@@ -49,12 +56,16 @@ __all__ = [
     "STATUS_NOTIFICATION",
     "analysis",
     "bootstrap",
+    "preview",
     "result",
     "send_statuses",
     "show",
 ]
 
 STATUS_NOTIFICATION = "uet/status"
+# Characters of one file's text a preview carries (generated files are a few KiB; a
+# .gitignore the plan appends to is the user's and may be anything).
+PREVIEW_TEXT_LIMIT = 200_000
 
 
 async def analysis(server: UetLanguageServer, state: BootstrapState, root: Path) -> Analysis:
@@ -98,6 +109,75 @@ async def bootstrap(
         state.applying = asyncio.ensure_future(_apply(server, state, plan))
         state.applying.add_done_callback(_retrieve)
         return await asyncio.shield(state.applying)
+
+
+async def preview(
+    server: UetLanguageServer, state: BootstrapState, root: Path, profile_id: str | None
+) -> dict[str, Any]:
+    """What ``uet.bootstrap`` would do, applied nowhere: the plan of ``root`` as
+    ``profile_id`` (without one: the persisted profile, else the best ranked, also when the
+    ranking is ambiguous, which the result says), the plausible profiles and the command
+    that applies this plan."""
+    state.analyses.pop(root, None)  # preview the workspace as it is now
+    scanned = await analysis(server, state, root)
+    chosen = profile_id or scanned.active_profile_id or scanned.selection.chosen.profile_id
+    try:
+        plan = await server.in_pool(
+            functools.partial(plan_bootstrap, root, chosen, analysis=scanned)
+        )
+    except UnknownProfileError as error:
+        raise JsonRpcInvalidParams(str(error)) from error
+    folder_uri = documents.uri_of(str(root))
+    title = f"UET: Bootstrap {root.name} as {plan.profile_id}"
+    return {
+        "workspaceFolder": folder_uri,
+        "profileId": plan.profile_id,
+        "profileVersion": plan.profile_version,
+        "ambiguous": profile_id is None
+        and scanned.active_profile_id is None
+        and scanned.selection.ambiguous,
+        "reason": scanned.selection.reason,
+        "profiles": [
+            {
+                "profileId": score.profile_id,
+                "score": round(score.score, 2),
+                "summary": score.summary(),
+                "reasons": score.reasons(),
+            }
+            for score in plausible_profiles(scanned)
+        ],
+        "ok": plan.ok,
+        "problems": [
+            {"level": problem.level.value, "path": problem.path, "message": problem.message}
+            for problem in plan.problems
+        ],
+        "files": [_preview_file(root, item) for item in plan.files],
+        "message": preview_message(plan),
+        "apply": {
+            "title": title,
+            "command": convert_bootstrap.BOOTSTRAP_COMMAND,
+            "arguments": [plan.profile_id, folder_uri],
+        },
+    }
+
+
+def _preview_file(root: Path, item: PlannedFile) -> dict[str, Any]:
+    """One file of a preview: its new text when the plan writes it (and the text it
+    replaces when it exists), bounded by ``PREVIEW_TEXT_LIMIT``."""
+    writes = item.writes
+    text = item.text if writes else None
+    previous = item.previous_text if writes and item.action is not FileAction.CREATE else None
+    truncated = any(
+        value is not None and len(value) > PREVIEW_TEXT_LIMIT for value in (text, previous)
+    )
+    return {
+        "path": item.path,
+        "uri": documents.uri_of(str(root / item.path)),
+        "action": item.action.value,
+        "text": text[:PREVIEW_TEXT_LIMIT] if text is not None else None,
+        "previousText": previous[:PREVIEW_TEXT_LIMIT] if previous is not None else None,
+        "truncated": truncated,
+    }
 
 
 async def send_statuses(

@@ -1,18 +1,21 @@
-"""The words of the editor's bootstrap feature: hover markdown for a profile, the question
-and messages around a bootstrap, and reading the active profile out of a project profile's
-value. Plain functions of ``uet.bootstrap`` records; no protocol types, no I/O.
+"""The words of the editor's bootstrap feature: hover markdown for a profile, which
+profiles are worth offering, the question, preview and messages around a bootstrap, and
+reading the active profile out of a project profile's value. Plain functions of
+``uet.bootstrap`` records; no protocol types, no I/O.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from uet.bootstrap import Analysis, BootstrapPlan
+from uet.bootstrap import Analysis, BootstrapPlan, FileAction, ProfileScore
 
 __all__ = [
     "active_profile_of",
     "choice_message",
     "outcome_message",
+    "plausible_profiles",
+    "preview_message",
     "profile_markdown",
     "ranking_message",
 ]
@@ -67,16 +70,25 @@ def profile_markdown(analysis: Analysis, profile_id: str, *, active: bool) -> st
     return "\n".join(lines)
 
 
+def plausible_profiles(analysis: Analysis) -> list[ProfileScore]:
+    """The profiles worth offering, best first: those with a signal in this workspace
+    (score > 0); in a workspace where none has one, the profile the selection falls back to.
+    A profile scoring 0 matches nothing here, and offering it only crowds the choice."""
+    scored = [score for score in analysis.ranking if score.score > 0]
+    return scored or [analysis.selection.chosen]
+
+
 def choice_message(analysis: Analysis, subject: str) -> str:
-    """The question of ``uet.selectProfile``: the best candidates with their reasons."""
+    """The question of ``uet.selectProfile``: the plausible profiles with their scores and
+    signals (the buttons carry only the profile ids)."""
     selection = analysis.selection
-    top = ", ".join(score.summary() for score in analysis.ranking[:3])
-    return f"Bootstrap the {subject} with which UET profile? {selection.reason}. Ranked: {top}."
+    ranked = "; ".join(score.summary() for score in plausible_profiles(analysis))
+    return f"Bootstrap the {subject} with which UET profile? {selection.reason}. Ranked: {ranked}."
 
 
 def ranking_message(analysis: Analysis, subject: str) -> str:
     """The ranking for clients that cannot be asked, with what to run instead."""
-    ranked = "; ".join(score.summary() for score in analysis.ranking)
+    ranked = "; ".join(score.summary() for score in plausible_profiles(analysis))
     return (
         f"UET profiles for the {subject}, best first: {ranked}. Run the command "
         f"uet.bootstrap with one of them (best: {analysis.selection.chosen.profile_id})."
@@ -107,6 +119,27 @@ def outcome_message(plan: BootstrapPlan, *, written_by: str | None) -> str:
             f"it.{kept_text}"
         )
     return f"UET: bootstrapped as {plan.profile_id}: {len(writes)} file(s) ({names}).{kept_text}"
+
+
+def preview_message(plan: BootstrapPlan) -> str:
+    """One paragraph saying what applying ``plan`` would do, for clients that show text."""
+    if not plan.ok:
+        problems = "; ".join(problem.format() for problem in plan.problems[:3])
+        return f"UET: bootstrap as {plan.profile_id} cannot be applied: {problems}"
+    created = [item.path for item in plan.files if item.action is FileAction.CREATE]
+    changed = [
+        item.path for item in plan.files if item.action in (FileAction.UPDATE, FileAction.OVERWRITE)
+    ]
+    kept = [item.path for item in plan.kept()]
+    kept_text = f" It keeps {len(kept)} file(s) you changed: {_names(kept)}." if kept else ""
+    if not created and not changed:
+        return f"UET: the workspace is up to date with profile {plan.profile_id}.{kept_text}"
+    parts = []
+    if created:
+        parts.append(f"create {len(created)} file(s) ({_names(created)})")
+    if changed:
+        parts.append(f"change {len(changed)} ({_names(changed)})")
+    return f"UET: bootstrap as {plan.profile_id} would {' and '.join(parts)}.{kept_text}"
 
 
 def _names(paths: list[str]) -> str:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # uet.bootstrap is imported when the feature is first used
 
 __all__ = [
     "BOOTSTRAP_COMMAND",
+    "PREVIEW_COMMAND",
     "SELECT_PROFILE_COMMAND",
     "EditTarget",
     "choice_title",
@@ -33,6 +34,7 @@ __all__ = [
 
 BOOTSTRAP_COMMAND = "uet.bootstrap"
 SELECT_PROFILE_COMMAND = "uet.selectProfile"
+PREVIEW_COMMAND = "uet.previewBootstrap"
 _ORIGIN = types.Position(line=0, character=0)
 
 
@@ -77,13 +79,14 @@ def to_select_action(folder_uri: str, subject: str) -> types.CodeAction:
 
 
 def choice_title(score: ProfileScore) -> str:
-    """The button of one profile in the ``showMessageRequest``: ``<id> (<score>)``."""
-    return f"{score.profile_id} ({score.score:.2f})"
+    """The button of one profile in the ``showMessageRequest``: its id alone (editors cut
+    long buttons short; the message carries the scores and signals)."""
+    return score.profile_id
 
 
-def to_message_actions(ranking: Sequence[ProfileScore]) -> list[types.MessageActionItem]:
-    """One button per profile, best first."""
-    return [types.MessageActionItem(title=choice_title(score)) for score in ranking]
+def to_message_actions(offered: Sequence[ProfileScore]) -> list[types.MessageActionItem]:
+    """One button per offered profile, in the order given (best first)."""
+    return [types.MessageActionItem(title=choice_title(score)) for score in offered]
 
 
 def to_bootstrap_edit(targets: Sequence[EditTarget], encoding: Encoding) -> types.WorkspaceEdit:

@@ -52,6 +52,7 @@ CAPABILITIES: dict[str, Any] = {
             "uet.validateWorkspace",
             "uet.showSchema",
             "uet.bootstrap",
+            "uet.previewBootstrap",
             "uet.selectProfile",
             "uet.runWorkstream",
             "uet.runTask",

@@ -13,7 +13,11 @@
   through a WorkspaceEdit gets the files written by the server (``apply_plan``: atomic,
   confined to the folder) and a message saying so.
 - ``uet.selectProfile [profileId?, folderUri?]``: asks with ``window/showMessageRequest``
-  (the ranked profiles) unless a profile is given, then bootstraps with it.
+  (the plausible profiles, best first, one short button each) unless a profile is given,
+  then bootstraps with it.
+- ``uet.previewBootstrap [profileId?, folderUri?]``: the plan ``uet.bootstrap`` would
+  apply (files with their new text, problems, plausible profiles) and the command that
+  applies it; writes nothing, so clients show it before the user applies it.
 - ``uet/status`` notification: the folder's active profile (``PROJECT_PROFILE.yaml``, the
   persisted choice), after an index sync when it changed and after every bootstrap.
 - Hover on ``profile_id`` of a project profile: the profile's description and why it ranks
@@ -106,6 +110,12 @@ def register(server: UetLanguageServer) -> None:
         root = _root(ls, folder_uri)
         return await _cancellable(ls, _bootstrap(ls, state, root, profile_id))
 
+    @server.command(convert_bootstrap.PREVIEW_COMMAND)
+    async def preview(ls: UetLanguageServer, *arguments: Any) -> dict[str, Any]:
+        profile_id, folder_uri = _arguments(arguments)
+        root = _root(ls, folder_uri)
+        return await _cancellable(ls, _preview(ls, state, root, profile_id))
+
     @server.command(convert_bootstrap.SELECT_PROFILE_COMMAND)
     async def select_profile(ls: UetLanguageServer, *arguments: Any) -> dict[str, Any]:
         profile_id, folder_uri = _arguments(arguments)
@@ -122,6 +132,15 @@ async def _send_statuses(
     await bootstrap_flow.send_statuses(server, state, folders)
 
 
+async def _preview(
+    server: UetLanguageServer, state: BootstrapState, root: Path, profile_id: str | None
+) -> dict[str, Any]:
+    await server.load_modules(*DEFERRED_IMPORTS)
+    from uet.lsp import bootstrap_flow
+
+    return await bootstrap_flow.preview(server, state, root, profile_id)
+
+
 async def _code_actions(
     server: UetLanguageServer, state: BootstrapState, params: types.CodeActionParams
 ) -> list[types.CodeAction]:
@@ -133,6 +152,7 @@ async def _code_actions(
     await server.load_modules(*DEFERRED_IMPORTS)
     from uet.bootstrap import BootstrapError
     from uet.lsp import bootstrap_flow
+    from uet.lsp.bootstrap_text import plausible_profiles
 
     try:
         analysis = await bootstrap_flow.analysis(server, state, root)
@@ -142,9 +162,7 @@ async def _code_actions(
     if analysis.discovery.uet_artifacts:
         return []
     chosen = analysis.selection.chosen
-    offered = [chosen] + [
-        score for score in analysis.ranking if score.score > 0 and score is not chosen
-    ]
+    offered = [chosen] + [score for score in plausible_profiles(analysis) if score is not chosen]
     folder_uri = documents.uri_of(str(root))
     subject = _subject(server, root)
     actions = [
@@ -215,7 +233,7 @@ async def _select(
     """Bootstrap with the given profile, or with the one the user picks from the ranking."""
     await server.load_modules(*DEFERRED_IMPORTS)
     from uet.lsp import bootstrap_flow
-    from uet.lsp.bootstrap_text import choice_message, ranking_message
+    from uet.lsp.bootstrap_text import choice_message, plausible_profiles, ranking_message
 
     if profile_id is not None:
         return await bootstrap_flow.bootstrap(server, state, root, profile_id)
@@ -226,14 +244,15 @@ async def _select(
         bootstrap_flow.show(server, types.MessageType.Info, ranking_message(analysis, subject))
         message = "no profile chosen: the client cannot be asked"
         return bootstrap_flow.result(root, profile_id=None, message=message)
+    offered = plausible_profiles(analysis)
     answer = await server.window_show_message_request_async(
         types.ShowMessageRequestParams(
             type=types.MessageType.Info,
             message=choice_message(analysis, subject),
-            actions=convert_bootstrap.to_message_actions(analysis.ranking),
+            actions=convert_bootstrap.to_message_actions(offered),
         )
     )
-    titles = {convert_bootstrap.choice_title(score): score for score in analysis.ranking}
+    titles = {convert_bootstrap.choice_title(score): score for score in offered}
     chosen = titles.get(answer.title) if answer is not None else None
     if chosen is None:
         return bootstrap_flow.result(root, profile_id=None, message="no profile chosen")
