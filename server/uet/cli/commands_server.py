@@ -2,13 +2,21 @@
 
 The protocol owns stdout, so logging goes to stderr (the editor's output channel) or to
 ``--log-file``; nothing here prints.
+
+However the server ends (``shutdown`` then ``exit``, ``exit`` alone, the end of its input,
+SIGTERM or SIGHUP), the runs it executes are canceled and their processes are gone before
+the process exits (:func:`uet.lsp.features.runs.stop_every_run`).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import os
+import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +27,8 @@ if TYPE_CHECKING:
 __all__ = ["register", "run_serve"]
 
 _LEVELS = ("error", "warning", "info", "debug")
+# The signals that end the server like ``exit`` does (the editor or the session went away).
+_END_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
 
 def register(subparsers: Any) -> None:
@@ -64,7 +74,8 @@ def run_serve(args: argparse.Namespace) -> int:
             print("uet serve: --tcp expects HOST:PORT", file=sys.stderr)
             return 2
         server = _server(args, None)
-        server.start_tcp(host, int(port))
+        with _ending():
+            server.start_tcp(host, int(port))
         return 0
     from uet.lsp.framing import MessageReader, SerialOutput
     from uet.lsp.front import answer_initialize
@@ -75,8 +86,41 @@ def run_serve(args: argparse.Namespace) -> int:
         # readline/read/write suffice: the front and pygls use nothing else of the streams
         stdin, early = answer_initialize(messages, output)  # type: ignore[arg-type]
         server = _server(args, early)
-        server.start_io(stdin, output)  # type: ignore[arg-type]
+        with _ending():
+            server.start_io(stdin, output)  # type: ignore[arg-type]
     return server.exit_status
+
+
+@contextlib.contextmanager
+def _ending() -> Iterator[None]:
+    """Serve within; afterwards, however serving ended (``exit``, end of input), every run
+    the server executes is stopped. SIGTERM and SIGHUP stop the runs at once and end the
+    process with 128 + the signal, without waiting for the thread that reads the input (the
+    client may never close it, and pygls would wait for that thread)."""
+
+    def on_signal(signum: int, frame: object) -> None:
+        del frame
+        for number in _END_SIGNALS:  # a second signal while runs stop changes nothing
+            signal.signal(number, signal.SIG_IGN)
+        _stop_runs(f"the language server ended ({signal.Signals(signum).name})")
+        logging.shutdown()
+        os._exit(128 + signum)
+
+    previous = {signum: signal.signal(signum, on_signal) for signum in _END_SIGNALS}
+    try:
+        yield
+    finally:
+        try:
+            _stop_runs("the language server ended")
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+
+
+def _stop_runs(reason: str) -> None:
+    from uet.lsp.features.runs_exit import stop_every_run
+
+    stop_every_run(reason)
 
 
 def _server(args: argparse.Namespace, early: EarlyAnswer | None) -> UetLanguageServer:

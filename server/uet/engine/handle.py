@@ -31,7 +31,14 @@ from uet.engine.workspace import Workspace
 from uet.engine.writer import StoreWriter
 from uet.lazylog import get_logger
 
-__all__ = ["RunHandle", "RunResult", "RunStore", "new_session", "open_run_store"]
+__all__ = [
+    "RunHandle",
+    "RunResult",
+    "RunStore",
+    "executing_runs",
+    "new_session",
+    "open_run_store",
+]
 
 log = get_logger(__name__)
 
@@ -48,6 +55,17 @@ class RunResult(NamedTuple):
     def succeeded(self) -> bool:
         """Whether the run succeeded."""
         return self.state is RunState.SUCCEEDED
+
+
+# The runs executing in this process (launched and not ended yet).
+_executing_lock = threading.Lock()
+_executing: "set[RunHandle]" = set()
+
+
+def executing_runs() -> "list[RunHandle]":
+    """The runs executing in this process now: what a process about to end must stop."""
+    with _executing_lock:
+        return list(_executing)
 
 
 class RunHandle:
@@ -116,6 +134,8 @@ class RunHandle:
 
     def launch(self) -> "RunHandle":
         """Start executing on the run's thread (once); returns this handle."""
+        with _executing_lock:
+            _executing.add(self)
         self._thread.start()
         return self
 
@@ -130,6 +150,8 @@ class RunHandle:
             self._error = exc
             session.cancel.cancel("engine error")
         finally:
+            with _executing_lock:
+                _executing.discard(self)
             session.close_process_record()
             try:
                 session.writer.close()
