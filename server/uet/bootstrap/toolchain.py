@@ -54,10 +54,13 @@ _WORKSPACE_FILES = (".uet", "router_config.json", "PROJECT_PROFILE.yaml")
 
 class ToolFolder(NamedTuple):
     """A folder of executables the workspace provides, and where it comes from as shown to
-    users (``".venv"``, ``"Poetry environment ..."``, ``"node_modules/.bin"``)."""
+    users (``".venv"``, ``"Poetry environment ..."``, ``"node_modules/.bin"``);
+    ``environment``: the Python virtual environment it belongs to (``None``:
+    ``node_modules/.bin``), which a task's child gets as ``VIRTUAL_ENV``."""
 
     path: Path
     source: str
+    environment: Path | None = None
 
 
 class ToolLocation(NamedTuple):
@@ -88,7 +91,7 @@ def project_tool_folders(
         key = Path(os.path.normcase(os.path.abspath(bin_dir)))  # noqa: PTH100 - no resolve()
         if key not in seen and _is_environment(environment) and bin_dir.is_dir():
             seen.add(key)
-            found.append(ToolFolder(bin_dir, source))
+            found.append(ToolFolder(bin_dir, source, environment))
 
     pyproject = _toml(folder / "pyproject.toml") if _is_file(folder / "pyproject.toml") else {}
     uv_env = env.get("UV_PROJECT_ENVIRONMENT")

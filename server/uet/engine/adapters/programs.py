@@ -13,6 +13,11 @@ programs); the tool folders of a directory are remembered until the directory ch
 installed into the project's environment later is used by the next task. The lookup is
 ``shutil.which``'s own, written here so that a run does not import ``shutil`` and the
 compression modules it brings for this alone.
+
+The child gets the project's environment too (:func:`project_environment`): the same tool
+folders first on its ``PATH`` and ``VIRTUAL_ENV`` naming the nearest virtual environment, as
+activating it would. So what the program starts by name (``make test`` running a bare
+``pytest``, ``npm run lint`` running ``eslint``) is the project's own as well.
 """
 
 from __future__ import annotations
@@ -24,13 +29,22 @@ from pathlib import Path
 
 from uet.bootstrap.toolchain import workspace_tool_folders
 
-__all__ = ["candidates", "encoded", "executable", "forget", "project_executable", "which"]
+__all__ = [
+    "candidates",
+    "encoded",
+    "executable",
+    "forget",
+    "project_environment",
+    "project_executable",
+    "which",
+]
 
 _lookup_lock = threading.Lock()
 _lookups: dict[tuple[str, str], str] = {}  # (program, PATH) -> absolute executable
 _encodings: dict[str, tuple[bytes]] = {}  # absolute executable -> (its bytes,)
-# working directory -> (its mtime, the tool folders that apply there)
-_folders: dict[str, tuple[int, tuple[str, ...]]] = {}
+# working directory -> (its mtime, the tool folders that apply there, each with the
+# virtual environment it belongs to or None)
+_folders: dict[str, tuple[int, tuple[tuple[str, str | None], ...]]] = {}
 
 
 def encoded(path: str) -> tuple[bytes]:
@@ -82,15 +96,35 @@ def which(program: str, search_path: str) -> str | None:
 
 def project_executable(program: str, cwd: str | Path) -> str | None:
     """``program`` in the tool folders that apply in ``cwd`` (nearest first), or ``None``."""
-    for folder in _tool_folders(os.fspath(cwd)):
+    for folder, _ in _tool_folders(os.fspath(cwd)):
         candidate = os.path.join(folder, program)  # noqa: PTH118
         if os.access(candidate, os.X_OK) and not os.path.isdir(candidate):  # noqa: PTH112
             return candidate
     return None
 
 
-def _tool_folders(cwd: str) -> tuple[str, ...]:
-    """The tool folders of ``cwd``, looked for again when ``cwd`` changed since."""
+def project_environment(cwd: str | Path, env: Mapping[str, str] | None) -> Mapping[str, str] | None:
+    """The environment of a child running in ``cwd``: ``env`` (``None``: this process's) with
+    the tool folders that apply in ``cwd`` first on ``PATH`` (nearest first, as programs are
+    looked up) and ``VIRTUAL_ENV`` naming the nearest virtual environment (``PYTHONHOME``
+    dropped), as activating it would; ``env`` itself when ``cwd`` has no tool folder."""
+    folders = _tool_folders(os.fspath(cwd))
+    if not folders:
+        return env
+    base = os.environ if env is None else env
+    first = [folder for folder, _ in folders]
+    rest = [entry for entry in base.get("PATH", os.defpath).split(os.pathsep) if entry not in first]
+    result = {**base, "PATH": os.pathsep.join(first + rest)}
+    environment = next((venv for _, venv in folders if venv is not None), None)
+    if environment is not None:
+        result["VIRTUAL_ENV"] = environment
+        result.pop("PYTHONHOME", None)
+    return result
+
+
+def _tool_folders(cwd: str) -> tuple[tuple[str, str | None], ...]:
+    """The tool folders of ``cwd`` with their virtual environments, looked for again when
+    ``cwd`` changed since."""
     try:
         stamp = os.stat(cwd).st_mtime_ns  # noqa: PTH116 - a str, once per task
     except OSError:
@@ -98,7 +132,10 @@ def _tool_folders(cwd: str) -> tuple[str, ...]:
     known = _folders.get(cwd)
     if known is not None and known[0] == stamp:
         return known[1]
-    found = tuple(str(folder.path) for folder in workspace_tool_folders(Path(cwd)))
+    found = tuple(
+        (str(folder.path), None if folder.environment is None else str(folder.environment))
+        for folder in workspace_tool_folders(Path(cwd))
+    )
     with _lookup_lock:
         _folders[cwd] = (stamp, found)
     return found

@@ -27,6 +27,8 @@ engine becomes the child subreaper of its descendants on the first start
 A program named without a directory is looked up in the tool folders of ``cwd`` (the
 workspace's virtual environment, ``node_modules/.bin``), then on ``PATH`` once per process
 (:mod:`.programs`); when starting the remembered file fails, it is looked up again at once.
+The child's ``PATH`` starts with those tool folders and ``VIRTUAL_ENV`` names the nearest
+virtual environment, so what the program itself starts by name is the project's too.
 """
 
 from __future__ import annotations
@@ -176,6 +178,7 @@ def spawn(
     engine's own threads are never touched.
     """
     processes.become_subreaper()
+    env = programs.project_environment(cwd, env)  # the workspace's tool folders first on PATH
     if marks is not None and env is not None:
         env = {
             **env,
