@@ -12,8 +12,13 @@ symlinks); :func:`confine` is the only way a task's ``cwd`` becomes a path.
 symbolic link (``.uet``, ``.uet/logs``, ...) leads out of the root, and
 ``Workspace.make_state_dirs`` creates missing folders one at a time, never through a link
 that leads out.
+
+**Invariant:** ``.uet`` ignores itself: ``make_state_dirs`` writes ``.uet/.gitignore``
+(``*``) when it is missing, so a run in a workspace that was never bootstrapped leaves
+nothing for source control to show (``uet bootstrap`` writes the same file).
 """
 
+import os
 from pathlib import Path
 from typing import NamedTuple
 
@@ -26,6 +31,9 @@ ROUTER_CONFIG_NAME = "router_config.json"
 STATE_DIR_NAME = ".uet"
 DB_NAME = "runs.db"
 LOGS_DIR_NAME = "logs"
+GITIGNORE_NAME = ".gitignore"
+# The same text as uet.bootstrap.writer's: git ignores everything in .uet, this file too.
+STATE_GITIGNORE_TEXT = "# engine state of uet: never commit it\n*\n"
 
 
 class Workspace(NamedTuple):
@@ -82,6 +90,21 @@ class Workspace(NamedTuple):
             parent = self.state_path(*made[1:])
             if not parent.is_dir():
                 raise WorkspaceError(f"{parent} must be a folder: it holds the engine's state")
+        self._ignore_state()
+
+    def _ignore_state(self) -> None:
+        """Write ``.uet/.gitignore`` when missing (exclusively, never through a link: a
+        file or link of that name that exists already is left alone)."""
+        path = self.state_path(GITIGNORE_NAME)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+        try:
+            descriptor = os.open(path, flags, 0o644)
+        except FileExistsError:
+            return
+        except OSError as error:
+            raise WorkspaceError(f"cannot create {path}: {error}") from error
+        with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
+            stream.write(STATE_GITIGNORE_TEXT)
 
     def log_file(self, stored: str) -> Path:
         """The attempt log a run store names (``.uet/logs/...``, workspace-relative), refused
