@@ -196,3 +196,60 @@ async def test_folding_ranges_for_yaml_and_json(session: Session) -> None:
         )
         assert folds is not None
         assert expected in {(fold.start_line, fold.end_line) for fold in folds}
+
+
+async def code_actions(
+    session: Session, uri: str, diagnostics: list[types.Diagnostic]
+) -> list[types.CodeAction]:
+    """The code actions offered for ``diagnostics`` (at the first one's range)."""
+    actions = await session.client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=diagnostics[0].range,
+            context=types.CodeActionContext(diagnostics=diagnostics),
+        )
+    )
+    return [action for action in actions or [] if isinstance(action, types.CodeAction)]
+
+
+async def test_the_suggested_fix_is_first_and_preferred(session: Session) -> None:
+    """Pressing 1 in Neovim's list applies the did-you-mean, not the first allowed value."""
+    await session.start()
+    text = (session.root / WORKSTREAM).read_text()
+    broken = text.replace("strategy: fail_fast", "strategy: contnue")
+    uri = session.open(WORKSTREAM, broken)
+    diagnostics = await session.diagnostics(uri)
+    assert codes(diagnostics) == ["UET204"]
+    actions = await code_actions(session, uri, diagnostics)
+    assert [action.title for action in actions][:2] == [
+        'Replace with "continue"',
+        'Replace with "fail_fast"',
+    ]
+    assert [bool(action.is_preferred) for action in actions] == [True] + [False] * (
+        len(actions) - 1
+    )
+
+
+async def test_an_unknown_or_self_dependency_can_be_removed(session: Session) -> None:
+    await session.start()
+    text = (session.root / WORKSTREAM).read_text()
+    broken = text.replace("depends_on: [lint]", "depends_on: [lint, nowhere, test]")
+    uri = session.open(WORKSTREAM, broken)
+    diagnostics = await session.diagnostics(uri)
+    assert sorted(codes(diagnostics)) == ["UET302", "UET307"]
+    fixed = broken
+    for code, after in (
+        ("UET307", "depends_on: [lint, nowhere]"),
+        ("UET302", "depends_on: [lint]"),
+    ):
+        diagnostic = next(item for item in diagnostics if item.code == code)
+        (action,) = await code_actions(session, uri, [diagnostic])
+        assert action.kind == types.CodeActionKind.QuickFix
+        assert action.is_preferred == (True if code == "UET307" else None)
+        assert action.edit is not None
+        (edits,) = edits_of(action.edit).values()
+        fixed = apply(fixed, edits)
+        assert after + "\n" in fixed
+        session.replace(uri, fixed)
+        diagnostics = await session.diagnostics(uri)
+    assert diagnostics == []

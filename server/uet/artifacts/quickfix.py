@@ -5,10 +5,13 @@
   members (flow objects get ``, "k": v``);
 - UET203 unknown property → rename it to the did-you-mean suggestion, or remove it;
 - UET204 invalid enum value → replace it with each allowed value (suggestion preferred);
-- UET302/304/305/306 unknown id, UET108 unknown schema → replace with the suggestion.
+- UET302/304/305/306 unknown id, UET108 unknown schema → replace with the suggestion;
+- UET302 unknown dependency, UET307 self-dependency → remove the entry from ``depends_on``
+  (YAML block or flow list, JSON array: the list stays valid, ``[]`` when it empties).
 
-The edits keep the document's quoting style. Nothing here raises on odd input: a fix that
-cannot be computed safely is simply not offered.
+The fix a diagnostic suggests is ``preferred`` and comes first (editors number the list;
+"press 1" must apply the suggestion). The edits keep the document's quoting style. Nothing
+here raises on odd input: a fix that cannot be computed safely is simply not offered.
 """
 
 from __future__ import annotations
@@ -29,7 +32,9 @@ from uet.artifacts.tree import Document, Member, Node, NodeKind, PathPart
 __all__ = ["QuickFix", "TextEdit", "quick_fixes", "replace_scalar"]
 
 _REPLACE_WITH_SUGGESTION = frozenset({"UET108", "UET302", "UET304", "UET305", "UET306"})
+_REMOVE_ENTRY = frozenset({"UET302", "UET307"})
 _MAX_ENUM_FIXES = 20
+_MAX_SHOWN_ENTRY = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +65,19 @@ def quick_fixes(
 ) -> list[QuickFix]:
     """The fixes for the diagnostic ``code`` at ``span`` with ``data`` (as published) in a
     file checked against ``schema`` of ``registry`` (what added values must fit)."""
-    data = data or {}
+    fixes = _fixes(parsed, code, span, data or {}, schema=schema, registry=registry)
+    return sorted(fixes, key=lambda fix: not fix.preferred)  # stable: the rest keep their order
+
+
+def _fixes(
+    parsed: ParsedFile,
+    code: str,
+    span: Span,
+    data: Mapping[str, Any],
+    *,
+    schema: str | None,
+    registry: SchemaRegistry | None,
+) -> list[QuickFix]:
     if code == "UET202":
         return _add_missing(parsed, span, data, schema, registry)
     if code == "UET203":
@@ -78,18 +95,30 @@ def quick_fixes(
             )
             for value in values[:_MAX_ENUM_FIXES]
         ]
-    if code in _REPLACE_WITH_SUGGESTION:
-        suggestion = data.get("suggestion")
-        if not isinstance(suggestion, str) or not suggestion:
-            return []
-        return [
+    fixes: list[QuickFix] = []
+    suggestion = data.get("suggestion")
+    if code in _REPLACE_WITH_SUGGESTION and isinstance(suggestion, str) and suggestion:
+        fixes.append(
             QuickFix(
                 f"Change to '{suggestion}'",
                 (replace_scalar(parsed, span, suggestion),),
                 preferred=True,
             )
-        ]
-    return []
+        )
+    if code in _REMOVE_ENTRY:
+        removal = _remove_entry(parsed, span)
+        if removal is not None:
+            key, edit = removal
+            entry = data.get("id")
+            entry = entry if isinstance(entry, str) else parsed.text[span.start : span.end]
+            if len(entry) > _MAX_SHOWN_ENTRY:
+                entry = entry[: _MAX_SHOWN_ENTRY - 3] + "..."
+            # Removing a dependency is what a self-dependency asks for; an unknown one may
+            # be a task not written yet, so only its suggestion is preferred.
+            fixes.append(
+                QuickFix(f"Remove '{entry}' from {key}", (edit,), preferred=code == "UET307")
+            )
+    return fixes
 
 
 def replace_scalar(parsed: ParsedFile, span: Span, value: Any) -> TextEdit:
@@ -155,6 +184,56 @@ def _remove_member(parsed: ParsedFile, parent: Node, member: Member) -> TextEdit
         previous = parent.members[position - 1]
         return TextEdit(Span(previous.value.span.end, member.value.span.end), "")
     return TextEdit(Span(member.key_span.start, member.value.span.end), "")
+
+
+def _remove_entry(parsed: ParsedFile, span: Span) -> tuple[str, TextEdit] | None:
+    """The edit removing the list item at ``span`` and the key of its list. The list stays
+    valid: a YAML block item goes with its line(s); a flow or JSON item with the separator
+    after it (before it, for the last); a block list's only item becomes ``key: []``."""
+    found = _list_item_at(parsed, span)
+    if found is None:
+        return None
+    member, position = found
+    items = member.value.items
+    item = items[position]
+    text = parsed.text
+    if (
+        parsed.language == "yaml"
+        and text[member.value.span.start : member.value.span.start + 1] != "["
+    ):
+        if len(items) == 1:
+            end = _content_end(text, member.value)
+            return member.key, TextEdit(Span(member.key_span.end, end), ": []")
+        index = parsed.line_index
+        line = index.position(item.span.start).line
+        start = index.line_start(line)
+        if text[start : item.span.start].strip() != "-":
+            return None  # "- - x" or an item sharing its line: no clean line to remove
+        last = index.position(_content_end(text, item)).line
+        end = index.line_start(last + 1) if last + 1 < index.line_count else len(text)
+        return member.key, TextEdit(Span(start, end), "")
+    if position + 1 < len(items):
+        return member.key, TextEdit(Span(item.span.start, items[position + 1].span.start), "")
+    if position > 0:
+        return member.key, TextEdit(Span(items[position - 1].span.end, item.span.end), "")
+    return member.key, TextEdit(item.span, "")
+
+
+def _list_item_at(parsed: ParsedFile, span: Span) -> tuple[Member, int] | None:
+    """The member holding the list whose item is at ``span``, and the item's position."""
+    for document in parsed.documents:
+        if document.root is None or not document.root.span.contains(span.start):
+            continue
+        for node in document.root.walk():
+            if node.kind is not NodeKind.OBJECT:
+                continue
+            for member in node.members:
+                value = member.value
+                if value.kind is NodeKind.ARRAY and value.span.contains(span.start):
+                    for position, item in enumerate(value.items):
+                        if item.span == span:
+                            return member, position
+    return None
 
 
 def _content_end(text: str, node: Node) -> int:

@@ -1,7 +1,10 @@
 """Quick fixes from the ``data`` of the diagnostics the client sends back
 (``uet.artifacts.quickfix``): add missing properties, replace an invalid enum value, rename
-or remove an unknown key, replace an unknown id with the suggestion. Other features add
-their actions through ``ServerState.hooks.code_actions`` (bootstrap: ``source`` actions)."""
+or remove an unknown key, replace an unknown id with the suggestion, remove an unknown
+dependency. The fixes a diagnostic suggests are ``isPreferred`` and listed first (clients
+that number the list, like Neovim, make the first one the easiest to pick). Other features
+add their actions through ``ServerState.hooks.code_actions`` (bootstrap: ``source``
+actions), after the quick fixes."""
 
 from __future__ import annotations
 
@@ -75,4 +78,5 @@ async def _quick_fixes(
                     document_changes=ls.state.client.document_changes,
                 )
             )
+    actions.sort(key=lambda action: not action.is_preferred)  # stable
     return actions
