@@ -47,6 +47,9 @@ log = logging.getLogger("uet.lsp")
 T = TypeVar("T")
 
 INVALID_PARAMS = -32602
+REQUEST_FAILED = -32803
+# pygls' record for a $/cancelRequest whose request was already answered
+CANCEL_OF_UNKNOWN_ID = 'Cancel notification for unknown message id "%s"'
 SERVER_NOT_INITIALIZED = -32002
 
 
@@ -270,16 +273,25 @@ class UetLanguageServer(LanguageServer):
 class ClientErrorRecords(logging.Filter):
     """pygls logs every error it answers a request with at ERROR, with the traceback. An
     error that answers a client mistake (bad params, unknown command: any JSON-RPC error
-    but an internal one) becomes a one-line warning; internal errors stay as they are."""
+    but an internal one) becomes a one-line warning, and a refusal the user was shown
+    (RequestFailed: a run that cannot start) a one-line info; internal errors stay as they
+    are. A ``$/cancelRequest`` for a request already answered is routine (editors cancel
+    what they no longer need, often just after the answer left): debug, not a warning."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
         if isinstance(error, JsonRpcException) and not isinstance(error, JsonRpcInternalError):
             record.args = (record.getMessage(), error.code, error.message)
             record.msg = "%s: error %d: %s"
-            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            level = logging.INFO if error.code == REQUEST_FAILED else logging.WARNING
             record.exc_info, record.exc_text = None, None
-        return True
+        elif record.msg == CANCEL_OF_UNKNOWN_ID:
+            level = logging.DEBUG
+        else:
+            return True
+        record.levelno, record.levelname = level, logging.getLevelName(level)
+        # pygls' logger passed the record at its first level; the server's level decides now
+        return logging.getLogger("uet").isEnabledFor(level)
 
 
 def quiet_client_errors() -> None:

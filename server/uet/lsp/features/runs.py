@@ -80,8 +80,8 @@ def register(server: UetLanguageServer) -> None:
         with _cancellable(ls):
             target, options = _target_and_options(arguments)
             path = await _workstream_path(ls, target)
-            run = await runs_control.start(ls, board, RunRequest(path, None, options.jobs))
-            return await _answer(ls, run, options)
+            started = await runs_control.start(ls, board, RunRequest(path, None, options.jobs))
+            return await _answer(ls, started.run, options, started.fresh)
 
     @server.command(RUN_TASK)
     async def run_task(ls: UetLanguageServer, *arguments: Any) -> dict[str, Any]:
@@ -94,8 +94,8 @@ def register(server: UetLanguageServer) -> None:
             options = _options(arguments[2] if len(arguments) > 2 else None)
             path = await _workstream_path(ls, target)
             request = RunRequest(path, (task_id,), options.jobs)
-            run = await runs_control.start(ls, board, request)
-            return await _answer(ls, run, options)
+            started = await runs_control.start(ls, board, request)
+            return await _answer(ls, started.run, options, started.fresh)
 
     @server.command(RESUME_RUN)
     async def resume(ls: UetLanguageServer, *arguments: Any) -> dict[str, Any]:
@@ -166,10 +166,11 @@ def _cancellable(server: UetLanguageServer) -> Iterator[None]:
 
 
 async def _answer(
-    server: UetLanguageServer, run: ActiveRun, options: CommandOptions
+    server: UetLanguageServer, run: ActiveRun, options: CommandOptions, fresh: bool = True
 ) -> dict[str, Any]:
     """The run's status now, or (``wait``) once it has ended; cancelling the request then
-    cancels the run."""
+    cancels the run. ``fresh`` false: the run of the workstream that was already executing
+    (nothing new was started), marked ``alreadyRunning``."""
     await run.opened.wait()  # the token exists (``begin`` was sent) before the answer
     if options.wait:
         try:
@@ -177,7 +178,10 @@ async def _answer(
         except asyncio.CancelledError:
             runs_control.cancel(server, run, "canceled by the client ($/cancelRequest)")
             raise
-    return run.status()
+    status = run.status()
+    if not fresh:
+        status["alreadyRunning"] = True
+    return status
 
 
 async def _cancel(

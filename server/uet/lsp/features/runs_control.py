@@ -6,6 +6,12 @@ the engine executes the run on its own threads. A run started here is *adopted*:
 an :class:`~uet.lsp.features.runs_progress.ActiveRun` on the board and a
 :func:`~uet.lsp.features.runs_progress.follow` task on the loop.
 
+One run per workstream file at a time: a start while the file's run executes (or is being
+started) starts nothing; the answer is the running run, and the user is offered to cancel
+it. A workstream whose editor diagnostics hold errors is refused before anything else, with
+every one of those problems in one message (the engine would report them one stage at a
+time). Each run's start and end is one INFO line in the server's log.
+
 The task processes of editor runs start at a lower CPU priority (``uet.runPriority``, idle by
 default) so that the editor and this server stay responsive while a run keeps every core
 busy; the engine's own threads keep the server's priority.
@@ -18,11 +24,16 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+
+from uet.artifacts import Diagnostic, Severity
 from uet.lsp.features import runs_results, runs_store
 from uet.lsp.features.runs_progress import ActiveRun, EventRelay, follow, notify_status
 from uet.lsp.features.runs_results import RunResults
@@ -38,19 +49,26 @@ __all__ = [
     "RunBoard",
     "RunRefused",
     "RunRequest",
+    "Started",
     "cancel",
     "known_workspaces",
     "locate_run",
     "log_of",
     "recent_runs",
+    "refusal_problems",
     "refuse",
     "resume",
     "start",
 ]
 
+log = logging.getLogger("uet.lsp")
+
 # Editor runs give a task this long between SIGTERM and SIGKILL on cancel, so every child
 # process group is gone within a second of the user's click.
 EDITOR_KILL_GRACE_SECONDS = 0.5
+MAX_PROBLEMS_SHOWN = 10  # problems listed in a refusal; more are counted
+CANCEL_RUNNING = "Cancel the running one"
+KEEP_RUNNING = "Keep it running"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +88,9 @@ class RunBoard:
     results: RunResults = field(default_factory=RunResults)
     roots: set[Path] = field(default_factory=set)  # engine workspaces runs were started in
     questions: dict[Path, asyncio.Task[bool | None]] = field(default_factory=dict)
+    # Workstream files (real paths) whose start is under way: what the start became (the
+    # run, or ``None`` when it was refused), for a second start of the same file meanwhile.
+    starting: dict[str, asyncio.Future[ActiveRun | None]] = field(default_factory=dict)
 
     def find(self, text: str) -> ActiveRun | None:
         """The active run whose id is ``text`` or starts with it."""
@@ -77,13 +98,53 @@ class RunBoard:
         matches = [run for run_id, run in self.active.items() if run_id.startswith(wanted)]
         return matches[0] if wanted and len(matches) == 1 else None
 
+    def running_file(self, path: str) -> ActiveRun | None:
+        """The run of workstream file ``path`` (a real path) that executes, if any."""
+        return next((run for run in self.active.values() if run.path == path), None)
+
     def running_in(self, root: Path) -> bool:
         """Whether a run this server follows executes in engine workspace ``root``."""
         return any(run.root == root for run in self.active.values())
 
 
-async def start(server: UetLanguageServer, board: RunBoard, request: RunRequest) -> ActiveRun:
-    """Check trust, plan and start a run, and follow it; returns once it runs."""
+@dataclass(frozen=True, slots=True)
+class Started:
+    """What a run command got: a new run, or (``fresh`` false) the run of the same
+    workstream that was already executing."""
+
+    run: ActiveRun
+    fresh: bool
+
+
+async def start(server: UetLanguageServer, board: RunBoard, request: RunRequest) -> Started:
+    """Check the workstream, trust, plan and start a run, and follow it; returns once it
+    runs. One run per workstream file: while one executes or starts, no second one is
+    started (see :func:`_already_running`)."""
+    key = os.path.realpath(request.path)
+    running = board.running_file(key)
+    if running is None and key in board.starting:
+        running = await asyncio.shield(board.starting[key])
+        if running is None:  # that start was refused, and said why
+            raise RunRefused(f"{request.path.name} was not started (see the previous message)")
+    if running is not None:
+        return Started(await _already_running(server, running), fresh=False)
+    pending: asyncio.Future[ActiveRun | None] = asyncio.get_running_loop().create_future()
+    board.starting[key] = pending
+    run: ActiveRun | None = None
+    try:
+        run = await _start(server, board, request, key)
+    finally:
+        board.starting.pop(key, None)
+        pending.set_result(run)
+    return Started(run, fresh=True)
+
+
+async def _start(
+    server: UetLanguageServer, board: RunBoard, request: RunRequest, key: str
+) -> ActiveRun:
+    problems = refusal_problems(server, key)
+    if problems:
+        raise refuse(server, problems)
     folder = server.state.folder_of(str(request.path)) or request.path.parent
     workspace = await server.in_pool(runs_store.workspace_of, request.path, folder)
     await require_trust(server, board.questions, workspace.root, request.path)
@@ -99,6 +160,63 @@ async def start(server: UetLanguageServer, board: RunBoard, request: RunRequest)
         start_run, request.path, workspace=workspace, options=options, subscribers=(relay,)
     )
     return await _launch(server, board, starting, relay)
+
+
+def refusal_problems(server: UetLanguageServer, path: str) -> str | None:
+    """Why workstream file ``path`` (a real path) cannot run, from the errors the editor
+    shows for it (its own and the cross-file ones), all in one text; ``None`` when it has
+    none (or the server does not know the file: then the engine decides)."""
+    report = server.state.index.report(path)
+    if report is None:
+        return None
+    errors = [item for item in server.state.index.diagnostics(path) if _blocks(item)]
+    if not errors:
+        return None
+    lines = report.parsed.line_index
+    listed = []
+    for item in errors[:MAX_PROBLEMS_SHOWN]:
+        where = lines.position(item.span.start)
+        listed.append(f"{where.line + 1}:{where.column + 1} {item.message} ({item.code})")
+    more = len(errors) - len(listed)
+    if more:
+        listed.append(f"and {more} more (see the problems of the file)")
+    count = f"{len(errors)} problem{'s' if len(errors) != 1 else ''}"
+    return f"{Path(path).name} cannot run, it has {count}: " + "; ".join(listed)
+
+
+def _blocks(diagnostic: Diagnostic) -> bool:
+    return diagnostic.severity == Severity.ERROR
+
+
+async def _already_running(server: UetLanguageServer, run: ActiveRun) -> ActiveRun:
+    """A second start of a workstream whose run executes: nothing starts; the user is
+    offered to cancel the running one (when the client can ask), else told so."""
+    message = f"{run.name} is already running (run {run.run_id}); a workstream runs once at a time."
+    log.info("not starting %s again: its run %s executes", run.name, run.run_id)
+    if not server.state.client.show_message_request:
+        server.window_show_message(
+            types.ShowMessageParams(
+                type=types.MessageType.Info,
+                message=f"UET: {message} Cancel it to start it again.",
+            )
+        )
+        return run
+    params = types.ShowMessageRequestParams(
+        type=types.MessageType.Info,
+        message=f"UET: {message}",
+        actions=[
+            types.MessageActionItem(title=CANCEL_RUNNING),
+            types.MessageActionItem(title=KEEP_RUNNING),
+        ],
+    )
+    try:
+        chosen = await server.window_show_message_request_async(params)
+    except JsonRpcException as error:
+        log.warning("window/showMessageRequest failed: %s", error)
+        return run
+    if chosen is not None and chosen.title == CANCEL_RUNNING:
+        cancel(server, run, "canceled from the editor")
+    return run
 
 
 async def resume(
@@ -204,8 +322,7 @@ async def _launch(
     try:
         handle = await asyncio.shield(pending)
     except EngineError as error:
-        problems = getattr(error, "problems", ()) or (str(error),)
-        raise refuse(server, "; ".join([str(error), *problems][:6])) from None
+        raise refuse(server, _engine_refusal(error)) from None
     except asyncio.CancelledError:
         try:
             handle = await pending
@@ -215,6 +332,16 @@ async def _launch(
         cancel(server, run, "canceled by the client before it started")
         raise
     return _adopt(server, board, handle, relay)
+
+
+def _engine_refusal(error: Exception) -> str:
+    """The engine's refusal as one text: its summary, then every problem it listed."""
+    summary = str(error)
+    problems = [item for item in getattr(error, "problems", ()) if item != summary]
+    listed = problems[:MAX_PROBLEMS_SHOWN]
+    if len(problems) > len(listed):
+        listed.append(f"and {len(problems) - len(listed)} more")
+    return ": ".join([summary, "; ".join(listed)]) if listed else summary
 
 
 def _adopt(
@@ -234,6 +361,7 @@ def _adopt(
     board.roots.add(handle.workspace.root)
     relay.connect(run.on_engine_event)
     server.spawn(_follow(server, board, run), f"run {run.run_id}")
+    log.info("run %s started: %s (%s, %d task(s))", run.run_id, run.name, relative, len(plan.tasks))
     _refresh_lenses(server)
     return run
 
@@ -250,6 +378,8 @@ async def _follow(server: UetLanguageServer, board: RunBoard, run: ActiveRun) ->
         )
     finally:
         board.active.pop(run.run_id, None)
+        why = f" ({run.reason})" if run.reason else ""
+        log.info("run %s ended: %s %s%s", run.run_id, run.name, run.state, why)
         _refresh_lenses(server)
 
 

@@ -1,7 +1,8 @@
 """Where users click to run: code lenses, code actions, and the names of the run commands.
 
-Code lenses "▶ Run workstream" above a workstream, "▶ Run task" above each task and, while a
-run of the file executes, "■ Cancel run" (``workspace/codeLens/refresh`` is sent when runs
+Code lenses "▶ Run workstream" above a workstream and "▶ Run task" above each task; while a
+run of the file executes, only "■ Cancel run" in their place, and a workstream with errors
+gets none (``workspace/codeLens/refresh`` is sent when runs
 start and end, if the client supports it). Clients without code lens (Neovim ≤ 0.10) get
 the same as ``source`` code actions on the workstream / the task under the cursor. Every
 client gets "Open the log of task …" for a run-result diagnostic (UET401/402).
@@ -23,7 +24,7 @@ from lsprotocol import types
 from uet.artifacts import FileReport, Span
 from uet.artifacts.facts import TASK, WORKSTREAM, FileFacts, extract_facts
 from uet.lsp import convert, documents
-from uet.lsp.features.runs_control import RunBoard
+from uet.lsp.features.runs_control import RunBoard, refusal_problems
 from uet.lsp.server import UetLanguageServer
 
 __all__ = [
@@ -59,6 +60,8 @@ def register(server: UetLanguageServer, board: RunBoard) -> None:
         if found is None:
             return None
         report, facts = found
+        if board.running_file(report.path) is None and refusal_problems(ls, report.path):
+            return []  # it cannot run: no "▶ Run" that would only be refused
         return [
             types.CodeLens(range=_line_start(ls, report, span), command=command)
             for span, command in _commands(board, report, facts, None)
@@ -74,6 +77,8 @@ def register(server: UetLanguageServer, board: RunBoard) -> None:
         if found is None:
             return actions
         report, facts = found
+        if board.running_file(report.path) is None and refusal_problems(ls, report.path):
+            return actions
         index = report.parsed.line_index
         cursor = convert.to_offset(index, params.range.start, ls.encoding)
         for _, command in _commands(board, report, facts, cursor):
@@ -110,29 +115,28 @@ def _commands(
     board: RunBoard, report: FileReport, facts: FileFacts, cursor: int | None
 ) -> list[tuple[Span, types.Command]]:
     """The run commands of a workstream file, each with the node it belongs to. With a
-    ``cursor`` (code actions), only the tasks whose node holds it."""
+    ``cursor`` (code actions), only the tasks whose node holds it. While the file's run
+    executes, only "■ Cancel run" (one run per workstream at a time); a file with errors
+    gets none (it cannot run; a run command would be refused with them)."""
     uri = documents.uri_of(report.path)
+    running = board.running_file(report.path)
     found: list[tuple[Span, types.Command]] = []
-    running = [run for run in board.active.values() if run.path == report.path]
     for symbol in facts.symbols:
         span = symbol.node_span
         if symbol.kind == WORKSTREAM:
-            found.append(
-                (
-                    span,
-                    types.Command(
-                        title="▶ Run workstream", command=RUN_WORKSTREAM, arguments=[uri]
-                    ),
+            command = (
+                types.Command(title="▶ Run workstream", command=RUN_WORKSTREAM, arguments=[uri])
+                if running is None
+                else types.Command(
+                    title="■ Cancel run", command=CANCEL_RUN, arguments=[running.run_id]
                 )
             )
-            found.extend(
-                (
-                    span,
-                    types.Command(title="■ Cancel run", command=CANCEL_RUN, arguments=[run.run_id]),
-                )
-                for run in running
-            )
-        elif symbol.kind == TASK and (cursor is None or span.start <= cursor <= span.end):
+            found.append((span, command))
+        elif (
+            symbol.kind == TASK
+            and running is None
+            and (cursor is None or span.start <= cursor <= span.end)
+        ):
             title = "▶ Run task" if cursor is None else f"▶ Run task {symbol.id}"
             found.append(
                 (span, types.Command(title=title, command=RUN_TASK, arguments=[uri, symbol.id]))
