@@ -1,8 +1,10 @@
 """Resuming a run whose engine stopped (even ``kill -9``).
 
 :func:`resume_run` claims the orphaned run (a compare-and-set on its owner, so only one
-process wins), kills the process groups its unfinished attempts left behind, closes those
-attempts as interrupted, and continues with the tasks that had not succeeded: the schedule
+process wins), stops every process the run left behind (the process groups in the store
+and in the run's process-group record, which each child writes before its command runs, and
+every process marked with the run) and waits until they are gone, so that no task runs
+twice at once, closes the unfinished attempts as interrupted, and continues with the tasks that had not succeeded: the schedule
 replays the recorded outcomes (succeeded, failed, skipped, canceled), attempt numbers and
 sequence numbers go on from the stored ones, and the plan is the one stored with the run.
 No task is recorded as completed twice (a unique index guards it) and none is lost.
