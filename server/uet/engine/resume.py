@@ -4,7 +4,8 @@
 process wins), stops every process the run left behind (the process groups in the store
 and in the run's process-group record, which each child writes before its command runs, and
 every process marked with the run) and waits until they are gone, so that no task runs
-twice at once, closes the unfinished attempts as interrupted, and continues with the tasks that had not succeeded: the schedule
+twice at once, closes the unfinished attempts as interrupted, and continues with the tasks
+that had not succeeded: the schedule
 replays the recorded outcomes (succeeded, failed, skipped, canceled), attempt numbers and
 sequence numbers go on from the stored ones, and the plan is the one stored with the run.
 No task is recorded as completed twice (a unique index guards it) and none is lost.
