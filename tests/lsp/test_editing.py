@@ -88,9 +88,10 @@ async def test_completion_offers_keys_values_and_ids(session: Session) -> None:
     # Enum values with their descriptions.
     items = await complete(session, uri, at(edited, "fail_fast"))
     assert {"fail_fast", "continue", "escalate"} <= set(items)
-    # Task ids of this workstream in depends_on, phase ids, app ids.
+    # Task ids of this workstream in depends_on (the entry being edited, never the task
+    # itself), phase ids, app ids.
     items = await complete(session, uri, at(edited, "[lint]", 1))
-    assert {"lint", "test"} <= set(items)
+    assert "lint" in items and "test" not in items
     items = await complete(session, uri, at(edited, "PH-BUILD"))
     assert "PH-BUILD" in items
     items = await complete(session, uri, at(edited, "tool: ruff", 6))
@@ -253,3 +254,27 @@ async def test_an_unknown_or_self_dependency_can_be_removed(session: Session) ->
         session.replace(uri, fixed)
         diagnostics = await session.diagnostics(uri)
     assert diagnostics == []
+
+
+async def test_depends_on_completion_offers_only_other_tasks_not_listed(session: Session) -> None:
+    """Accepting what is offered never yields 'depends on itself' or a duplicate."""
+    await session.start()
+    text = (session.root / WORKSTREAM).read_text()
+    more = "  - task_id: docs\n    name: Docs\n    kind: docs\n"
+    grown = text + more
+    uri = session.open(WORKSTREAM, grown)
+    assert await session.diagnostics(uri) == []
+    # As typed: the bracket closed by the editor, then (Neovim) a bracket not closed yet.
+    for typing in (
+        grown.replace("depends_on: [lint]", "depends_on: [lint, ]"),
+        grown.replace("depends_on: [lint]", "depends_on: [lint, "),
+    ):
+        session.replace(uri, typing)
+        items = await complete(session, uri, at(typing, "[lint, ", 7))
+        ids = {label for label, item in items.items() if item.detail == "task id"}
+        assert ids == {"docs"}, typing
+    chosen = items["docs"]
+    assert chosen.text_edit is not None
+    accepted = typing.replace("[lint, ", "[lint, " + chosen.text_edit.new_text + "]")
+    session.replace(uri, accepted)
+    assert await session.diagnostics(uri) == []

@@ -36,6 +36,7 @@ __all__ = [
     "hover",
     "id_kind_at",
     "render_scalar",
+    "task_ids_of",
 ]
 
 CompletionKind = Literal["property", "value", "id", "boolean"]
@@ -122,7 +123,7 @@ def complete(
         found.extend(_value_candidates(parsed.language, context, summary))
         kind = id_kind_at(schema, context.path)
         if kind is not None and ids is not None:
-            known = {item.label for item in found}
+            known = {item.label for item in found} | _ids_taken(root_value, context.path)
             for identifier in ids(kind):
                 if identifier not in known:
                     text = render_scalar(identifier, parsed.language)
@@ -159,6 +160,46 @@ def render_scalar(value: Any, language: str) -> str:
     if language == "yaml" and isinstance(value, Mapping | list):
         return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
     return json.dumps(value, ensure_ascii=False)
+
+
+def task_ids_of(root_value: Any) -> list[str]:
+    """The task ids a workstream's value defines, in order (completion falls back to them
+    while the text does not parse and the index holds none of the file's ids)."""
+    tasks = root_value.get("tasks") if isinstance(root_value, Mapping) else None
+    if not isinstance(tasks, list):
+        return []
+    found = (task.get("task_id") for task in tasks if isinstance(task, Mapping))
+    return list(dict.fromkeys(item for item in found if isinstance(item, str)))
+
+
+def _ids_taken(root_value: Any, path: Sequence[PathPart]) -> set[str]:
+    """Ids not to offer at ``path``, an item of an id list: the other items of that list
+    (ids are listed once) and, in ``depends_on``, the id of the task it belongs to (a task
+    cannot depend on itself). Read from the last value that parsed; the item at the cursor
+    is the one being replaced, so it stays offered."""
+    if not path or not isinstance(path[-1], int):
+        return set()
+    *parents, position = path
+    holder: Any = root_value
+    owner: Any = None
+    for part in parents:
+        owner = holder
+        if isinstance(part, str) and isinstance(holder, Mapping):
+            holder = holder.get(part)
+        elif isinstance(part, int) and isinstance(holder, list) and 0 <= part < len(holder):
+            holder = holder[part]
+        else:
+            return set()
+    taken = set()
+    if isinstance(holder, list):
+        taken = {
+            item for index, item in enumerate(holder) if index != position and isinstance(item, str)
+        }
+    if parents[-1:] == ["depends_on"] and isinstance(owner, Mapping):
+        task_id = owner.get("task_id")
+        if isinstance(task_id, str):
+            taken.add(task_id)
+    return taken
 
 
 def _numberish(text: str) -> bool:

@@ -1,5 +1,6 @@
 """Completion: property keys not yet written, enum values, booleans, defaults, and ids
-from the workspace index (task ids in ``depends_on``, phase ids, app ids, profile ids).
+from the workspace index (in ``depends_on`` the other tasks of the workstream not listed
+yet; phase ids, app ids, profile ids).
 
 Works on broken text: the cursor context is read from the text
 (``uet.artifacts.cursor``) and the last version that parsed picks ``oneOf`` branches.
@@ -43,14 +44,16 @@ def register(server: UetLanguageServer) -> None:
 
         known = ls.state.index
 
-        def ids(kind: str) -> Sequence[str]:
-            # Task ids are scoped to their workstream file; other ids to its workspace.
-            if kind == TASK:
-                return known.ids(kind, path)
-            return known.ids(kind, workspace=known.workspace_of(path))
-
         await ls.load_modules("uet.artifacts.editing")
-        from uet.artifacts.editing import complete
+        from uet.artifacts.editing import complete, task_ids_of
+
+        def ids(kind: str) -> Sequence[str]:
+            # Task ids are scoped to their workstream file (while it does not parse, the
+            # index has none: the last version that parsed has them); other ids to its
+            # workspace.
+            if kind == TASK:
+                return known.ids(kind, path) or task_ids_of(last_good)
+            return known.ids(kind, workspace=known.workspace_of(path))
 
         items = complete(
             report.parsed, offset, schema, ls.state.registry, ids=ids, root_value=last_good
