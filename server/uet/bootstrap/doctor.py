@@ -50,6 +50,7 @@ from uet.bootstrap.profile_model import ToolSpec
 from uet.bootstrap.profiles import FALLBACK_PROFILE_ID
 from uet.bootstrap.reports import ArtifactStatus, ReportInput, build_report
 from uet.bootstrap.serialize import dump_json
+from uet.bootstrap.task_sources import RUNNER_APPS
 from uet.bootstrap.validation import LEVEL_BY_SEVERITY
 from uet.bootstrap.writer import (
     Manifest,
@@ -281,8 +282,9 @@ def _current_text(root: Path, relative: str) -> str | None:
 
 
 def _profile_tools(analysis: Analysis, plan: BootstrapPlan) -> dict[str, ToolSpec]:
-    """The tools the generator may turn into apps: the profile's, then the fallback's."""
-    tools: dict[str, ToolSpec] = {}
+    """The tools the generator may turn into apps: the profile's, then the fallback's, then
+    the runners of the project's entry points."""
+    tools: dict[str, ToolSpec] = dict(RUNNER_APPS)
     fallback = analysis.profiles.profiles.get(FALLBACK_PROFILE_ID)
     if fallback is not None:
         tools.update(fallback.tools)

@@ -172,6 +172,8 @@ def _tox_environments(text: str, _path: Path) -> Iterable[str]:
         for word in _ENVLIST_WORD.findall(parser.get("tox", "envlist", raw=True)):
             if "{" not in word:  # a factor expansion such as py{38,39} is not one name
                 yield word
+    elif parser.has_section("testenv"):
+        yield "py"  # no envlist: tox runs [testenv] as 'py', with the interpreter it runs on
 
 
 def _nox_sessions(text: str, _path: Path) -> Iterable[str]:
@@ -254,13 +256,15 @@ _CONFIGURED_KINDS = {"pytest": frozenset({"python_test_dirs"})}
 
 def scan_tooling(root: Path, names: Iterable[str], search_path: str | None) -> ProjectTooling:
     """The project's tooling at ``root``; ``names``: the executables to locate (project
-    folders first, then ``search_path``, ``None`` meaning this process's ``PATH``)."""
+    folders first, then ``search_path``, ``None`` meaning this process's ``PATH``), and the
+    runner of each declared entry point (``make``, ``tox``...)."""
     folders = workspace_tool_folders(root)
+    entry_points = declared_entry_points(root)
     tools = {}
-    for name in sorted(set(names)):
+    for name in sorted({*names, *(entry.runner for entry in entry_points)}):
         location = locate(name, folders, search_path)
         if location is not None:
             tools[name] = location
     return ProjectTooling(
-        folders, MappingProxyType(tools), declared_entry_points(root), runner_configuration(root)
+        folders, MappingProxyType(tools), entry_points, runner_configuration(root)
     )

@@ -7,7 +7,11 @@ every phase with at least one runnable task, ``.tasks/.gitkeep`` and ``.ledger/.
 
 A task template is *runnable* here when its tool's executables were found and every
 placeholder (``{{paths:KIND}}``...) has a value in this workspace; other tasks are left out
-and listed in ``Generated.skipped`` with the reason. When no task of the profile is runnable,
+and listed in ``Generated.skipped`` with the reason. A phase's templates of one kind give
+way to the project's own entry point for that kind when it declares one (``make test``,
+``tox -e lint``: :mod:`uet.bootstrap.task_sources` decides, and its runner becomes an app);
+every generated task says where its command comes from (``x-uet-source``, and
+``Generated.sources``). When no task of the profile is runnable,
 the fallback profile's runnable tasks (``git status``, ``python3 -m compileall``) form the
 starter workstream instead, so a bootstrapped workspace always has something to run when
 git or Python is installed. Output is deterministic: no timestamps, sorted keys where order
@@ -26,6 +30,13 @@ from typing import Any
 from uet.bootstrap.discovery import Discovery
 from uet.bootstrap.profile_model import PLACEHOLDER, PhaseTemplate, Profile, ToolSpec
 from uet.bootstrap.serialize import dump_json, dump_yaml
+from uet.bootstrap.task_sources import (
+    RUNNER_APPS,
+    EntryChoice,
+    TaskSource,
+    choose_entry_point,
+    tool_source,
+)
 
 __all__ = [
     "GITKEEP_PATHS",
@@ -37,6 +48,7 @@ __all__ = [
     "Generated",
     "GeneratedFile",
     "SkippedTask",
+    "TaskSource",
     "generate",
     "project_id_for",
     "router_config_document",
@@ -91,6 +103,15 @@ _KIND_WORDS = {
     "sql_dirs": "SQL folder",
     "git": "git work tree",
 }
+# The name of a task running the project's entry point: "<label> with <command>".
+_KIND_LABELS = {
+    "test_execution": "Run the tests",
+    "lint": "Lint",
+    "format_check": "Check formatting",
+    "type_check": "Type-check",
+    "docs_build": "Build the documentation",
+}
+SOURCE_KEY = "x-uet-source"  # a generated task's field saying where its command comes from
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +146,7 @@ class Generated:
     skipped: tuple[SkippedTask, ...]
     used_fallback: bool
     workstream_phases: tuple[str, ...] = ()
+    sources: tuple[TaskSource, ...] = ()
 
 
 def project_id_for(name: str) -> str:
@@ -143,12 +165,17 @@ def generate(discovery: Discovery, profile: Profile, fallback: Profile | None) -
     }
     missing = tuple(sorted(set(profile.tools) - set(detected)))
     skipped: list[SkippedTask] = []
+    sources: list[TaskSource] = []
     workstreams: list[tuple[PhaseTemplate, list[dict[str, Any]]]] = []
+    apps = dict(detected)
     for phase in profile.phases:
-        tasks = _instantiate(phase, phase.tasks, detected, discovery, skipped)
+        choices = _entry_choices(phase.tasks, profile, detected, discovery)
+        tasks = _instantiate(
+            phase, phase.tasks, detected, discovery, (skipped, sources), choices=choices
+        )
         if tasks:
             workstreams.append((phase, tasks))
-    apps = dict(detected)
+            apps.update({c.app_id: RUNNER_APPS[c.app_id] for c in choices.values()})
     used_fallback = False
     if not workstreams and fallback is not None and fallback.profile_id != profile.profile_id:
         fallback_tools = {
@@ -161,7 +188,8 @@ def generate(discovery: Discovery, profile: Profile, fallback: Profile | None) -
             iter(profile.phases), None
         )
         if host is not None:
-            tasks = _instantiate(host, tuple(templates), fallback_tools, discovery, [])
+            out: tuple[list[SkippedTask], list[TaskSource]] = ([], sources)
+            tasks = _instantiate(host, tuple(templates), fallback_tools, discovery, out, choices={})
             if tasks:
                 workstreams.append((host, tasks))
                 used_fallback = True
@@ -193,6 +221,7 @@ def generate(discovery: Discovery, profile: Profile, fallback: Profile | None) -
         skipped=tuple(skipped),
         used_fallback=used_fallback,
         workstream_phases=tuple(phase.phase_id for phase, _ in workstreams),
+        sources=tuple(sources),
     )
 
 
@@ -230,18 +259,110 @@ def _expand(value: str, discovery: Discovery) -> list[str] | None:
     return [folder or "."]
 
 
+def _kind_tools(
+    templates: tuple[Mapping[str, Any], ...], kind: str, tools: Mapping[str, ToolSpec]
+) -> list[ToolSpec]:
+    """The detected tools the templates of ``kind`` would use (named, or routed by kind)."""
+    found: list[ToolSpec] = []
+    for template in templates:
+        if template.get("kind") != kind:
+            continue
+        tool = template.get("tool")
+        if tool is not None:
+            found.extend([tools[str(tool)]] if tool in tools else [])
+        else:
+            found.extend(
+                spec
+                for spec in tools.values()
+                if kind in spec.app.get("capabilities", {}).get("task_kinds", [])
+            )
+    return found
+
+
+def _entry_choices(
+    templates: tuple[Mapping[str, Any], ...],
+    profile: Profile,
+    tools: Mapping[str, ToolSpec],
+    discovery: Discovery,
+) -> dict[str, EntryChoice]:
+    """Per task kind of a phase, the project's entry point its tasks give way to (a runner
+    whose app id the profile uses for a tool of its own is not used)."""
+    choices: dict[str, EntryChoice] = {}
+    for kind in dict.fromkeys(str(template.get("kind")) for template in templates):
+        choice = choose_entry_point(kind, _kind_tools(templates, kind, tools), discovery.tooling)
+        if choice is not None and choice.app_id not in profile.tools:
+            choices[kind] = choice
+    return choices
+
+
+def _entry_task(
+    template: Mapping[str, Any], choice: EntryChoice, taken: set[str]
+) -> dict[str, Any]:
+    """The task running ``choice`` in place of the templates of its kind (the first one's
+    execution settings)."""
+    kind = str(template["kind"])
+    task_id = _slug("-".join((choice.app_id, *choice.args))).lower()
+    while task_id in taken:
+        task_id += "-entry"
+    task: dict[str, Any] = {
+        "task_id": task_id,
+        "name": f"{_KIND_LABELS.get(kind, kind)} with {choice.command}",
+        "kind": kind,
+        "tool": choice.app_id,
+    }
+    if choice.args:
+        task["args"] = list(choice.args)
+    if "execution" in template:
+        task["execution"] = copy.deepcopy(template["execution"])
+    task[SOURCE_KEY] = choice.reason
+    return task
+
+
+def _command_of(task: Mapping[str, Any], tools: Mapping[str, ToolSpec]) -> str:
+    """A task's command as typed (app command and args), for the scan's listing."""
+    tool = tools.get(str(task.get("tool")))
+    if tool is None:
+        return f"routed by kind {task.get('kind')!r}"
+    command = tool.app.get("command")
+    if not isinstance(command, list):
+        return f"{tool.app_id} (a shell command line)"
+    return shlex.join([*(str(part) for part in command), *task.get("args", [])])
+
+
 def _instantiate(
     phase: PhaseTemplate,
     templates: tuple[Mapping[str, Any], ...],
     tools: Mapping[str, ToolSpec],
     discovery: Discovery,
-    skipped: list[SkippedTask],
+    out: tuple[list[SkippedTask], list[TaskSource]],
+    *,
+    choices: Mapping[str, EntryChoice],
 ) -> list[dict[str, Any]]:
-    """The runnable tasks among ``templates``, placeholders expanded."""
+    """The runnable tasks among ``templates``, placeholders expanded; the templates of a
+    kind in ``choices`` give way to one task running the chosen entry point."""
+    skipped, sources = out
     tasks: list[dict[str, Any]] = []
+    taken = {str(template["task_id"]) for template in templates}
+    entry_tasks: dict[str, dict[str, Any]] = {}
+    renamed: dict[str, str] = {}  # a template's task id -> the entry-point task replacing it
     for template in templates:
         task_id = str(template["task_id"])
         tool = template.get("tool")
+        choice = choices.get(str(template.get("kind")))
+        if choice is not None:
+            task = entry_tasks.get(str(template.get("kind")))
+            if task is None:
+                task = _entry_task(template, choice, taken)
+                entry_tasks[str(template.get("kind"))] = task
+                taken.add(task["task_id"])
+                tasks.append(task)
+                sources.append(
+                    TaskSource(phase.phase_id, task["task_id"], choice.command, choice.reason)
+                )
+            renamed[task_id] = task["task_id"]
+            dependencies = [str(dep) for dep in template.get("depends_on", [])]
+            task["depends_on"] = [*task.get("depends_on", []), *dependencies]
+            continue
         if tool is not None and tool not in tools:
             reason = f"tool {tool!r} not found"
             skipped.append(SkippedTask(phase.phase_id, task_id, reason, str(tool)))
@@ -274,11 +395,21 @@ def _instantiate(
             reason = f"no {' or '.join(_describe(value) for value in unresolved)} in this workspace"
             skipped.append(SkippedTask(phase.phase_id, task_id, reason))
             continue
+        spec = tools.get(str(tool)) if tool is not None else None
+        task[SOURCE_KEY] = (
+            tool_source(spec, discovery.tooling) if spec is not None else "routed by its kind"
+        )
         tasks.append(task)
+        sources.append(
+            TaskSource(phase.phase_id, task_id, _command_of(task, tools), task[SOURCE_KEY])
+        )
     kept = {task["task_id"] for task in tasks}
     for task in tasks:
         if "depends_on" in task:
-            task["depends_on"] = [dep for dep in task["depends_on"] if dep in kept]
+            mapped = (renamed.get(dep, dep) for dep in task["depends_on"])
+            task["depends_on"] = [
+                dep for dep in dict.fromkeys(mapped) if dep in kept and dep != task["task_id"]
+            ]
             if not task["depends_on"]:
                 del task["depends_on"]
     return tasks

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from uet.bootstrap.analysis import Analysis, AnalysisOptions, analyze_workspace
 from uet.bootstrap.errors import Problem, ProblemLevel, UnsafePathError
-from uet.bootstrap.generator import Generated, GeneratedFile, generate
+from uet.bootstrap.generator import Generated, GeneratedFile, TaskSource, generate
 from uet.bootstrap.profiles import FALLBACK_PROFILE_ID
 from uet.bootstrap.validation import check_artifact_text
 from uet.bootstrap.writer import (
@@ -50,6 +50,7 @@ __all__ = [
     "plan_bootstrap",
     "record_applied",
     "render_diff",
+    "task_sources",
 ]
 
 GITIGNORE_PATH = ".gitignore"
@@ -177,6 +178,17 @@ def plan_bootstrap(
         force=force,
         removed=removed,
     )
+
+
+def task_sources(analysis: Analysis, profile_id: str | None) -> tuple[TaskSource, ...]:
+    """Where each task ``uet bootstrap`` would generate for ``profile_id`` gets its command
+    (an entry point of the project or a tool, and why); empty for an unknown profile. Pure:
+    nothing is written or run, so ``uet scan`` and ``uet profiles`` can show it."""
+    profile = analysis.profiles.profiles.get(profile_id) if profile_id is not None else None
+    if profile is None:
+        return ()
+    fallback = analysis.profiles.profiles.get(FALLBACK_PROFILE_ID)
+    return generate(analysis.discovery, profile, fallback).sources
 
 
 def apply_plan(plan: BootstrapPlan) -> ApplyResult:

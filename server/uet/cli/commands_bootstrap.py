@@ -22,9 +22,16 @@ from uet.bootstrap.analysis import Analysis, AnalysisOptions, analyze_workspace
 from uet.bootstrap.discovery import ProgressCallback
 from uet.bootstrap.doctor import apply_fixes, run_doctor, write_report
 from uet.bootstrap.errors import BootstrapError
-from uet.bootstrap.planner import FileAction, apply_plan, plan_bootstrap, render_diff
+from uet.bootstrap.planner import (
+    FileAction,
+    apply_plan,
+    plan_bootstrap,
+    render_diff,
+    task_sources,
+)
 from uet.bootstrap.reports import discovery_artifact, languages_summary
 from uet.bootstrap.serialize import dump_json
+from uet.bootstrap.task_sources import TaskSource
 from uet.bootstrap.writer import write_state
 from uet.cli.main import EXIT_CLEAN, EXIT_ERROR, EXIT_PROBLEMS
 
@@ -180,6 +187,7 @@ def run_profiles(args: argparse.Namespace) -> int:
                 name: {"path": location.path, "source": location.source}
                 for name, location in sorted(analysis.discovery.tooling.tools.items())
             },
+            "tasks": [source.as_dict() for source in task_sources(analysis, selected)],
         }
         json.dump(payload, sys.stdout, indent=2)
         sys.stdout.write("\n")
@@ -193,6 +201,7 @@ def run_profiles(args: argparse.Namespace) -> int:
             for reason in item.reasons():
                 print(f"      {reason}")
         _print_tooling(analysis)
+        _print_task_sources(selected, task_sources(analysis, selected))
         if analysis.active_profile_id is not None:
             print(f"selected: {selected} (persisted in PROJECT_PROFILE.yaml)")
         elif selected is None:
@@ -253,6 +262,8 @@ def _bootstrap(args: argparse.Namespace, document: dict[str, Any]) -> int:
         {"phase_id": task.phase_id, "task_id": task.task_id, "reason": task.reason}
         for task in plan.generated.skipped
     ]
+    document["tasks"] = [source.as_dict() for source in plan.generated.sources]
+    _print_task_sources(profile_id, plan.generated.sources)
     for task in plan.generated.skipped:
         print(f"  skipped task {task.phase_id}/{task.task_id}: {task.reason}")
     if plan.generated.used_fallback:
@@ -402,6 +413,11 @@ def _print_discovery(analysis: Analysis) -> None:
     print(f"vcs: {vcs.kind + (' on ' + vcs.branch if vcs.branch else '') if vcs else 'none'}")
     print(f"ci: {', '.join(discovery.ci_systems) or 'none'}")
     _print_tooling(analysis)
+    selection = analysis.selection
+    profile_id = analysis.active_profile_id or (
+        None if selection.ambiguous else selection.chosen.profile_id
+    )
+    _print_task_sources(profile_id, task_sources(analysis, profile_id))
     _print_list("UET artifacts", discovery.uet_artifacts)
     skipped = discovery.skipped
     print(
@@ -431,8 +447,19 @@ def _print_tooling(analysis: Analysis) -> None:
         paths = ", ".join(configuration.testpaths) or "pytest's default"
         print(
             f"tests: {configuration.tool} is configured in {configuration.file} (testpaths: "
-            f"{paths}); generated tasks run plain {configuration.tool}"
+            f"{paths}); a generated {configuration.tool} task runs plain {configuration.tool}"
         )
+
+
+def _print_task_sources(profile_id: str | None, sources: tuple[TaskSource, ...]) -> None:
+    """Each task the bootstrap generates for ``profile_id``: its command, and where it comes
+    from (the project's entry point or a tool, and why)."""
+    if profile_id is None or not sources:
+        return
+    print(f"generated tasks ({profile_id}), each with where its command comes from:")
+    for source in sources:
+        print(f"  {source.phase_id}/{source.task_id}: {source.command}")
+        print(f"      {source.reason}")
 
 
 def _print_list(label: str, items: tuple[str, ...] | list[str]) -> None:
