@@ -286,3 +286,17 @@ def test_profiles_json_lists_where_each_task_comes_from(
     assert main(["profiles", str(root)]) == 0
     assert "  PH-PY-LINT/tox-lint: tox -e lint\n" in capsys.readouterr().out
     assert not record.exists()  # nothing ran while scanning
+
+
+def test_a_tasks_source_names_no_machine_path(tmp_path: Path) -> None:
+    """The source goes into committed workstreams: a PDM environment outside the project is
+    named, its path is not."""
+    record = tmp_path / "calls.log"
+    root = python_library(tmp_path / "lib")
+    environment = tmp_path / "pdm-envs" / "lib-3.12"
+    project_venv(environment, record, ("ruff",))
+    write(root, {".pdm-python": f"{environment / '.venv' / 'bin' / 'python'}\n"})
+    git_repository(root)
+    phases = generated_tasks(root, search_path(tmp_path / "path", record))
+    ruff = next(task for task in phases["PH-PY-LINT"] if task["task_id"] == "ruff-check")
+    assert ruff["x-uet-source"] == "ruff from PDM environment, the project's own environment"

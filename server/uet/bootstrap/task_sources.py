@@ -195,7 +195,9 @@ def _installed_in_project(tool: ToolSpec, tooling: ProjectTooling) -> bool:
 
 
 def tool_source(tool: ToolSpec, tooling: ProjectTooling) -> str:
-    """Where the program of ``tool`` was found, in words (``ruff from .venv``)."""
+    """Where the program of ``tool`` was found, in words (``ruff from .venv``). No absolute
+    path (a Poetry environment lives in the user's cache folder): the text goes into
+    committed workstreams."""
     if not tool.detect:
         return f"{tool.app_id}: no executable to look up"
     name = tool.detect[0]
@@ -204,4 +206,5 @@ def tool_source(tool: ToolSpec, tooling: ProjectTooling) -> str:
         return f"{name}: not found"
     if location.source == PATH_SOURCE:
         return f"{name} from PATH (not in the project's own environments)"
-    return f"{name} from {location.source}, the project's own environment"
+    where = location.source.split(" (", 1)[0]
+    return f"{name} from {where}, the project's own environment"
