@@ -278,3 +278,29 @@ async def test_depends_on_completion_offers_only_other_tasks_not_listed(session:
     accepted = typing.replace("[lint, ", "[lint, " + chosen.text_edit.new_text + "]")
     session.replace(uri, accepted)
     assert await session.diagnostics(uri) == []
+
+
+async def test_did_you_mean_names_what_the_user_meant_or_nothing(session: Session) -> None:
+    """'retries' is 'execution.max_attempts' (a synonym the schema lists), not the
+    far-fetched 'resource_scope_delta.create'; 'deps' is renamed to 'depends_on' by the
+    preferred fix; a key like nothing gets the allowed keys instead of a guess."""
+    await session.start()
+    text = (session.root / WORKSTREAM).read_text()
+    broken = text.replace(
+        "    tool: ruff\n", "    tool: ruff\n    retries: 3\n    deps: []\n    bananas: 1\n"
+    )
+    uri = session.open(WORKSTREAM, broken)
+    diagnostics = await session.diagnostics(uri)
+    messages = {item.message.split(";")[0].split(" (")[0]: item for item in diagnostics}
+    assert messages["unknown property 'retries'"].message == (
+        "unknown property 'retries'; did you mean 'execution.max_attempts'?"
+    )
+    deps = messages["unknown property 'deps'"]
+    assert deps.message == "unknown property 'deps'; did you mean 'depends_on'?"
+    bananas = messages["unknown property 'bananas'"].message
+    assert "did you mean" not in bananas and "allowed: " in bananas
+    actions = await code_actions(session, uri, [deps])
+    assert [(action.title, action.is_preferred) for action in actions] == [
+        ("Rename 'deps' to 'depends_on'", True),
+        ("Remove property 'deps'", None),
+    ]

@@ -18,9 +18,12 @@ from collections.abc import Iterable
 from itertools import chain
 from operator import itemgetter
 
-__all__ = ["Suggester", "suggest"]
+__all__ = ["CUTOFF", "STRICT_CUTOFF", "Suggester", "normal_word", "suggest"]
 
 CUTOFF = 0.6  # difflib's default: how similar a suggestion must be
+# For a guess that is a leap already (a property one level down, a short synonym): at 0.6
+# 'retries' would be taken for 'create' (0.62), which no user means.
+STRICT_CUTOFF = 0.75
 FULL_SCAN = 64  # up to this many candidates, compare with all of them
 SHORTLIST = 12  # otherwise, compare with this many trigram-nearest ones
 MAX_POSTINGS = 1_000  # trigram index entries read per word
@@ -28,7 +31,8 @@ MAX_LOOKUPS = 500  # distinct words fuzzy-matched per suggester
 MAX_LENGTH = 200  # longer words and candidates are only matched exactly
 
 
-def _normal(word: str) -> str:
+def normal_word(word: str) -> str:
+    """``word`` compared as the same name whatever its case and ``-``/``_``."""
     return word.lower().replace("-", "_")
 
 
@@ -47,8 +51,10 @@ class Suggester:
         max_lookups: int = MAX_LOOKUPS,
         max_postings: int = MAX_POSTINGS,
         shortlist: int = SHORTLIST,
+        cutoff: float = CUTOFF,
     ) -> None:
         self._candidates = sorted(set(candidates))
+        self._cutoff = cutoff
         self._max_lookups = max_lookups
         self._max_postings = max_postings
         self._shortlist = shortlist
@@ -73,7 +79,7 @@ class Suggester:
             pool = [item for item in self._candidates if len(item) <= MAX_LENGTH]
         else:
             pool = self._nearest(word)
-        found = difflib.get_close_matches(word, pool, n=1, cutoff=CUTOFF)
+        found = difflib.get_close_matches(word, pool, n=1, cutoff=self._cutoff)
         return found[0] if found else None
 
     def _same_but_case(self, word: str) -> str | None:
@@ -81,8 +87,8 @@ class Suggester:
         if self._normalised is None:
             self._normalised = {}
             for candidate in reversed(self._candidates):
-                self._normalised[_normal(candidate)] = candidate
-        return self._normalised.get(_normal(word))
+                self._normalised[normal_word(candidate)] = candidate
+        return self._normalised.get(normal_word(word))
 
     def _nearest(self, word: str) -> list[str]:
         """The candidates sharing the most trigrams with ``word``, rarest trigrams first."""

@@ -18,7 +18,7 @@ from uet.artifacts.fastcheck import Unsupported, static_properties
 from uet.artifacts.guards import CheckCancelled
 from uet.artifacts.positions import Span
 from uet.artifacts.registry import SchemaRegistry
-from uet.artifacts.suggestions import Suggester, suggest
+from uet.artifacts.suggestions import CUTOFF, STRICT_CUTOFF, Suggester, normal_word, suggest
 from uet.artifacts.tree import Document, Member, Node, NodeKind, PathPart
 
 if TYPE_CHECKING:  # jsonschema is loaded by the registry's validator, for invalid documents only
@@ -47,6 +47,9 @@ _SHOWN_INT_BITS = 128  # integers up to ~38 digits are shown whole
 _LOG10_2 = math.log10(2)
 _MAX_FOREIGN_MESSAGE = 200  # characters of a jsonschema message (it may repr a huge value)
 _MAX_SHOWN_KEY = 40
+_SYNONYMS_KEYWORD = "x-synonyms"  # docs/schema-conventions.md
+_MAX_SYNONYMS = 20  # per property: a schema cannot make did-you-mean unbounded
+_MAX_SCHEMAS_WALKED = 64  # $ref/allOf subschemas read for one object's properties
 # Accepted on every top-level document; listing them in "allowed" would only be noise.
 _ALWAYS_ALLOWED = frozenset({"$schema", "doc_id"})
 _TYPE_NAMES = {
@@ -235,8 +238,38 @@ def _expected_types(value: Any) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
 
 
+class _Names:
+    """Did-you-mean over one set of property names and their synonyms (``x-synonyms``),
+    each mapped to what is suggested (the name, or its dotted path one level down)."""
+
+    def __init__(self, names: Mapping[str, str], synonyms: Mapping[str, str], cutoff: float):
+        self._names = names
+        self._synonyms = {normal_word(word): target for word, target in synonyms.items()}
+        self._fuzzy_names = Suggester(names, cutoff=cutoff)
+        self._fuzzy_synonyms = Suggester(self._synonyms, cutoff=max(cutoff, STRICT_CUTOFF))
+
+    def exact(self, key: str) -> str | None:
+        """A synonym written as such (case and ``-``/``_`` aside), or ``None``."""
+        return self._synonyms.get(normal_word(key))
+
+    def close(self, key: str) -> str | None:
+        """The name closest to ``key``, if close enough."""
+        best = self._fuzzy_names(key)
+        return self._names[best] if best is not None else None
+
+    def close_synonym(self, key: str) -> str | None:
+        """What the synonym closest to ``key`` stands for (strict: synonyms are short)."""
+        best = self._fuzzy_synonyms(key)
+        return self._synonyms[best] if best is not None else None
+
+
 class _Declared:
-    """What an object schema declares, with its did-you-mean: built once per schema."""
+    """What an object schema declares, with its did-you-mean: built once per schema.
+
+    Suggestions come from the names and from the schema's own synonyms (``x-synonyms``
+    beside a property: what users write when they mean it), first on this level, then on
+    the level below (a key written one level too high). A key one level down must be
+    closer to be suggested (``STRICT_CUTOFF``): no suggestion beats a wrong one."""
 
     def __init__(self, schema: Any, registry: SchemaRegistry) -> None:
         self.schema = schema  # held, so that its id() stays its own while cached
@@ -244,22 +277,32 @@ class _Declared:
         self.name_set = frozenset(self.names)
         self.patterns = [re.compile(pattern) for pattern in patterns]
         self.shown = [name for name in self.names if name not in _ALWAYS_ALLOWED]
-        self.suggest = Suggester(self.names)
+        synonyms = _synonyms(_property_entries(schema, registry), "")
+        self._here = _Names({name: name for name in self.names}, synonyms, CUTOFF)
         self._registry = registry
-        self._nested: tuple[dict[str, str], Suggester] | None = None
+        self._nested: _Names | None = None
 
     def declares(self, key: str) -> bool:
         return key in self.name_set or any(regex.search(key) for regex in self.patterns)
 
+    def suggest(self, key: str) -> str | None:
+        """A property of this object ``key`` probably means."""
+        return self._here.exact(key) or self._here.close(key)
+
     def nested_suggestion(self, key: str) -> str | None:
-        """``'execution.timeout_seconds'`` for a ``timout_seconds`` written one level too
-        high: the closest property of the schema's object-valued properties."""
+        """``'execution.timeout_seconds'`` for a ``timout_seconds`` (or its synonym
+        ``timeout``) written one level too high: a property of the schema's object-valued
+        properties; then a synonym close to ``key`` on either level."""
         if self._nested is None:
-            candidates = _nested_candidates(self.schema, self._registry)
-            self._nested = (candidates, Suggester(candidates))
-        candidates, suggester = self._nested
-        best = suggester(key)
-        return candidates[best] if best is not None else None
+            candidates, synonyms = _nested_candidates(self.schema, self._registry)
+            self._nested = _Names(candidates, synonyms, STRICT_CUTOFF)
+        nested = self._nested
+        return (
+            nested.exact(key)
+            or nested.close(key)
+            or self._here.close_synonym(key)
+            or nested.close_synonym(key)
+        )
 
 
 class _PropertyHints:
@@ -328,21 +371,19 @@ def _unknown_properties(
     return diagnostics
 
 
-def _nested_candidates(schema: Any, registry: SchemaRegistry) -> dict[str, str]:
+def _nested_candidates(
+    schema: Any, registry: SchemaRegistry
+) -> tuple[dict[str, str], dict[str, str]]:
     """``{'timeout_seconds': 'execution.timeout_seconds', ...}``: the properties of the
-    object-valued properties of ``schema``."""
-    if not isinstance(schema, Mapping):
-        return {}
-    resolver = registry.resolver_for(schema)
+    object-valued properties of ``schema``; and their synonyms, mapped the same way."""
     candidates: dict[str, str] = {}
-    for parent, subschema in schema.get("properties", {}).items():
-        if not isinstance(subschema, Mapping):
-            continue
+    synonyms: dict[str, str] = {}
+    for parent, subschema in _property_entries(schema, registry).items():
         target: Any = subschema
-        target_resolver = resolver
+        target_resolver = registry.resolver_for(subschema)
         if isinstance(subschema.get("$ref"), str):
             try:
-                resolved = resolver.lookup(subschema["$ref"])
+                resolved = target_resolver.lookup(subschema["$ref"])
             except LookupError:
                 continue
             target, target_resolver = resolved.contents, resolved.resolver
@@ -352,7 +393,55 @@ def _nested_candidates(schema: Any, registry: SchemaRegistry) -> dict[str, str]:
             continue
         for child in found[0] if found is not None else ():
             candidates.setdefault(child, f"{parent}.{child}")
-    return candidates
+        entries = _property_entries(target, registry, target_resolver)
+        for word, name in _synonyms(entries, f"{parent}.").items():
+            synonyms.setdefault(word, name)
+    return candidates, synonyms
+
+
+def _property_entries(
+    schema: Any, registry: SchemaRegistry, resolver: Any = None
+) -> dict[str, Mapping[str, Any]]:
+    """The ``properties`` entries of an object schema (following ``$ref`` and ``allOf``),
+    as written: the schema beside a ``$ref`` is where a property's ``x-synonyms`` are."""
+    entries: dict[str, Mapping[str, Any]] = {}
+    if not isinstance(schema, Mapping):
+        return entries
+    stack: list[tuple[Any, Any]] = [(schema, resolver or registry.resolver_for(schema))]
+    seen: set[int] = set()
+    while stack and len(seen) < _MAX_SCHEMAS_WALKED:
+        current, current_resolver = stack.pop()
+        if not isinstance(current, Mapping) or id(current) in seen:
+            continue
+        seen.add(id(current))
+        properties = current.get("properties")
+        if isinstance(properties, Mapping):
+            for name, entry in properties.items():
+                if isinstance(entry, Mapping):
+                    entries.setdefault(str(name), entry)
+        branches = current.get("allOf")
+        if isinstance(branches, list):
+            stack.extend((branch, current_resolver) for branch in branches)
+        if isinstance(current.get("$ref"), str):
+            try:
+                resolved = current_resolver.lookup(current["$ref"])
+            except LookupError:
+                continue
+            stack.append((resolved.contents, resolved.resolver))
+    return entries
+
+
+def _synonyms(entries: Mapping[str, Mapping[str, Any]], prefix: str) -> dict[str, str]:
+    """``{'retries': 'max_attempts'}`` from each entry's ``x-synonyms`` (with ``prefix``
+    before the property's name); a synonym claimed twice keeps its first property."""
+    found: dict[str, str] = {}
+    for name, entry in entries.items():
+        words = entry.get(_SYNONYMS_KEYWORD)
+        if isinstance(words, list):
+            for word in words[:_MAX_SYNONYMS]:
+                if isinstance(word, str) and word:
+                    found.setdefault(word, prefix + name)
+    return found
 
 
 def _missing(
