@@ -168,13 +168,17 @@ def uet(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 def test_cli_commands_on_a_hostile_repository_run_nothing(tmp_path: Path, command: str) -> None:
     root, marker = repository(tmp_path)
     config(root, "core.fsmonitor", f"touch {marker}; false")
-    support.write(root, {"ignored-by-git-only.json": "{"})
-    (root / ".git" / "info" / "exclude").write_text("ignored-by-git-only.json\n", "utf-8")
+    # A broken workstream that only git's exclude file hides.
+    support.write(root, {"workstreams/ignored-by-git-only.json": "{"})
+    (root / ".git" / "info" / "exclude").write_text(
+        "workstreams/ignored-by-git-only.json\n", "utf-8"
+    )
 
     completed = uet(command, "W", cwd=tmp_path)
 
-    assert completed.returncode in (0, 1), completed.stderr
     assert not marker.exists()
     if command == "validate":  # git's listing was used: its exclude file was honoured
-        assert "ignored-by-git-only" not in completed.stdout
-        assert completed.returncode == 0, completed.stdout
+        assert "ignored-by-git-only" not in completed.stdout + completed.stderr
+        assert completed.returncode == 5, completed.stdout  # no artifact left to check
+    else:
+        assert completed.returncode in (0, 1), completed.stderr
