@@ -9,9 +9,16 @@
  * under the cursor) and renders the result. Palette entries the running server does not offer
  * are hidden through `uet.offers.<name>` context keys, and get a stub that explains why when
  * they are run before the server started.
+ *
+ * A command the server refuses (`RequestFailed`: a run that cannot start) was explained by the
+ * server's own message; the middleware adds no second one ("Request … failed", "Running the
+ * contributed command … failed"). "UET: Bootstrap workspace" from the palette first shows
+ * what it would write (`uet.previewBootstrap`: every file and what happens to it, each file's
+ * text on request) and writes only when the user applies it.
  */
+import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { ExecuteCommandRequest, LanguageClient } from 'vscode-languageclient/node';
+import { ExecuteCommandRequest, LanguageClient, LSPErrorCodes, ResponseError } from 'vscode-languageclient/node';
 
 /** Palette commands the server implements (ids as the server lists them). */
 export const SERVER_PALETTE_COMMANDS: Record<string, string> = {
@@ -173,15 +180,16 @@ async function showRuns(result: unknown): Promise<void> {
   }
 }
 
+/** Commands that show their own outcome with `window/showMessage`. */
+const SERVER_SHOWS_OUTCOME = new Set(['uet.showSchema', 'uet.bootstrap', 'uet.selectProfile']);
+
 /** Show what a server command returned, for the commands whose result means something. */
 export async function renderResult(command: string, result: unknown): Promise<void> {
-  if (result === undefined || result === null) {
+  if (result === undefined || result === null || SERVER_SHOWS_OUTCOME.has(command)) {
     return;
   }
   if (command === 'uet.listRuns') {
     await showRuns(result);
-  } else if (command === 'uet.showSchema') {
-    return; // the server shows its own message
   } else if (typeof result === 'string') {
     void vscode.window.showInformationMessage(result);
   } else if (typeof (result as { message?: unknown }).message === 'string') {
@@ -189,21 +197,165 @@ export async function renderResult(command: string, result: unknown): Promise<vo
   }
 }
 
+/** `workspace/executeCommand`, straight to the server; a refusal the server explained is `undefined`. */
+async function execute(client: LanguageClient, command: string, args: Args): Promise<unknown> {
+  try {
+    return await client.sendRequest(ExecuteCommandRequest.type, { command, arguments: args });
+  } catch (error) {
+    if (error instanceof ResponseError && error.code === LSPErrorCodes.RequestFailed) {
+      return undefined; // the server showed why (one message) and logged it
+    }
+    if (error instanceof ResponseError && error.code === LSPErrorCodes.RequestCancelled) {
+      return undefined;
+    }
+    return client.handleFailedRequest(ExecuteCommandRequest.type, undefined, error, undefined);
+  }
+}
+
 /** The `executeCommand` middleware: palette arguments in, rendered results out. */
 export function executeCommandMiddleware(getClient: () => LanguageClient | undefined) {
   return async (command: string, args: unknown[], next: (command: string, args: unknown[]) => unknown) => {
     const client = getClient();
+    if (!client) {
+      return next(command, args);
+    }
     let filled: Args | undefined = args;
-    if (client && args.length === 0) {
+    if (args.length === 0) {
+      if (command === 'uet.bootstrap' && offeredCommands(client).includes('uet.previewBootstrap')) {
+        return bootstrapWithPreview(client);
+      }
       filled = await paletteArguments(client, command);
       if (filled === undefined) {
         return undefined;
       }
     }
-    const result = await next(command, filled);
+    const result = await execute(client, command, filled);
     await renderResult(command, result);
     return result;
   };
+}
+
+/** A file of `uet.previewBootstrap` (docs/lsp-extensions.md). */
+interface PreviewFile {
+  path: string;
+  action: string;
+  text: string | null;
+}
+
+interface Preview {
+  workspaceFolder?: string;
+  profileId?: string;
+  ambiguous?: boolean;
+  profiles?: { profileId: string; score?: number; summary?: string }[];
+  ok?: boolean;
+  problems?: unknown[];
+  files?: PreviewFile[];
+  message?: string;
+  apply?: { title: string; command: string; arguments?: unknown[] };
+}
+
+const WRITES = new Set(['create', 'update', 'overwrite']);
+const ACTION_LABELS: Record<string, string> = {
+  create: 'new file',
+  update: 'changed',
+  overwrite: 'replaced',
+  keep: 'kept (you changed it)',
+  unchanged: 'unchanged',
+};
+
+async function chooseFolder(): Promise<vscode.WorkspaceFolder | undefined> {
+  const folders = vscode.workspace.workspaceFolders ?? [];
+  if (folders.length <= 1) {
+    return folders[0];
+  }
+  return vscode.window.showWorkspaceFolderPick({ placeHolder: 'Folder to bootstrap' });
+}
+
+async function preview(client: LanguageClient, profileId: string | null, folder: vscode.WorkspaceFolder): Promise<Preview | undefined> {
+  const result = await execute(client, 'uet.previewBootstrap', [profileId, folder.uri.toString()]);
+  return result && typeof result === 'object' ? (result as Preview) : undefined;
+}
+
+/**
+ * "UET: Bootstrap workspace": the profile (asked when the ranking is ambiguous), then the
+ * preview as a quick pick — an "Apply" entry, then every file with what happens to it;
+ * picking a file opens its new text beside — and only "Apply" writes (`uet.bootstrap`, one
+ * workspace edit the editor can undo).
+ */
+async function bootstrapWithPreview(client: LanguageClient): Promise<unknown> {
+  const folder = await chooseFolder();
+  if (!folder) {
+    void vscode.window.showWarningMessage('UET: open a folder to bootstrap.');
+    return undefined;
+  }
+  let plan = await preview(client, null, folder);
+  if (!plan) {
+    return undefined;
+  }
+  const profiles = plan.profiles ?? [];
+  if (plan.ambiguous && profiles.length > 1) {
+    const picked = await vscode.window.showQuickPick(
+      profiles.map((profile) => ({ label: profile.profileId, description: profile.summary ?? '' })),
+      { title: `UET: Bootstrap ${folder.name}`, placeHolder: 'Profile to bootstrap with', ignoreFocusOut: true },
+    );
+    if (!picked) {
+      return undefined;
+    }
+    if (picked.label !== plan.profileId) {
+      plan = await preview(client, picked.label, folder);
+      if (!plan) {
+        return undefined;
+      }
+    }
+  }
+  const files = plan.files ?? [];
+  const writes = files.filter((file) => WRITES.has(file.action));
+  if (plan.ok === false || !plan.apply || writes.length === 0) {
+    const show = plan.ok === false ? vscode.window.showErrorMessage : vscode.window.showInformationMessage;
+    void show(plan.message ?? 'UET: nothing to bootstrap.');
+    return plan;
+  }
+  type Item = vscode.QuickPickItem & { file?: PreviewFile; apply?: boolean };
+  const items: Item[] = [
+    { label: `$(check) Write ${writes.length} file(s)`, description: `as ${plan.profileId ?? 'profile'}`, detail: plan.message, apply: true },
+    { label: 'What it writes (pick a file to see its text)', kind: vscode.QuickPickItemKind.Separator },
+    ...writes.map((file) => ({ label: file.path, description: ACTION_LABELS[file.action] ?? file.action, file })),
+  ];
+  const left = files.filter((file) => !WRITES.has(file.action));
+  if (left.length > 0) {
+    items.push({ label: 'Left alone', kind: vscode.QuickPickItemKind.Separator });
+    items.push(...left.map((file) => ({ label: file.path, description: ACTION_LABELS[file.action] ?? file.action, file })));
+  }
+  for (;;) {
+    const picked = await vscode.window.showQuickPick(items, {
+      title: `UET: Bootstrap ${folder.name} as ${plan.profileId ?? '?'} — preview`,
+      placeHolder: 'Nothing is written until you pick "Write"; Escape cancels',
+      ignoreFocusOut: true,
+      matchOnDescription: true,
+    });
+    if (!picked) {
+      void vscode.window.showInformationMessage('UET: bootstrap canceled; nothing was written.');
+      return undefined;
+    }
+    if (picked.apply) {
+      return execute(client, plan.apply.command, plan.apply.arguments ?? []);
+    }
+    if (picked.file?.text !== null && picked.file?.text !== undefined) {
+      const document = await vscode.workspace.openTextDocument({
+        content: picked.file.text,
+        language: languageOf(picked.file.path),
+      });
+      await vscode.window.showTextDocument(document, { preview: true, preserveFocus: true, viewColumn: vscode.ViewColumn.Beside });
+    }
+  }
+}
+
+function languageOf(file: string): string {
+  const extension = path.extname(file).toLowerCase();
+  if (extension === '.yaml' || extension === '.yml') return 'yaml';
+  if (extension === '.json') return 'json';
+  if (extension === '.md') return 'markdown';
+  return 'plaintext';
 }
 
 /** The commands the running server offers. */

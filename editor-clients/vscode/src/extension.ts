@@ -8,6 +8,8 @@ import * as vscode from 'vscode';
 import { LanguageClient, LanguageClientOptions, ServerOptions, State } from 'vscode-languageclient/node';
 import { PaletteCommands, executeCommandMiddleware, runServerCommand, SERVER_PALETTE_COMMANDS } from './commands';
 import { RunProgressFeature } from './progress';
+import { QuestionFeature } from './questions';
+import { ServerLog } from './serverLog';
 import { findServer, showMissingServer } from './serverCommand';
 import { configurationMiddleware, initializationOptions, sectionFor } from './settings';
 import { StatusItem } from './status';
@@ -44,7 +46,8 @@ async function createClient(context: vscode.ExtensionContext): Promise<LanguageC
   };
   const clientOptions: LanguageClientOptions = {
     documentSelector: DOCUMENT_SELECTOR,
-    outputChannel: output,
+    // the server's log lines and the client's messages, each once at its own level
+    outputChannel: new ServerLog(output),
     initializationOptions: initializationOptions(),
     middleware: {
       executeCommand: executeCommandMiddleware(() => client),
@@ -65,6 +68,7 @@ async function createClient(context: vscode.ExtensionContext): Promise<LanguageC
     }
   });
   created.registerFeature(new RunProgressFeature(created));
+  created.registerFeature(new QuestionFeature(created));
   created.onNotification('uet/status', (params: unknown) => status.onStatus(params));
   created.onNotification('uet/runStatus', (params: unknown) => status.onRunStatus(params));
   return created;

@@ -1,8 +1,12 @@
 /**
  * Finding the `uet serve` command line: the `uet.server.path` setting (a `uet` executable or
- * a Python interpreter), else `uet` on PATH, else a workspace `.venv`, else the interpreter
- * selected in the Python extension (`python -m uet serve`). Owns the "server not found"
- * message with its "how to install" link; never throws for a missing server.
+ * a Python interpreter), else `uet` on PATH, else a workspace `.venv`, else the user's own
+ * script folders (`~/.local/bin`, where pip --user and pipx put `uet`: the extension host's
+ * PATH comes from the login shell, not from the terminal that started the editor), else the
+ * interpreter selected in the Python extension (`python -m uet serve`). Owns the "server not
+ * found" message, which says where it looked, with its "how to install" link and an "Open
+ * Settings" button that opens the settings tab where `uet.server.path` is (or can be) set;
+ * never throws for a missing server.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -95,7 +99,12 @@ async function pythonExtensionInterpreter(resource: vscode.Uri | undefined): Pro
   return probe.status === 0 ? interpreter : undefined;
 }
 
-/** The server command line, or a reason why none was found. */
+/** Folders of the user's own scripts that a login shell's PATH may lack. */
+function userScriptFolders(): string[] {
+  return IS_WINDOWS ? [] : [path.join(os.homedir(), '.local', 'bin')];
+}
+
+/** The server command line, or a reason why none was found (saying where it looked). */
 export async function findServer(
   folder: vscode.WorkspaceFolder | undefined,
 ): Promise<ServerCommand | { missing: string }> {
@@ -115,17 +124,51 @@ export async function findServer(
   if (uet) {
     return fromExecutable(uet, 'uet on PATH');
   }
-  for (const workspaceFolder of vscode.workspace.workspaceFolders ?? []) {
+  const folders = vscode.workspace.workspaceFolders ?? [];
+  for (const workspaceFolder of folders) {
     const local = venvUet(workspaceFolder);
     if (local) {
       return fromExecutable(local, `.venv of ${workspaceFolder.name}`);
+    }
+  }
+  for (const dir of userScriptFolders()) {
+    const file = path.join(dir, 'uet');
+    if (isExecutable(file)) {
+      return fromExecutable(file, `${dir} (not on the editor's PATH)`);
     }
   }
   const interpreter = await pythonExtensionInterpreter(folder?.uri).catch(() => undefined);
   if (interpreter) {
     return { command: interpreter, args: ['-m', 'uet', 'serve'], origin: 'Python extension interpreter' };
   }
-  return { missing: 'No `uet` command was found on PATH, in a workspace .venv, or in the selected Python interpreter.' };
+  const searched = (process.env.PATH ?? '').split(path.delimiter).filter(Boolean);
+  const venvs = folders.map((item) => path.join(item.uri.fsPath, '.venv', IS_WINDOWS ? 'Scripts' : 'bin'));
+  const places = [
+    `PATH of the editor (${searched.length ? searched.join(path.delimiter) : 'empty'})`,
+    ...venvs,
+    ...userScriptFolders(),
+    vscode.extensions.getExtension('ms-python.python') ? 'the Python extension\'s interpreter' : undefined,
+  ].filter((place): place is string => !!place);
+  return { missing: `No \`uet\` command was found. Looked in: ${places.join('; ')}.` };
+}
+
+/**
+ * Open the settings editor on `uet.server.path`, in the tab where it is set: the folder's or
+ * the workspace's settings when set there; otherwise the remote machine's settings in a
+ * remote window (code-server: the User tab cannot show a machine setting), else the user's.
+ */
+export async function openServerPathSetting(folder: vscode.WorkspaceFolder | undefined): Promise<void> {
+  const query = { query: 'uet.server.path' };
+  const where = vscode.workspace.getConfiguration('uet', folder).inspect<string>('server.path');
+  if (where?.workspaceFolderValue !== undefined && folder && (vscode.workspace.workspaceFolders?.length ?? 0) > 1) {
+    await vscode.commands.executeCommand('workbench.action.openFolderSettings', { ...query, folderUri: folder.uri });
+  } else if (where?.workspaceValue !== undefined || where?.workspaceFolderValue !== undefined) {
+    await vscode.commands.executeCommand('workbench.action.openWorkspaceSettings', query);
+  } else if (vscode.env.remoteName) {
+    await vscode.commands.executeCommand('workbench.action.openRemoteSettings', query);
+  } else {
+    await vscode.commands.executeCommand('workbench.action.openSettings', 'uet.server.path');
+  }
 }
 
 /** Tell the user the server is missing, with a link to the install instructions. */
@@ -140,6 +183,6 @@ export async function showMissingServer(reason: string, extensionUri: vscode.Uri
   if (choice === install) {
     await vscode.commands.executeCommand('markdown.showPreview', vscode.Uri.joinPath(extensionUri, 'README.md'));
   } else if (choice === settings) {
-    await vscode.commands.executeCommand('workbench.action.openSettings', 'uet.server.path');
+    await openServerPathSetting(vscode.workspace.workspaceFolders?.[0]);
   }
 }

@@ -315,6 +315,142 @@ async function cursorPosition() {
   return normalize(await page.locator('.statusbar-item[id="status.editor.selection"]').textContent().catch(() => ''));
 }
 
+/** Texts of the code lenses shown in the active editor. */
+async function lensTexts() {
+  return (await page.$$eval('.part.editor .monaco-editor .codelens-decoration', (nodes) => nodes.map((node) => node.textContent || '')))
+    .map(normalize);
+}
+
+/** The visible notification toasts' messages. */
+async function toastTexts() {
+  return (await page.$$eval('.notification-toast .notification-list-item-message', (nodes) => nodes.map((node) => node.textContent || '')))
+    .map(normalize);
+}
+
+/** A modal dialog with `text`, or null. */
+async function dialogWith(text, timeout = 15000) {
+  return page.waitForSelector(`.monaco-dialog-box:has-text("${text}")`, { timeout }).catch(() => null);
+}
+
+/**
+ * Trust asked in a modal dialog (not a toast that slips into the bell); one run per
+ * workstream: the lens turns into ■ Cancel run, a second start offers to cancel the running
+ * one instead of starting another.
+ */
+async function checkOneRunAtATime() {
+  const runs = expected.runs;
+  const settingsDir = path.join(workspace, '.vscode');
+  fs.mkdirSync(settingsDir, { recursive: true });
+  fs.writeFileSync(path.join(settingsDir, 'settings.json'), '{ "uet.trustedWorkspace": false }\n');
+  await runPaletteCommand('Notifications: Clear All Notifications');
+  await openFile(runs.slow.file);
+  await page.locator(editorLines).first().click();
+  const runLens = await page.waitForSelector('.codelens-decoration a:has-text("Run workstream")', { timeout: 15000 }).catch(() => null);
+  check(!!runLens, 'a valid workstream shows the "▶ Run workstream" lens');
+  if (!runLens) return;
+  await page.waitForTimeout(1500); // the server has pulled the changed settings by now
+  await runLens.click();
+  const trust = await dialogWith('Allow uet to run');
+  const inBell = (await toastTexts()).some((text) => text.includes('Allow uet to run'));
+  check(!!trust && !inBell, 'the trust question is a modal dialog, not a notification', JSON.stringify({ dialog: !!trust, toasts: await toastTexts() }));
+  await screenshot('vscode-trust-question.png');
+  if (!trust) return;
+  await (await trust.$('.monaco-button:has-text("Trust and run")'))?.click();
+  const progressToast = `.notification-toast:has-text("${runs.slow.title}"):has(.monaco-progress-container.active)`;
+  await page.waitForSelector(progressToast, { timeout: 15000 }).catch(() => null);
+  const cancelLens = await page.waitForSelector('.codelens-decoration a:has-text("Cancel run")', { timeout: 15000 }).catch(() => null);
+  const lenses = await lensTexts();
+  check(!!cancelLens && !lenses.some((text) => text.includes('Run workstream') || text.includes('Run task')),
+    'while it runs, the lens shows only ■ Cancel run', JSON.stringify(lenses));
+  await screenshot('vscode-one-run-at-a-time.png', await workbenchClip());
+  await runPaletteCommand('UET: Run workstream');
+  const again = await dialogWith('is already running');
+  check(!!again, 'a second "Run workstream" starts nothing and offers to cancel the running one (a dialog)');
+  await screenshot('vscode-already-running.png');
+  if (again) await (await again.$('.monaco-button:has-text("Keep it running")'))?.click();
+  await page.waitForTimeout(1500);
+  const progressCount = (await page.$$(progressToast)).length;
+  check(progressCount === 1, 'still one progress notification: one run', `progress notifications: ${progressCount}`);
+  if (cancelLens) {
+    await page.locator('.codelens-decoration a:has-text("Cancel run")').first().click();
+    const canceled = await page.waitForSelector(`.notification-toast:has-text("${runs.slow.title} canceled")`, { timeout: 15000 }).catch(() => null);
+    const back = await page.waitForSelector('.codelens-decoration a:has-text("Run workstream")', { timeout: 15000 }).catch(() => null);
+    check(!!canceled && !!back, 'the ■ Cancel run lens cancels it and ▶ Run workstream comes back');
+  }
+  fs.rmSync(settingsDir, { recursive: true, force: true });
+  await page.waitForTimeout(1000);
+}
+
+/** An invalid workstream: no Run lens; running it from the palette shows ONE message with every problem. */
+async function checkRefusedRun() {
+  await runPaletteCommand('Notifications: Clear All Notifications');
+  await page.waitForSelector('.notification-toast', { state: 'detached', timeout: 10000 }).catch(() => null);
+  await openFile(expected.file);
+  await page.waitForSelector('.part.editor .monaco-editor .squiggly-error', { timeout: 30000 }).catch(() => null);
+  await page.waitForTimeout(1500); // lenses come after the diagnostics
+  const lenses = await lensTexts();
+  check(!lenses.some((text) => text.includes('Run')), 'an invalid workstream has no Run lens', JSON.stringify(lenses));
+  await page.locator(editorLines).first().click();
+  await runPaletteCommand('UET: Run workstream');
+  const problems = expected.diagnostics.length;
+  const refused = await page.waitForSelector(`.notification-toast:has-text("cannot run, it has ${problems} problems")`, { timeout: 15000 }).catch(() => null);
+  await page.waitForTimeout(2000); // time for any further message to appear
+  const toasts = await toastTexts();
+  const text = refused ? normalize(await refused.$eval('.notification-list-item-message', (node) => node.textContent || '')) : '';
+  check(!!refused && expected.diagnostics.every((want) => text.includes(want.code)),
+    `the refused run names all ${problems} problems in its message`, text || JSON.stringify(toasts));
+  check(toasts.length === 1, 'the refused run is ONE message (no "Request … failed", no "command … failed")', JSON.stringify(toasts));
+  await screenshot('vscode-refused-run.png');
+  await runPaletteCommand('Notifications: Clear All Notifications');
+}
+
+/** The output channel: one timestamp, real levels, a line per run start and end, no protocol noise. */
+function checkOutputChannel() {
+  const logs = process.env.UET_USER_LOGS;
+  if (!logs) return;
+  const files = fs.readdirSync(logs, { recursive: true }).map(String).filter((name) => /UET/.test(path.basename(name)));
+  const lines = files.flatMap((name) => fs.readFileSync(path.join(logs, name), 'utf8').split('\n'));
+  const doubled = lines.filter((line) => /\[\w+\] (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d|\[(Info|Error|Warn|Debug|Trace)\s*-)/.test(line));
+  check(lines.length > 0 && doubled.length === 0, 'the output channel has one timestamp per line', JSON.stringify(doubled.slice(0, 3)));
+  check(lines.some((line) => /\[info\] run \w+ started: /.test(line)) && lines.some((line) => /\[info\] run \w+ ended: /.test(line)),
+    'the output channel has a line when a run starts and when it ends');
+  check(!lines.some((line) => line.includes('Cancel notification for unknown message id')), 'no "Cancel notification for unknown message id" in the output channel');
+  const exits = lines.filter((line) => line.includes('exited with code 0'));
+  check(exits.length > 0 && exits.every((line) => line.includes('[info]')), 'a normal stop (restart) is logged as info, not as an error', JSON.stringify(exits));
+}
+
+/** A project without UET files: the extension activates; bootstrap shows what it will write first. */
+async function checkBootstrapPreview(folder) {
+  await page.goto(folderUrl(folder));
+  await page.waitForSelector('.monaco-workbench', { timeout: 90000 });
+  const item = await page.waitForSelector('.statusbar-item:has-text("UET")', { timeout: 60000 }).catch(() => null);
+  check(!!item, 'the extension activates in a project folder without UET files (pyproject.toml)');
+  await page.waitForFunction(() => [...document.querySelectorAll('.statusbar-item')].some((node) => /UET/.test(node.textContent || '') && !/loading/.test(node.innerHTML)), null, { timeout: 30000 }).catch(() => null);
+  await page.locator('.monaco-workbench').click({ position: { x: 640, y: 400 } }).catch(() => {});
+  await runPaletteCommand('UET: Bootstrap workspace');
+  const pick = await page.waitForSelector('.quick-input-widget:has-text("preview")', { timeout: 30000 }).catch(() => null);
+  await page.waitForTimeout(500);
+  const rows = (await quickPickLabels()).map(normalize);
+  const written = fs.existsSync(path.join(folder, 'PROJECT_PROFILE.yaml'));
+  check(!!pick && rows.some((row) => row.includes('PROJECT_PROFILE.yaml')) && rows.some((row) => /Write \d+ file/.test(row)) && !written,
+    '"UET: Bootstrap workspace" shows the files it would write, and writes nothing yet', JSON.stringify(rows.slice(0, 6)));
+  await screenshot('vscode-bootstrap-preview.png');
+  if (!pick) return;
+  await page.keyboard.press('Escape');
+  await page.waitForTimeout(800);
+  check(!fs.existsSync(path.join(folder, 'PROJECT_PROFILE.yaml')), 'Escape writes nothing');
+  await runPaletteCommand('UET: Bootstrap workspace');
+  await page.waitForSelector('.quick-input-widget:has-text("preview")', { timeout: 30000 }).catch(() => null);
+  await page.waitForTimeout(300);
+  await page.keyboard.press('Enter'); // the first entry: Write
+  let appeared = false;
+  for (let i = 0; i < 100 && !appeared; i++) {
+    appeared = fs.existsSync(path.join(folder, 'PROJECT_PROFILE.yaml'));
+    if (!appeared) await page.waitForTimeout(200);
+  }
+  check(appeared, '"Write" applies the previewed bootstrap (PROJECT_PROFILE.yaml is created)');
+}
+
 /** Go to definition (F12), the symbol picker (Ctrl+Shift+O) and rename (F2). */
 async function checkNavigation() {
   const nav = expected.navigation;
@@ -395,6 +531,16 @@ async function checkMissingServer(folder) {
   check(!!toast, 'a missing server is reported: "UET language server not found …"');
   if (!toast) return;
   await screenshot('vscode-missing-server.png');
+  const said = normalize(await toast.$eval('.notification-list-item-message', (node) => node.textContent || '').catch(() => ''));
+  check(said.includes('Looked in: PATH of the editor ('), 'the message says where it looked for `uet` (the editor\'s PATH, .venv, ~/.local/bin)', said);
+  const settingsButton = await toast.$('.monaco-button:has-text("Open Settings")');
+  if (settingsButton) {
+    await settingsButton.click();
+    const row = await page.waitForSelector('.settings-editor .setting-item-contents:has-text("Server: Path"), .settings-editor .setting-item-contents:has-text("Path")', { timeout: 15000 }).catch(() => null);
+    const none = await page.$('.settings-editor .no-results-message:visible');
+    check(!!row && !none, '"Open Settings" opens the tab that holds uet.server.path (not "No Settings Found")');
+    await screenshot('vscode-open-settings.png');
+  }
   // a server command run without a server says the same, not "command not found"
   await runPaletteCommand('Notifications: Clear All Notifications');
   await page.waitForSelector('.notification-toast', { state: 'detached', timeout: 10000 }).catch(() => null);
@@ -422,7 +568,12 @@ try {
   await checkShowSchema();
   await checkNoSettingsWarning();
   await checkRuns(offered);
+  await checkOneRunAtATime();
+  await checkRefusedRun();
   await checkRestart();
+  await page.waitForTimeout(1000); // the log output channel writes its file
+  checkOutputChannel();
+  if (process.env.UET_PROJECT_FOLDER) await checkBootstrapPreview(process.env.UET_PROJECT_FOLDER);
   if (process.env.UET_PLAIN_FOLDER) await checkNoActivation(process.env.UET_PLAIN_FOLDER);
   if (process.env.UET_NO_SERVER_FOLDER) await checkMissingServer(process.env.UET_NO_SERVER_FOLDER);
 } catch (error) {

@@ -35,15 +35,21 @@ cleanup() {
 trap cleanup EXIT
 mkdir -p "$ARTIFACTS" "$SCRATCH/user/User" "$SCRATCH/extensions"
 cp -r "$CLIENTS/fixtures/workspace" "$SCRATCH/workspace"
-# a folder without UET artifacts (the extension must stay inactive), and one whose workspace
-# settings point uet.server.path at nothing (the "server not found" message)
-mkdir -p "$SCRATCH/plain" "$SCRATCH/no-server/workstreams" "$SCRATCH/no-server/.vscode"
+# a folder without UET artifacts (the extension must stay inactive), one whose workspace
+# settings leave uet.server.path empty, so `uet` is looked up and not found (the "server not
+# found" message: code-server gets a PATH without any `uet`), and a small Python project
+# without UET files (the extension activates there; bootstrap previews before it writes)
+mkdir -p "$SCRATCH/plain" "$SCRATCH/no-server/workstreams" "$SCRATCH/no-server/.vscode" "$SCRATCH/project/src/app"
 printf '# Not a UET project\n' >"$SCRATCH/plain/README.md"
 printf '{"name": "not an artifact"}\n' >"$SCRATCH/plain/data.json"
 cp "$CLIENTS/fixtures/workspace/workstreams/ws-quick.yaml" "$SCRATCH/no-server/workstreams/"
-printf '{ "uet.server.path": "%s" }\n' "$SCRATCH/no-such-dir/uet" >"$SCRATCH/no-server/.vscode/settings.json"
-# keep code-server's own config and data out of the user's home
+printf '{ "uet.server.path": "" }\n' >"$SCRATCH/no-server/.vscode/settings.json"
+printf '[project]\nname = "app"\nversion = "0.1.0"\n' >"$SCRATCH/project/pyproject.toml"
+printf 'def add(a, b):\n    return a + b\n' >"$SCRATCH/project/src/app/__init__.py"
+printf '__pycache__/\n' >"$SCRATCH/project/.gitignore"
+# keep code-server's own config and data, and the server's trust answers, out of the user's home
 export XDG_CONFIG_HOME="$SCRATCH/xdg-config" XDG_DATA_HOME="$SCRATCH/xdg-data" XDG_CACHE_HOME="$SCRATCH/xdg-cache"
+export XDG_STATE_HOME="$SCRATCH/xdg-state"
 cat >"$SCRATCH/user/User/settings.json" <<JSON
 {
   "workbench.startupEditor": "none",
@@ -64,7 +70,8 @@ JSON
   --install-extension "$VSIX" >"$SCRATCH/install.log" 2>&1 || { cat "$SCRATCH/install.log"; exit 1; }
 
 PORT="$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
-"$UET_CODE_SERVER" --auth none --bind-addr "127.0.0.1:$PORT" --disable-telemetry --disable-update-check \
+CS_PATH="$(tr ':' '\n' <<<"$PATH" | while read -r dir; do if [ -n "$dir" ] && [ ! -x "$dir/uet" ]; then printf '%s:' "$dir"; fi; done)"
+PATH="${CS_PATH%:}" "$UET_CODE_SERVER" --auth none --bind-addr "127.0.0.1:$PORT" --disable-telemetry --disable-update-check \
   --disable-workspace-trust --disable-getting-started-override --user-data-dir "$SCRATCH/user" \
   --extensions-dir "$SCRATCH/extensions" "$SCRATCH/workspace" >"$SCRATCH/code-server.log" 2>&1 &
 CS_PID=$!
@@ -72,7 +79,8 @@ for _ in $(seq 1 150); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null 2
 echo "code-server $("$UET_CODE_SERVER" --version 2>/dev/null | head -1 | cut -d' ' -f1), $(basename "$VSIX"), server: $UET_SERVER"
 
 status=0
-UET_PLAIN_FOLDER="$SCRATCH/plain" UET_NO_SERVER_FOLDER="$SCRATCH/no-server" \
+UET_PLAIN_FOLDER="$SCRATCH/plain" UET_NO_SERVER_FOLDER="$SCRATCH/no-server" UET_PROJECT_FOLDER="$SCRATCH/project" \
+  UET_USER_LOGS="$SCRATCH/user/logs" \
   node "$HERE/drive.mjs" "http://127.0.0.1:$PORT" "$SCRATCH/workspace" "$CLIENTS/fixtures/expected.json" \
   "$ARTIFACTS" || status=$?
 # keep the extension's and code-server's logs next to the screenshots

@@ -281,9 +281,11 @@ class ClientErrorRecords(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
         if isinstance(error, JsonRpcException) and not isinstance(error, JsonRpcInternalError):
-            record.args = (record.getMessage(), error.code, error.message)
-            record.msg = "%s: error %d: %s"
-            level = logging.INFO if error.code == REQUEST_FAILED else logging.WARNING
+            if error.code == REQUEST_FAILED:  # the user was shown why: say so plainly
+                record.msg, record.args, level = "refused: %s", (error.message,), logging.INFO
+            else:
+                record.args = (record.getMessage(), error.code, error.message)
+                record.msg, level = "%s: error %d: %s", logging.WARNING
             record.exc_info, record.exc_text = None, None
         elif record.msg == CANCEL_OF_UNKNOWN_ID:
             level = logging.DEBUG
