@@ -46,9 +46,60 @@ local function ms_since(start) return (vim.loop.hrtime() - start) / 1e6 end
 
 -- What the server told the user (window/showMessage) and the progress the plugin showed.
 local messages, progress_events, all_messages = {}, {}, {}
-local function record_message(_, result)
+local function record_message(err, result, ctx, config)
   table.insert(messages, result.message)
   table.insert(all_messages, result.message)
+  return require('uet.messages').handler(err, result, ctx, config)
+end
+
+-- The lines :messages gained since `before` (a previous vim.fn.execute('messages')).
+local function new_messages(before)
+  local now = vim.split(vim.fn.execute('messages'), '\n', { trimempty = true })
+  local old = vim.split(before, '\n', { trimempty = true })
+  return vim.list_slice(now, #old + 1)
+end
+
+-- Whether lines fit the echo area one each (more, or a wider one, waits for Enter).
+local function fits(lines)
+  local width = require('uet.messages').width()
+  for _, line in ipairs(lines) do
+    if vim.fn.strdisplaywidth(line) > width then return false end
+  end
+  return true
+end
+
+-- Wait until `client` has no workspace/executeCommand in flight (its answer was handled).
+local function commands_answered(client)
+  return vim.wait(15000, function()
+    for _, open_request in pairs(client.requests or {}) do
+      if open_request.method == 'workspace/executeCommand' then return false end
+    end
+    return true
+  end, 10)
+end
+
+-- The code lens texts shown in a buffer (virtual text of Neovim's codelens namespaces).
+local function shown_lenses(bufnr)
+  local texts = {}
+  for name, ns in pairs(vim.api.nvim_get_namespaces()) do
+    if name:lower():find('codelens', 1, true) then
+      for _, mark in ipairs(vim.api.nvim_buf_get_extmarks(bufnr, ns, 0, -1, { details = true })) do
+        for _, chunk in ipairs(mark[4].virt_text or {}) do
+          if chunk[1]:match('%S') and chunk[1] ~= ' | ' then
+            table.insert(texts, { line = mark[2], text = chunk[1] })
+          end
+        end
+      end
+    end
+  end
+  return texts
+end
+
+local function lens_shown(bufnr, pattern)
+  for _, lens in ipairs(shown_lenses(bufnr)) do
+    if lens.text:find(pattern) then return lens end
+  end
+  return nil
 end
 
 -- window/showMessageRequest: Neovim's own handler waits for keyboard input, which a headless
@@ -133,11 +184,49 @@ local function test_hover_and_completion(bufnr)
     local missing = vim.tbl_filter(function(label) return not labels[label] end, case.labels)
     check(#missing == 0, 'completion offers the ' .. case.what .. ': ' .. table.concat(case.labels, ', '),
       'missing ' .. vim.inspect(missing) .. ' in ' .. vim.inspect(vim.tbl_keys(labels)))
+    local extra = vim.tbl_filter(function(label) return labels[label] end, case.absent or {})
+    if #(case.absent or {}) > 0 then
+      check(#extra == 0, 'completion leaves out ' .. table.concat(case.absent, ', '), 'offered ' .. vim.inspect(extra))
+    end
   end
+end
+
+local function test_preferred_fix(bufnr)
+  local fix = expected.quickFix
+  local diagnostic
+  for _, item in ipairs(vim.diagnostic.get(bufnr)) do
+    if item.lnum == fix.line then diagnostic = item end
+  end
+  if not check(diagnostic ~= nil, 'the fixed diagnostic is there') then return end
+  local lsp = (diagnostic.user_data or {}).lsp or {}
+  local lsp_diagnostic = {
+    range = {
+      start = { line = diagnostic.lnum, character = diagnostic.col },
+      ['end'] = { line = diagnostic.end_lnum, character = diagnostic.end_col },
+    },
+    message = diagnostic.message, severity = diagnostic.severity, source = diagnostic.source,
+    code = diagnostic.code, data = lsp.data,
+  }
+  local actions = request(bufnr, 'textDocument/codeAction', {
+    textDocument = { uri = vim.uri_from_bufnr(bufnr) },
+    range = {
+      start = { line = fix.line, character = fix.character },
+      ['end'] = { line = fix.line, character = fix.character },
+    },
+    context = { diagnostics = { lsp_diagnostic } },
+  }) or {}
+  local preferred = vim.tbl_filter(function(action) return action.isPreferred end, actions)
+  if #preferred == 0 then
+    mark_pending('the suggested fix is marked preferred', 'the server marks no quick fix isPreferred yet')
+    return
+  end
+  check(actions[1].isPreferred == true and actions[1].title == fix.title,
+    'the suggested fix is the first code action and the preferred one', vim.inspect(actions))
 end
 
 local function test_quick_fix(bufnr)
   local fix = expected.quickFix
+  test_preferred_fix(bufnr)
   vim.api.nvim_win_set_cursor(0, { fix.line + 1, fix.character })
   local offered = {}
   local original_select = vim.ui.select
@@ -158,6 +247,10 @@ local function test_quick_fix(bufnr)
   vim.ui.select = original_select
   check(vim.tbl_contains(offered, fix.title), 'the quick fix "' .. fix.title .. '" is offered',
     'offered ' .. vim.inspect(offered))
+  check(offered[1] == fix.title, 'the suggested fix comes first in vim.lsp.buf.code_action()', vim.inspect(offered))
+  local runs = vim.tbl_filter(function(title) return title:find('Run', 1, true) ~= nil end, offered)
+  check(#runs == 0, 'no Run command is mixed in with the quick fixes (they are code lenses and :Uet actions)',
+    vim.inspect(offered))
   check(changed, 'applying it changes the buffer line to `' .. fix.lineAfter .. '`',
     'line is ' .. vim.inspect(vim.api.nvim_buf_get_lines(bufnr, fix.line, fix.line + 1, false)[1]))
   local cleared = vim.wait(10000, function() return #vim.diagnostic.get(bufnr) == #expected.diagnostics - 1 end, 10)
@@ -313,6 +406,67 @@ local function open(relative)
   return bufnr
 end
 
+-- Code lenses as virtual text, the run commands as a menu of their own (:Uet actions), and
+-- Ctrl-X Ctrl-O on every Neovim.
+local function test_lenses_and_actions(uet, bufnr)
+  check(vim.bo[bufnr].omnifunc == 'v:lua.vim.lsp.omnifunc', 'omnifunc is set (Ctrl-X Ctrl-O completes)',
+    vim.bo[bufnr].omnifunc)
+  local shown = vim.wait(10000, function()
+    return lens_shown(bufnr, 'Run workstream') ~= nil and lens_shown(bufnr, 'Run task') ~= nil
+  end, 20)
+  check(shown, 'the code lenses "▶ Run workstream" and "▶ Run task" are shown', vim.inspect(shown_lenses(bufnr)))
+  local task_line = expected.navigation.rename.at[1]
+  local task_id = vim.api.nvim_buf_get_lines(bufnr, task_line, task_line + 1, false)[1]:match('task_id:%s*(%S+)')
+  vim.api.nvim_win_set_cursor(0, { task_line + 2, 4 })
+  local titles
+  local original_select = vim.ui.select
+  vim.ui.select = function(items, opts, on_choice)
+    titles = vim.tbl_map(opts.format_item, items)
+    on_choice(nil)
+  end
+  vim.cmd('Uet actions')
+  vim.wait(10000, function() return titles ~= nil end, 10)
+  vim.ui.select = original_select
+  check(titles ~= nil and #titles == 2 and vim.tbl_contains(titles, '▶ Run workstream')
+    and vim.tbl_contains(titles, '▶ Run task ' .. task_id),
+    ':Uet actions offers "▶ Run workstream" and "▶ Run task ' .. tostring(task_id) .. '" (the task under the cursor)',
+    vim.inspect(titles))
+  local client = uet.client(bufnr)
+  local actions = request(bufnr, 'textDocument/codeAction', {
+    textDocument = { uri = vim.uri_from_bufnr(bufnr) },
+    range = { start = { line = task_line, character = 4 }, ['end'] = { line = task_line, character = 4 } },
+    context = { diagnostics = {} },
+  }) or {}
+  check(client ~= nil and #vim.tbl_filter(function(action) return action.title:find('Run', 1, true) end, actions) == 0,
+    'the code action list holds no Run commands (they are lenses)', vim.inspect(actions))
+end
+
+-- Running an invalid workstream: one line that fits the echo area (no hit-enter prompt), every
+-- problem of the file reachable (the line, or the quickfix list when it does not fit).
+local function test_refused_run(uet)
+  local bufnr = open(expected.file)
+  local client = uet.client(bufnr)
+  vim.fn.setqflist({}, 'f')
+  local before = vim.fn.execute('messages')
+  messages = {}
+  vim.cmd('Uet run')
+  local refused = vim.wait(15000, function() return #messages > 0 end, 10)
+  commands_answered(client)
+  vim.wait(100, function() return false end, 10) -- let scheduled notifications run
+  local lines = new_messages(before)
+  check(refused and #lines == 1 and fits(lines),
+    'running an invalid workstream shows one message that fits the echo area (no hit-enter prompt)',
+    vim.inspect({ server = messages, shown = lines, width = require('uet.messages').width() }))
+  local reachable = table.concat(lines, ' ')
+  for _, item in ipairs(vim.fn.getqflist()) do reachable = reachable .. ' ' .. item.text end
+  local missing = {}
+  for _, problem in ipairs({ 'fail_fastt', 'compil' }) do
+    if not reachable:find(problem, 1, true) then table.insert(missing, problem) end
+  end
+  check(#missing == 0, 'the refusal names every problem of the file (in the line or the quickfix list)',
+    'missing ' .. vim.inspect(missing) .. ' in ' .. reachable)
+end
+
 -- :Uet run, :Uet cancel, :Uet runs and failed tasks as diagnostics, against the real engine.
 local function test_runs(uet, bufnr)
   local client = uet.client(bufnr)
@@ -325,7 +479,10 @@ local function test_runs(uet, bufnr)
   local runs = expected.runs
   uet.update_settings({ trustedWorkspace = true })
 
-  open(runs.quick.file)
+  local quick = open(runs.quick.file)
+  test_lenses_and_actions(uet, quick)
+  test_refused_run(uet)
+  vim.cmd('buffer ' .. quick)
   local started = vim.loop.hrtime()
   vim.cmd('Uet run')
   local events = wait_progress_end(runs.quick.title, 30000)
@@ -354,6 +511,9 @@ local function test_runs(uet, bufnr)
   vim.cmd('Uet run')
   local begun = vim.wait(15000, function() return #progress_of(runs.slow.title) > 0 end, 20)
   check(begun, 'a long run starts (progress begin "' .. runs.slow.title .. '")')
+  local cancel_lens = vim.wait(10000, function() return lens_shown(slow, 'Cancel run') ~= nil end, 20)
+  check(cancel_lens, 'the code lenses are refreshed when the run starts: "■ Cancel run" is shown',
+    vim.inspect(shown_lenses(slow)))
   local cancel_at = vim.loop.hrtime()
   vim.cmd('Uet cancel')
   events = wait_progress_end(runs.slow.title, 15000)
@@ -361,6 +521,8 @@ local function test_runs(uet, bufnr)
   check(last.kind == 'end' and tostring(last.message):find(runs.slow.endContains, 1, true) ~= nil,
     ':Uet cancel ends it: progress end says "' .. runs.slow.endContains .. '"', vim.inspect(last))
   out(string.format('cancel: :Uet cancel -> progress end in %.0f ms', ms_since(cancel_at)))
+  local gone = vim.wait(10000, function() return lens_shown(slow, 'Cancel run') == nil end, 20)
+  check(gone, 'and when it ends: "■ Cancel run" is gone', vim.inspect(shown_lenses(slow)))
   vim.api.nvim_buf_delete(slow, { force = true })
 
   local failing = open(runs.fail.file)
@@ -379,6 +541,112 @@ local function test_runs(uet, bufnr)
   if result then out('run result diagnostic: ' .. result.code .. ' ' .. result.message:gsub('\n', ' | ')) end
   for _, question in ipairs(questions) do out('note: the server asked (answered "Trust"): ' .. question) end
   vim.cmd('buffer ' .. bufnr)
+end
+
+-- A run's summary is in :messages once (the progress end line and the server's message are
+-- the same text).
+local function test_summary_once(uet)
+  local bufnr = open(expected.runs.quick.file)
+  local client = uet.client(bufnr)
+  vim.cmd('messages clear')
+  messages = {}
+  vim.cmd('Uet run')
+  local ended = vim.wait(30000, function()
+    local run = (uet.status[client.id] or {}).run
+    return #vim.tbl_filter(function(text) return text:find('succeeded', 1, true) ~= nil end, messages) > 0
+      and type(run) == 'table' and run.state == 'succeeded'
+  end, 20)
+  commands_answered(client)
+  vim.wait(200, function() return false end, 20) -- a late progress end would land here
+  local text = vim.fn.execute('messages')
+  local _, count = text:gsub(vim.pesc(expected.runs.quick.endContains), '')
+  check(ended and count == 1, 'the run summary is in :messages once',
+    vim.inspect({ messages = text, server = messages, run = (uet.status[client.id] or {}).run }))
+end
+
+-- :Uet bootstrap in a project without any UET file: a server is started for the project, the
+-- plan is previewed (nothing written before the user confirms), Cancel writes nothing, Apply
+-- writes the files through the editor (saved, no modified buffers) with one short message each.
+local function test_bootstrap(uet)
+  local project = vim.fn.tempname()
+  vim.fn.mkdir(project .. '/src/demo', 'p')
+  vim.fn.mkdir(project .. '/tests', 'p')
+  vim.fn.writefile({ '[project]', 'name = "demo"', 'version = "0.1.0"' }, project .. '/pyproject.toml')
+  vim.fn.writefile({ 'VALUE = 1' }, project .. '/src/demo/__init__.py')
+  vim.fn.writefile({ 'def test_value():', '    assert True' }, project .. '/tests/test_demo.py')
+  vim.fn.system({ 'git', 'init', '-q', project })
+  vim.cmd('edit ' .. vim.fn.fnameescape(project .. '/src/demo/__init__.py'))
+  local source = vim.api.nvim_get_current_buf()
+  check(#uet.clients(source) == 0, 'a Python file of a project without UET files gets no server')
+  local profile_file = project .. '/PROJECT_PROFILE.yaml'
+
+  local asked, preview, written_before
+  local answer = 'Cancel'
+  local original_select = vim.ui.select
+  vim.ui.select = function(items, opts, on_choice)
+    if opts.kind == 'uet_profile' then return on_choice(items[1]) end
+    asked = items
+    preview = vim.api.nvim_buf_get_lines(0, 0, -1, false)
+    written_before = vim.fn.filereadable(profile_file) == 1
+    on_choice(answer == 'Apply' and items[1] or 'Cancel')
+  end
+  vim.cmd('Uet bootstrap')
+  vim.wait(30000, function() return asked ~= nil end, 20)
+  local listed = table.concat(preview or {}, '\n')
+  check(asked ~= nil and listed:find('create%s+PROJECT_PROFILE%.yaml') ~= nil and listed:find('create%s+router_config')
+    ~= nil, ':Uet bootstrap starts a server for the project and previews the files it would write',
+    vim.inspect({ asked = asked, preview = preview, clients = #uet.clients() }))
+  check(written_before == false, 'nothing is written before the user confirms')
+  local roots = vim.tbl_map(function(client) return client.config.root_dir end, uet.clients())
+  local client = vim.tbl_filter(function(found) return found.config.root_dir == project end, uet.clients())[1]
+  check(client ~= nil, 'the server started for the project root (.git)', vim.inspect(roots))
+  if client then commands_answered(client) end
+  check(vim.fn.filereadable(profile_file) == 0, 'Cancel writes nothing')
+
+  asked = nil
+  answer = 'Apply'
+  local before = vim.fn.execute('messages')
+  messages = {}
+  vim.cmd('Uet bootstrap')
+  local applied = vim.wait(30000, function()
+    return #vim.tbl_filter(function(text) return text:find('bootstrapped', 1, true) ~= nil end, messages) > 0
+  end, 20)
+  vim.ui.select = original_select
+  local size = vim.fn.getfsize(profile_file)
+  check(applied and size > 0, 'Apply writes the files (PROJECT_PROFILE.yaml holds ' .. size .. ' bytes)',
+    vim.inspect(messages))
+  local by_server = vim.tbl_filter(function(text) return text:find('directly to disk', 1, true) ~= nil end, messages)
+  check(#by_server == 0, 'the editor applies the bootstrap itself (documentChanges), not the server',
+    vim.inspect(messages))
+  local unsaved = {}
+  for _, bufnr in ipairs(vim.api.nvim_list_bufs()) do
+    if vim.bo[bufnr].modified and vim.startswith(vim.api.nvim_buf_get_name(bufnr), project) then
+      table.insert(unsaved, vim.api.nvim_buf_get_name(bufnr))
+    end
+  end
+  check(#unsaved == 0, 'every file the bootstrap wrote is saved', vim.inspect(unsaved))
+  local lines = new_messages(before)
+  local outcome = vim.tbl_filter(function(line) return line:find('bootstrapped', 1, true) ~= nil end, lines)
+  check(#outcome == 1 and fits(lines), 'its outcome is one line that fits the echo area',
+    vim.inspect({ server = messages, shown = lines }))
+  vim.cmd('silent! %bwipeout!')
+end
+
+-- Neovim's lsp.log holds Neovim's own records, not every line of the server's stderr as an ERROR
+-- (nor answers to requests sent to a server shutting down); the server's log is its own file.
+local function test_logs(uet)
+  local path = vim.lsp.get_log_path() -- 0.11 creates it with its first record
+  local lsp_log = table.concat(vim.fn.filereadable(path) == 1 and vim.fn.readfile(path) or {}, '\n')
+  local noise = {}
+  for line in lsp_log:gmatch('[^\n]+') do
+    if line:find('"stderr"', 1, true) or line:find('after shutdown', 1, true) then table.insert(noise, line) end
+  end
+  check(#noise == 0, "Neovim's lsp.log holds no server stderr lines and no errors of a shutting-down server",
+    table.concat(vim.list_slice(noise, 1, 5), '\n'))
+  local server_log = vim.fn.filereadable(uet.server_log_path()) == 1 and vim.fn.readfile(uet.server_log_path()) or {}
+  local started = vim.tbl_filter(function(line) return line:find('started', 1, true) ~= nil end, server_log)
+  check(#started > 0, 'the server writes its log to ' .. vim.fn.fnamemodify(uet.server_log_path(), ':t')
+    .. ' (shown by :Uet info)', tostring(#server_log) .. ' lines')
 end
 
 -- Which buffers get the server: a plain JSON file outside any UET root does not; a file named
@@ -423,8 +691,9 @@ local function main()
   vim.cmd('filetype on')
   vim.cmd('runtime plugin/uet.lua')
   local uet = require('uet')
+  -- the server as a user has it: `uet` on $PATH, started by the plugin's default command
+  vim.env.PATH = vim.fn.fnamemodify(server, ':h') .. ':' .. vim.env.PATH
   uet.setup({
-    cmd = { server, 'serve' },
     handlers = { ['window/showMessage'] = record_message, ['window/showMessageRequest'] = answer_question },
     progress = function(event)
       table.insert(progress_events, event)
@@ -443,9 +712,12 @@ local function main()
   test_settings(uet, bufnr)
   test_runs(uet, bufnr)
   test_restart(uet, bufnr)
+  test_summary_once(uet)
   test_attach_rules(uet)
+  test_bootstrap(uet)
   uet.stop(false)
   vim.wait(3000, function() return #uet.clients() == 0 end, 20)
+  test_logs(uet)
   for _, text in ipairs(all_messages) do
     if text:find('internal error', 1, true) then out('note: the server reported: ' .. text) end
   end

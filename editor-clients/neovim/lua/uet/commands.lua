@@ -4,14 +4,20 @@
 -- plugin knows get a short name and arguments taken from the editor (current file, task under
 -- the cursor); any other `uet.<name>` is `:Uet <name>`, and `:Uet exec <command> [json...]`
 -- runs any command with literal arguments. Client-side subcommands (info, restart, stop,
--- schema) need no server command.
+-- actions, bootstrap) need no running server: `:Uet bootstrap` starts one for the project.
+-- Each outcome is one message: a command the server refuses (RequestFailed) was already
+-- shown by the server.
 local uet = require('uet')
 
 local M = {}
 
 local function notify(text, level)
-  vim.notify('[uet] ' .. text, level or vim.log.levels.INFO)
+  require('uet.messages').show(text, level)
 end
+M.notify = notify
+
+-- LSP RequestFailed: the server refused and showed why in a message of its own.
+local REQUEST_FAILED = -32803
 
 local function buffer_uri(bufnr)
   return vim.uri_from_bufnr(bufnr or vim.api.nvim_get_current_buf())
@@ -34,11 +40,6 @@ M.server_subcommands = {
   profile = {
     command = 'uet.selectProfile',
     desc = 'Select profile',
-    arguments = function(args) return args[1] and { args[1] } or nil end,
-  },
-  bootstrap = {
-    command = 'uet.bootstrap',
-    desc = 'Bootstrap workspace',
     arguments = function(args) return args[1] and { args[1] } or nil end,
   },
   run = {
@@ -133,16 +134,14 @@ local function show_result(command, result)
     notify(result)
   elseif type(result) == 'table' and type(result.message) == 'string' then
     notify(result.message)
-  elseif type(result) == 'table' and result.runId then
-    notify(string.format('run %s of %s: %s', tostring(result.runId), tostring(result.workstreamName
-      or result.workstreamId or '?'), tostring(result.state or '')))
   end
+  -- a run status (run commands) says nothing new: its progress and summary are shown
 end
 
---- Run a server command through the buffer's client. The result is shown to the user unless
---- `on_result(err, result)` is given, which then gets it.
-function M.execute(command, arguments, on_result)
-  local client = uet.client()
+--- Run a server command through `client` (default: the buffer's). The result is shown to the
+--- user unless `on_result(err, result)` is given, which then gets it.
+function M.execute(command, arguments, on_result, client)
+  client = client or uet.client()
   if not client then
     notify('no UET language server is running for this buffer (see :Uet info)', vim.log.levels.WARN)
     return false
@@ -153,7 +152,7 @@ function M.execute(command, arguments, on_result)
   end
   local params = { command = command, arguments = arguments }
   uet.call(client, 'request', 'workspace/executeCommand', params, function(err, result)
-    if err then
+    if err and err.code ~= REQUEST_FAILED then
       notify(string.format('%s failed: %s', command, err.message or vim.inspect(err)), vim.log.levels.ERROR)
     elseif not on_result then
       show_result(command, result)
@@ -177,13 +176,22 @@ local function info()
     local status = uet.statusline()
     if status ~= '' then table.insert(lines, '  status: ' .. status) end
   end
-  table.insert(lines, 'log: ' .. vim.lsp.get_log_path())
-  notify(table.concat(lines, '\n'))
+  table.insert(lines, 'log: ' .. vim.lsp.get_log_path() .. ', server log: ' .. uet.server_log_path())
+  -- asked for: several lines on purpose
+  vim.notify('[uet] ' .. table.concat(lines, '\n'), vim.log.levels.INFO)
 end
 
 -- Client-side subcommands.
 M.client_subcommands = {
   info = { desc = 'Show the uet clients, their server command and settings', run = info },
+  actions = {
+    desc = 'Run or cancel: the code lenses of the workstream and the task under the cursor',
+    run = function() require('uet.lenses').pick() end,
+  },
+  bootstrap = {
+    desc = 'Bootstrap this project (argument: profile id): preview the files, then write them',
+    run = function(args) require('uet.bootstrap').run(nil, args[1]) end,
+  },
   restart = { desc = 'Restart the language server', run = function() uet.stop(true) end },
   stop = { desc = 'Stop the language server', run = function() uet.stop(false) end },
   exec = {

@@ -17,6 +17,13 @@ M.defaults = {
     '.uet', 'PROJECT_PROFILE.yaml', 'PROJECT_PROFILE.yml', 'PROJECT_PROFILE.json',
     'router_config.json', 'router_config.yaml', 'workstreams', 'phases',
   },
+  -- files or folders that mark a project root, for a server started on demand where no
+  -- UET file exists yet (`:Uet bootstrap`); after root_markers, nearest first.
+  project_markers = {
+    '.git', 'pyproject.toml', 'setup.py', 'setup.cfg', 'package.json', 'Cargo.toml', 'go.mod',
+    'pom.xml', 'build.gradle', 'build.gradle.kts', 'Gemfile', 'composer.json', 'dbt_project.yml',
+    '.hg',
+  },
   -- attach to a buffer only when its file is under a root marker or looks like an
   -- artifact by name; a function(bufnr, path, root_dir, found_marker) -> boolean overrides it.
   should_attach = nil,
@@ -26,6 +33,8 @@ M.defaults = {
   -- how work-done progress is shown: 'echo' (echo area), 'notify' (vim.notify), false,
   -- or a function(event) receiving { client_id, token, kind, title, message, percentage }.
   progress = 'echo',
+  -- show the server's code lenses (▶ Run workstream, ▶ Run task, ■ Cancel run) as virtual text.
+  codelens = true,
   -- extra LSP handlers (method -> function), merged over the plugin's own.
   handlers = {},
   -- client capabilities; nil: vim.lsp.protocol.make_client_capabilities().
@@ -45,6 +54,7 @@ local function check(opts)
     cmd = { opts.cmd, { 'table', 'function' }, true },
     filetypes = { opts.filetypes, 'table' },
     root_markers = { opts.root_markers, 'table' },
+    project_markers = { opts.project_markers, 'table' },
     should_attach = { opts.should_attach, 'function', true },
     settings = { opts.settings, 'table' },
     progress = {
@@ -54,6 +64,7 @@ local function check(opts)
       end,
       "'echo', 'notify', false or a function",
     },
+    codelens = { opts.codelens, 'boolean' },
     handlers = { opts.handlers, 'table' },
     capabilities = { opts.capabilities, 'table', true },
     on_attach = { opts.on_attach, 'function', true },
@@ -66,7 +77,7 @@ end
 function M.set(opts)
   local merged = vim.tbl_deep_extend('force', vim.deepcopy(M.defaults), opts or {})
   -- lists are replaced, not merged index by index
-  for _, key in ipairs({ 'filetypes', 'root_markers' }) do
+  for _, key in ipairs({ 'filetypes', 'root_markers', 'project_markers' }) do
     if opts and opts[key] then merged[key] = opts[key] end
   end
   if opts and opts.settings then merged.settings = vim.deepcopy(opts.settings) end

@@ -4,8 +4,10 @@
 -- UET buffers under that root, on every Neovim from 0.7 on: `vim.lsp.start` where it exists
 -- (0.8+), `vim.lsp.start_client` + `vim.lsp.buf_attach_client` on 0.7. Settings travel as
 -- initializationOptions and `workspace/didChangeConfiguration` (0.7 never sends the latter
--- and does not answer `workspace/configuration`). Commands live in uet.commands, progress
--- rendering in uet.progress, option defaults in uet.config.
+-- and does not answer `workspace/configuration`). A client can also be started for a project
+-- that has no UET file yet (M.start_for, `:Uet bootstrap`). Commands live in uet.commands,
+-- code lenses in uet.lenses, the server's messages in uet.messages, progress rendering in
+-- uet.progress, the bootstrap preview in uet.bootstrap, option defaults in uet.config.
 local config = require('uet.config')
 
 local M = {}
@@ -19,6 +21,7 @@ local uv = vim.loop
 local has_08 = vim.fn.has('nvim-0.8') == 1
 local method_style = vim.fn.has('nvim-0.11') == 1 -- client:request() instead of client.request()
 local clients_by_root = {} -- root_dir -> client id (0.7 path; 0.8+ lets vim.lsp.start reuse)
+M.stopping = {} -- client id -> true once M.stop() asked it to shut down
 local warned_missing = false
 
 -- File names that are UET artifacts by convention (docs/association.md), for files that
@@ -92,14 +95,22 @@ local function executable(path)
   return path ~= nil and vim.fn.executable(path) == 1
 end
 
+--- Where the server started by the plugin writes its log (beside Neovim's lsp.log): the
+--- server's own records, one timestamp and a real level each. Neovim would log every line
+--- the server writes to stderr into lsp.log as an ERROR with a second timestamp.
+function M.server_log_path()
+  return vim.fn.fnamemodify(vim.lsp.get_log_path(), ':h') .. '/uet-serve.log'
+end
+
 --- The server argv for a root, or nil (and one message) when no server can be found.
 function M.resolve_cmd(root_dir)
   local cmd = config.get().cmd
   if type(cmd) == 'function' then cmd = cmd(root_dir) end
   if type(cmd) == 'table' and #cmd > 0 then return cmd end
-  if executable('uet') then return { 'uet', 'serve' } end
+  local log = { '--log-file', M.server_log_path() }
+  if executable('uet') then return { 'uet', 'serve', unpack(log) } end
   local local_venv = root_dir .. '/.venv/bin/uet'
-  if executable(local_venv) then return { local_venv, 'serve' } end
+  if executable(local_venv) then return { local_venv, 'serve', unpack(log) } end
   if not warned_missing then
     warned_missing = true
     vim.notify(
@@ -142,6 +153,9 @@ local function own_handlers()
   local progress = require('uet.progress')
   local handlers = {
     ['$/progress'] = progress.handler,
+    ['window/showMessage'] = require('uet.messages').handler,
+    ['workspace/codeLens/refresh'] = function(...) return require('uet.lenses').refresh_handler(...) end,
+    ['workspace/applyEdit'] = function(...) return require('uet.bootstrap').apply_edit_handler(...) end,
     ['uet/status'] = function(_, result, ctx)
       M.status[ctx.client_id] = vim.tbl_extend('force', M.status[ctx.client_id] or {}, { profile = result })
       vim.cmd('redrawstatus')
@@ -181,7 +195,41 @@ local function capabilities()
   if needs_refresh_handler() then
     caps = vim.tbl_deep_extend('force', caps, { workspace = { diagnostics = { refreshSupport = true } } })
   end
+  -- Neovim shows code lenses (vim.lsp.codelens) but 0.7-0.10 do not say so, and none says
+  -- it applies `documentChanges` (versioned edits, file creation), which it does: the
+  -- bootstrap then goes through the editor, not behind its back.
+  caps = vim.tbl_deep_extend('force', caps, {
+    workspace = { codeLens = { refreshSupport = true }, workspaceEdit = { documentChanges = true } },
+  })
+  if config.get().codelens and caps.textDocument.codeLens == nil then
+    caps.textDocument.codeLens = { dynamicRegistration = false }
+  end
   return caps
+end
+
+-- Server commands the plugin runs itself when a code lens or code action names them: through
+-- uet.commands (one message per outcome), the bootstrap through its preview.
+local function client_commands()
+  local found = {}
+  for _, command in ipairs({ 'uet.runWorkstream', 'uet.runTask', 'uet.cancelRun', 'uet.resumeRun', 'uet.openLog' }) do
+    found[command] = function(lsp_command, ctx)
+      require('uet.commands').execute(lsp_command.command, lsp_command.arguments, nil,
+        vim.lsp.get_client_by_id(ctx.client_id))
+    end
+  end
+  found['uet.bootstrap'] = function(lsp_command, ctx)
+    local arguments = lsp_command.arguments or {}
+    require('uet.bootstrap').run(vim.lsp.get_client_by_id(ctx.client_id), arguments[1], arguments[2])
+  end
+  return found
+end
+
+local function on_attach(client, bufnr)
+  -- 0.8+ set omnifunc themselves; 0.7 leaves Ctrl-X Ctrl-O doing nothing
+  if vim.bo[bufnr].omnifunc == '' then vim.bo[bufnr].omnifunc = 'v:lua.vim.lsp.omnifunc' end
+  if config.get().codelens then require('uet.lenses').attach(bufnr) end
+  local user = config.get().on_attach
+  if user then user(client, bufnr) end
 end
 
 --- The client configuration for a workspace root (nil when no server can be found).
@@ -201,18 +249,20 @@ function M.client_config(root_dir)
     settings = { uet = section },
     capabilities = capabilities(),
     handlers = vim.tbl_extend('force', own_handlers(), opts.handlers),
+    commands = client_commands(),
     flags = { debounce_text_changes = opts.debounce_text_changes },
     on_init = function(client)
       if not has_08 then
         M.call(client, 'notify', 'workspace/didChangeConfiguration', { settings = client.config.settings })
       end
     end,
-    on_attach = opts.on_attach,
+    on_attach = on_attach,
     on_exit = function(code, signal, client_id)
       for root, id in pairs(clients_by_root) do
         if id == client_id then clients_by_root[root] = nil end
       end
       M.status[client_id] = nil
+      M.stopping[client_id] = nil
       if code ~= 0 and signal == 0 then
         vim.schedule(function()
           vim.notify(string.format('[uet] language server exited with code %d; see :Uet info', code),
@@ -264,6 +314,42 @@ function M.attach(bufnr)
   return client_id
 end
 
+--- The project root of a path (default: the current buffer's file, else the working
+--- directory) for a client started on demand: the nearest UET root marker, else the nearest
+--- project marker (.git, pyproject.toml, package.json, ...), else the folder itself.
+function M.project_root(path)
+  if path == nil or path == '' then path = vim.api.nvim_buf_get_name(0) end
+  if path == '' or path:match('^%a[%w+.-]*://') then path = vim.fn.getcwd() .. '/.' end
+  local opts = config.get()
+  local root = M.find_root(path, opts.root_markers) or M.find_root(path, opts.project_markers)
+  return root or vim.fn.fnamemodify(path, ':p:h')
+end
+
+--- The running uet client of `root`, or a new one (attached to no buffer) once it has
+--- initialized; nil when no server can be found or it does not start within 10 s.
+function M.start_for(root)
+  for _, client in ipairs(M.clients()) do
+    if client.config.root_dir == root then return client end
+  end
+  local cfg = M.client_config(root)
+  if not cfg then return nil end
+  local client_id
+  if vim.fn.has('nvim-0.11') == 1 then
+    client_id = vim.lsp.start(cfg, { attach = false })
+  else
+    client_id = vim.lsp.start_client(cfg)
+  end
+  if not client_id then return nil end
+  if not has_08 then clients_by_root[root] = client_id end
+  local client = vim.lsp.get_client_by_id(client_id)
+  local ready = vim.wait(10000, function()
+    client = vim.lsp.get_client_by_id(client_id)
+    return client == nil or client.initialized == true
+  end, 10)
+  if not ready or client == nil then return nil end
+  return client
+end
+
 --- Replace the `uet` settings (all of them) and tell every running client.
 function M.update_settings(settings)
   local opts = config.get()
@@ -284,6 +370,10 @@ function M.stop(restart)
   for _, client in ipairs(M.clients()) do
     for _, bufnr in ipairs(vim.api.nvim_list_bufs()) do
       if vim.lsp.buf_is_attached(bufnr, client.id) then table.insert(buffers, bufnr) end
+    end
+    M.stopping[client.id] = true
+    if vim.lsp.codelens.clear then -- 0.7 has none: the next refresh replaces them
+      for _, bufnr in ipairs(buffers) do vim.lsp.codelens.clear(client.id, bufnr) end
     end
     M.call(client, 'stop')
   end

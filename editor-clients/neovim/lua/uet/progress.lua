@@ -27,6 +27,11 @@ function M.format(event)
   return text
 end
 
+--- Whether a progress token is a workstream run's (`uet/runStatus` documents the prefix).
+function M.is_run(token)
+  return type(token) == 'string' and vim.startswith(token, 'uet-run-')
+end
+
 local function show(event)
   local how = config.get().progress
   if how == false then return end
@@ -34,15 +39,20 @@ local function show(event)
     how(event)
     return
   end
+  -- A run's summary also comes as a server message (uet.messages), which keeps it: showing
+  -- the end here as well would put it twice in :messages or the notification history.
+  local run_end = event.kind == 'end' and M.is_run(event.token)
   local text = M.format(event)
   if how == 'notify' then
-    vim.notify(text, vim.log.levels.INFO, { title = 'uet' })
+    if not run_end then vim.notify(text, vim.log.levels.INFO, { title = 'uet' }) end
     return
   end
   -- echo: begin/report replace each other quietly; the end line stays in :messages
-  local width = math.max(vim.o.columns - 12, 20)
-  if #text > width then text = text:sub(1, width - 1) .. '…' end
-  vim.api.nvim_echo({ { text } }, event.kind == 'end', {})
+  local width = require('uet.messages').width()
+  if vim.fn.strdisplaywidth(text) > width then
+    text = vim.fn.strcharpart(text, 0, width - 1) .. '…'
+  end
+  vim.api.nvim_echo({ { text } }, event.kind == 'end' and not run_end, {})
 end
 
 --- `$/progress` handler: Neovim's default bookkeeping, then our rendering.
