@@ -171,11 +171,12 @@ def _workstream(facts: FileFacts, root: Node) -> None:
             target = _string(entry)
             if target is None:
                 continue
-            facts.references.append(Reference(TASK, target, entry.span, workstream, "depends_on"))
+            span = entry.span  # built on demand: build it once
+            facts.references.append(Reference(TASK, target, span, workstream, "depends_on"))
             if target == task_id:
                 facts.local_diagnostics.append(
                     Diagnostic(
-                        entry.span,
+                        span,
                         Severity.ERROR,
                         "UET307",
                         f"task '{shorten(task_id)}' depends on itself",
@@ -187,7 +188,7 @@ def _workstream(facts: FileFacts, root: Node) -> None:
                 hint = f"; did you mean '{guess}'?" if guess else ""
                 facts.local_diagnostics.append(
                     Diagnostic(
-                        entry.span,
+                        span,
                         Severity.ERROR,
                         "UET302",
                         f"depends_on names unknown task '{shorten(target)}'{hint}",
@@ -195,7 +196,7 @@ def _workstream(facts: FileFacts, root: Node) -> None:
                     )
                 )
             else:
-                edges.setdefault(task_id, []).append((target, entry.span))
+                edges.setdefault(task_id, []).append((target, span))
     facts.local_diagnostics.extend(_cycle_diagnostics(edges, facts.path))
 
 

@@ -44,7 +44,6 @@ _TOKEN = re.compile(
     )""",
     re.VERBOSE | re.DOTALL,
 )
-_NO_SPAN = Span(0, 0)
 _LITERALS: dict[str, Any] = {"true": True, "false": False, "null": None}
 _WORD = re.compile(r"[A-Za-z0-9_.+-]+")
 _INFINITIES = (float("inf"), float("-inf"))
@@ -73,8 +72,9 @@ class _Frame:
     # array states: "value_or_end", "value", "comma_or_end"
     state: str
     key: str = ""
-    key_span: Span = _NO_SPAN
-    seen: dict[str, Span] | None = None
+    key_start: int = 0
+    key_end: int = 0
+    seen: dict[str, Member] | None = None
 
 
 def parse_json(text: str, path: str = "", cancelled: CancelCheck | None = None) -> JsonParseResult:
@@ -98,7 +98,7 @@ def parse_json(text: str, path: str = "", cancelled: CancelCheck | None = None) 
         return JsonParseResult(None, problems)
     if root is None or any(problem.code == "UET112" for problem in problems):
         return JsonParseResult(None, problems)  # a number no JSON tool can hold: not validated
-    return JsonParseResult(Document(root, Span(root.span.start, root.span.end)), problems)
+    return JsonParseResult(Document(root, root.span), problems)
 
 
 def _describe(match: re.Match[str], text: str) -> tuple[Span, str]:
@@ -163,7 +163,7 @@ def _scalar(kind: str, match: re.Match[str], problems: list[Diagnostic]) -> Node
     start, end = match.start(kind), match.end(kind)
     token = match.group(kind)
     if kind == "string":
-        return scalar_node(Span(start, end), _string_value(token, start))
+        return scalar_node(start, end, _string_value(token, start))
     if kind == "number":
         value: int | float | None
         if "." in token or "e" in token or "E" in token:
@@ -178,9 +178,9 @@ def _scalar(kind: str, match: re.Match[str], problems: list[Diagnostic]) -> Node
                 value = -value
         if value is None:
             problems.append(number_problem(Span(start, end), token))
-        return scalar_node(Span(start, end), value)
+        return scalar_node(start, end, value)
     if kind == "literal":
-        return scalar_node(Span(start, end), _LITERALS[token])
+        return scalar_node(start, end, _LITERALS[token])
     problems.append(
         Diagnostic(
             span=Span(start, end),
@@ -189,7 +189,7 @@ def _scalar(kind: str, match: re.Match[str], problems: list[Diagnostic]) -> Node
             message=f"{token} is not a JSON value; write a number or null",
         )
     )
-    return scalar_node(Span(start, end), float(token.replace("NaN", "nan")))
+    return scalar_node(start, end, float(token.replace("NaN", "nan")))
 
 
 def _parse(
@@ -198,6 +198,7 @@ def _parse(
     """The parser loop: one regex match per token, containers on an explicit stack."""
     stack: list[_Frame] = []
     root: Node | None = None
+    keys: dict[str, str] = {}  # one string per distinct key: big documents repeat a few
     position = 0
     match_token = _TOKEN.match
     countdown = _POLL_TOKENS
@@ -232,7 +233,7 @@ def _parse(
                 expected = "}" if frame.node.kind is NodeKind.OBJECT else "]"
                 if char != expected:
                     raise _mismatched(frame, char, start, expected, path)
-                frame.node.span = Span(frame.node.span.start, start + 1)
+                frame.node.length = start + 1 - frame.node.start
                 stack.pop()
                 root = _attach(stack, frame.node, root, problems, path)
                 continue
@@ -247,18 +248,19 @@ def _parse(
                     span = Span(start, start + 1)
                     raise _SyntaxProblem(span, depth_problem(span).message)
                 if char == "{":
-                    node = Node(NodeKind.OBJECT, Span(start, start + 1), {})
+                    node = Node(NodeKind.OBJECT, start, start + 1, {})
                     stack.append(_Frame(node, "key_or_end", seen={}))
                 else:
-                    node = Node(NodeKind.ARRAY, Span(start, start + 1), [])
+                    node = Node(NodeKind.ARRAY, start, start + 1, [])
                     stack.append(_Frame(node, "value_or_end"))
                 continue
             raise _unexpected(match, text, frame)
 
         if kind == "string" and frame is not None and state in ("key", "key_or_end"):
-            key_start, key_end = match.start("string"), match.end("string")
-            frame.key = _string_value(match.group("string"), key_start)
-            frame.key_span = Span(key_start, key_end)
+            key_start = frame.key_start = match.start("string")
+            frame.key_end = match.end("string")
+            key = _string_value(match.group("string"), key_start)
+            frame.key = keys.setdefault(key, key)
             frame.state = "colon"
             continue
 
@@ -285,12 +287,13 @@ def _attach(
     parent = frame.node
     if parent.kind is NodeKind.OBJECT:
         seen = frame.seen if frame.seen is not None else {}
-        first = seen.get(frame.key)
+        member = Member(frame.key, frame.key_start, frame.key_end, node)
+        first = seen.get(member.key)
         if first is not None:
-            problems.append(_duplicate(frame.key, frame.key_span, first, path))
-        seen[frame.key] = frame.key_span
-        parent.members.append(Member(frame.key, frame.key_span, node))
-        parent.value[frame.key] = node.value
+            problems.append(_duplicate(member.key, member.key_span, first.key_span, path))
+        seen[member.key] = member
+        parent.members.append(member)
+        parent.value[member.key] = node.value
     else:
         parent.items.append(node)
         parent.value.append(node.value)
@@ -310,7 +313,7 @@ def _duplicate(key: str, span: Span, first: Span, path: str) -> Diagnostic:
 
 
 def _mismatched(frame: _Frame, char: str, start: int, expected: str, path: str) -> _SyntaxProblem:
-    opened = frame.node.span.start
+    opened = frame.node.start
     return _SyntaxProblem(
         Span(start, start + 1),
         f"expected '{expected}', found '{char}'",
@@ -326,7 +329,7 @@ def _unexpected(match: re.Match[str], text: str, frame: _Frame | None) -> _Synta
     in_object = frame.node.kind is NodeKind.OBJECT
     if what == "end of file":
         closer = "}" if in_object else "]"
-        opened = frame.node.span.start
+        opened = frame.node.start
         return _SyntaxProblem(
             Span(opened, opened + 1),
             f"this {'object' if in_object else 'array'} is never closed: "

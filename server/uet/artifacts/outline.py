@@ -77,18 +77,18 @@ def folding_ranges(parsed: ParsedFile, limit: int = MAX_ITEMS) -> tuple[list[Fol
     for document in parsed.documents:
         if document.root is None:
             continue
-        starts: list[tuple[int, Node]] = [(document.root.span.start, document.root)]
+        starts: list[tuple[int, Node]] = [(document.root.start, document.root)]
         for node in document.root.walk():
             if node.kind is NodeKind.OBJECT:
-                starts.extend((member.key_span.start, member.value) for member in node.members)
+                starts.extend((member.key_start, member.value) for member in node.members)
             elif node.kind is NodeKind.ARRAY:
-                starts.extend((item.span.start, item) for item in node.items)
+                starts.extend((item.start, item) for item in node.items)
         for start, node in starts:
             if node.kind is NodeKind.SCALAR:
                 continue
             first = index.position(start).line
             last = index.position(_content_end(parsed.text, node)).line
-            if parsed.text[node.span.end - 1 : node.span.end] in ("}", "]"):
+            if parsed.text[node.end - 1 : node.end] in ("}", "]"):
                 last -= 1  # keep the closing bracket visible, as the JSON server does
             if last > first and first not in seen:
                 seen.add(first)
@@ -103,7 +103,7 @@ def _within(inner: Span, outer: Span) -> bool:
 
 
 def _content_end(text: str, node: Node) -> int:
-    end = node.span.end
-    while end > node.span.start + 1 and text[end - 1] in " \t\r\n":
+    start, end = node.start, node.end
+    while end > start + 1 and text[end - 1] in " \t\r\n":
         end -= 1
-    return end - 1 if end > node.span.start else end
+    return end - 1 if end > start else end

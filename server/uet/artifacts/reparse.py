@@ -23,12 +23,11 @@ import re
 from uet.artifacts.json_parser import parse_json
 from uet.artifacts.loader import ParsedFile
 from uet.artifacts.positions import Span
-from uet.artifacts.tree import Document, Member, Node, NodeKind
+from uet.artifacts.tree import Document, Member, Node, NodeKind, scalar_node
 from uet.artifacts.yaml_parser import parse_yaml
 
 __all__ = ["reparse"]
 
-_new = tuple.__new__
 _SCALAR = NodeKind.SCALAR
 _OBJECT = NodeKind.OBJECT
 
@@ -58,21 +57,21 @@ def reparse(previous: ParsedFile, text: str) -> ParsedFile | None:
     delta = new_end - old_end
     for position, document in enumerate(previous.documents):
         root = document.root
-        if root is None or not (root.span.start <= start and old_end <= root.span.end):
+        if root is None or not (root.start <= start and old_end <= root.end):
             continue
         path = _path_to_scalar(root, start, old_end)
         if path is None:
             return None
         target = path[-1]
-        raw = text[target.span.start : target.span.end + delta]
+        raw = text[target.start : target.end + delta]
         value = _read_scalar(previous.language, old, target, raw)
         if value is None:
             return None
-        replaced = Node(NodeKind.SCALAR, Span(target.span.start, target.span.end + delta), value)
+        replaced = scalar_node(target.start, target.end + delta, value)
         try:
             new_root = _rebuild(path, replaced, old_end, delta)
             documents = list(previous.documents)
-            documents[position] = Document(new_root, Span(new_root.span.start, new_root.span.end))
+            documents[position] = Document(new_root, new_root.span)
             for later in range(position + 1, len(documents)):
                 moved = documents[later]
                 shifted_root = _shift(moved.root, delta) if moved.root is not None else None
@@ -124,15 +123,14 @@ def _path_to_scalar(root: Node, start: int, end: int) -> list[Node] | None:
         )
         if node.kind is NodeKind.OBJECT:
             for member in node.members:
-                key = member.key_span
-                if key.start <= end and start <= key.end:
+                if member.key_start <= end and start <= member.key_end:
                     return None  # the edit touches a key
-        found = [child for child in children if child.span.start <= start and end <= child.span.end]
+        found = [child for child in children if child.start <= start and end <= child.end]
         if len(found) != 1:
             return None
         node = found[0]
         path.append(node)
-    if len(path) < 2 or node.span.start == node.span.end:
+    if len(path) < 2 or node.length == 0:
         return None  # a root scalar, or an empty (null) value
     return path
 
@@ -141,7 +139,7 @@ def _read_scalar(language: str, old: str, target: Node, raw: str) -> object | No
     """The value of the edited scalar read on its own, when that is certainly how it
     reads in place; ``None`` otherwise. (``None`` is also a value: YAML ``null`` is
     refused here since the caller cannot tell them apart.)"""
-    old_raw = old[target.span.start : target.span.end]
+    old_raw = old[target.start : target.end]
     if not raw.isprintable():
         return None  # control characters, and the line breaks YAML also knows (NEL, LS, PS)
     if language == "json":
@@ -151,7 +149,7 @@ def _read_scalar(language: str, old: str, target: Node, raw: str) -> object | No
         result = parse_json(raw)
         document = result.document
     else:
-        if target.span.start == 0 or old[target.span.start - 1] in "\r\n":
+        if target.start == 0 or old[target.start - 1] in "\r\n":
             return None  # a scalar at the start of a line: document markers, keys
         if not (_SAFE_PLAIN.fullmatch(raw) and _SAFE_PLAIN.fullmatch(old_raw)):
             return None
@@ -184,23 +182,19 @@ def _rebuild(path: list[Node], replaced: Node, old_end: int, delta: int) -> Node
     copied on write, later siblings moved by ``delta``."""
     child_old, child_new = path[-1], replaced
     for parent in reversed(path[:-1]):
-        span = Span(parent.span.start, parent.span.end + delta)
+        start, end = parent.start, parent.end + delta
         if parent.kind is NodeKind.OBJECT:
             members: list[Member] = []
             value = dict(parent.value)
             for member in parent.members:
                 if member.value is child_old:
-                    members.append(Member(member.key, member.key_span, child_new))
+                    members.append(Member(member.key, member.key_start, member.key_end, child_new))
                     value[member.key] = child_new.value
-                elif member.key_span.start >= old_end:
-                    members.append(
-                        Member(
-                            member.key, _moved(member.key_span, delta), _shift(member.value, delta)
-                        )
-                    )
+                elif member.key_start >= old_end:
+                    members.append(_shift_member(member, delta))
                 else:
                     members.append(member)
-            rebuilt = Node(NodeKind.OBJECT, span, value, members=members)
+            rebuilt = Node(NodeKind.OBJECT, start, end, value, members=members)
         else:
             items: list[Node] = []
             values = list(parent.value)
@@ -208,11 +202,11 @@ def _rebuild(path: list[Node], replaced: Node, old_end: int, delta: int) -> Node
                 if item is child_old:
                     items.append(child_new)
                     values[index] = child_new.value
-                elif item.span.start >= old_end:
+                elif item.start >= old_end:
                     items.append(_shift(item, delta))
                 else:
                     items.append(item)
-            rebuilt = Node(NodeKind.ARRAY, span, values, items=items)
+            rebuilt = Node(NodeKind.ARRAY, start, end, values, items=items)
         child_old, child_new = parent, rebuilt
     return child_new
 
@@ -221,27 +215,24 @@ def _moved(span: Span, delta: int) -> Span:
     return Span(span.start + delta, span.end + delta)
 
 
+def _shift_member(member: Member, delta: int) -> Member:
+    start = member.key_start + delta
+    return Member(member.key, start, start + member.key_length, _shift(member.value, delta))
+
+
 def _shift(node: Node, delta: int) -> Node:
     """A copy of ``node``'s tree with every span moved by ``delta`` (values shared).
     Recursive: a tree deeper than Python's recursion limit raises ``RecursionError``,
     and :func:`reparse` then declines."""
     if delta == 0:
         return node
-    # The hot loop of reparsing: spans are built with tuple.__new__ (half the cost of
-    # calling the NamedTuple) and nodes with positional arguments.
-    start, end = node.span
+    start = node.start + delta
+    end = start + node.length
     kind = node.kind
     if kind is _SCALAR:
-        return Node(kind, _new(Span, (start + delta, end + delta)), node.value, [], [])
+        return scalar_node(start, end, node.value)
     if kind is _OBJECT:
-        members = [
-            Member(
-                member.key,
-                _new(Span, (member.key_span[0] + delta, member.key_span[1] + delta)),
-                _shift(member.value, delta),
-            )
-            for member in node.members
-        ]
-        return Node(kind, _new(Span, (start + delta, end + delta)), node.value, members, [])
+        members = [_shift_member(member, delta) for member in node.members]
+        return Node(kind, start, end, node.value, members=members)
     items = [_shift(item, delta) for item in node.items]
-    return Node(kind, _new(Span, (start + delta, end + delta)), node.value, [], items)
+    return Node(kind, start, end, node.value, items=items)

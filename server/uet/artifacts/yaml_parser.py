@@ -61,7 +61,7 @@ _MERGE_TAG = "tag:yaml.org,2002:merge"
 _SCALAR_TAGS = frozenset({"str", "int", "float", "bool", "null"})
 # First characters of plain scalars that may resolve to something other than a string.
 _MAYBE_NOT_STRING = frozenset("0123456789+-.~nNtTfF") | {""}
-_NO_KEY = ("", Span(0, 0))
+_NO_KEY = scalar_node(0, 0, None)  # stands for a refused complex key
 
 
 @dataclass(slots=True)
@@ -149,15 +149,16 @@ def _shown(raw: str) -> str:
 class _Frame:
     """A mapping or sequence being built: its node, and for a mapping the pending key."""
 
-    __slots__ = ("anchor", "key", "merge", "merged", "node", "seen", "size")
+    __slots__ = ("anchor", "key", "key_text", "merge", "merged", "node", "seen", "size")
 
     def __init__(self, node: Node, anchor: str | None) -> None:
         self.node = node
         self.anchor = anchor
         self.size = 1  # values after expanding aliases, this one included
-        self.key: tuple[str, Span] | None = None  # a read key waiting for its value
+        self.key: Node | None = None  # a read key waiting for its value
+        self.key_text = ""
         self.merge = False  # the pending key is ``<<``
-        self.seen: dict[str, Span] = {}
+        self.seen: dict[str, Member] = {}
         self.merged: list[Member] = []
 
 
@@ -179,6 +180,8 @@ class _Builder:
         self._aliased = 0  # values the current document's aliases stand for
         self._stack: list[_Frame] = []
         self._root: Node | None = None
+        # One string per distinct key: a big document repeats the same few keys.
+        self._keys: dict[str, str] = {}
 
     def run(self, loader: Any, cancelled: CancelCheck | None) -> None:
         """Consume every event of the stream."""
@@ -225,9 +228,9 @@ class _Builder:
             raise _Stop
         is_mapping = isinstance(event, yaml.MappingStartEvent)
         if is_mapping:
-            node = Node(NodeKind.OBJECT, Span(start, start), {})
+            node = Node(NodeKind.OBJECT, start, start, {})
         else:
-            node = Node(NodeKind.ARRAY, Span(start, start), [])
+            node = Node(NodeKind.ARRAY, start, start, [])
         tag = event.tag
         if tag is not None and tag != "!":
             self._collection_tag(tag, "map" if is_mapping else "seq", start)
@@ -238,10 +241,10 @@ class _Builder:
 
     def _close(self, frame: _Frame, event: Any) -> None:
         node = frame.node
-        node.span = Span(node.span.start, event.end_mark.index)
+        node.length = event.end_mark.index - node.start
         for member in frame.merged:  # explicit keys win over merged ones
             if member.key not in frame.seen:
-                frame.seen[member.key] = member.key_span
+                frame.seen[member.key] = member
                 node.members.append(member)
                 node.value[member.key] = member.value.value
         size = min(frame.size, MAX_EXPANDED_NODES + 1)
@@ -270,7 +273,7 @@ class _Builder:
             code = "UET101"
         self._problems.append(Diagnostic(Span(start, end), Severity.ERROR, code, message))
         self._rejected = True
-        self._attach(scalar_node(Span(start, end), None), None, 1, False)
+        self._attach(scalar_node(start, end, None), None, 1, False)
 
     def _attach(self, node: Node, raw: str | None, size: int, may_merge: bool) -> None:
         """Give a finished node to its parent (or make it the document's root)."""
@@ -297,31 +300,33 @@ class _Builder:
                 frame.key = _NO_KEY
                 frame.merge = False
                 return
-            frame.key = (raw, node.span)
+            frame.key = node
+            frame.key_text = self._keys.setdefault(raw, raw)
             frame.merge = may_merge
             return
-        if frame.key is _NO_KEY:
-            frame.key = None
-            return  # the value of a refused complex key
-        key, key_span = frame.key
+        key_node = frame.key
         frame.key = None
+        if key_node is _NO_KEY:
+            return  # the value of a refused complex key
         if frame.merge:
             frame.merged.extend(self._merge_members(node))
             return
+        key = frame.key_text
+        member = Member(key, key_node.start, key_node.start + key_node.length, node)
         first = frame.seen.get(key)
         if first is not None:
             self._problems.append(
                 Diagnostic(
-                    span=key_span,
+                    span=member.key_span,
                     severity=Severity.ERROR,
                     code="UET102",
                     message=f"duplicate key '{key}': the last value wins; remove one of them",
                     data={"key": key},
-                    related=(Related(self._path, first, f"'{key}' first defined here"),),
+                    related=(Related(self._path, first.key_span, f"'{key}' first defined here"),),
                 )
             )
-        frame.seen[key] = key_span
-        parent.members.append(Member(key, key_span, node))
+        frame.seen[key] = member
+        parent.members.append(member)
         parent.value[key] = node.value
 
     def _end_document(self) -> None:
@@ -329,7 +334,7 @@ class _Builder:
         if node is None:
             return
         if self._aliased > MAX_EXPANDED_NODES:
-            start = node.span.start
+            start = node.start
             self._problems.append(
                 Diagnostic(
                     span=Span(start, start + 1),
@@ -342,7 +347,7 @@ class _Builder:
                 )
             )
         elif not self._rejected:
-            self.documents.append(Document(node, Span(node.span.start, node.span.end)))
+            self.documents.append(Document(node, node.span))
         self._root = None
 
     def _merge_members(self, value: Node) -> list[Member]:
@@ -376,18 +381,18 @@ class _Builder:
             self._report(span, "UET110", message, Severity.WARNING)
 
     def _scalar(self, event: Any, raw: str) -> Node:
-        span = Span(event.start_mark.index, event.end_mark.index)
+        start, end = event.start_mark.index, event.end_mark.index
         tag = event.tag
         if tag is None:
             if event.style or raw[:1] not in _MAYBE_NOT_STRING:
                 value: Any = raw  # quoted, block, or a plain string that is no number
             else:
-                value = self._plain_value(raw, span)
+                value = self._plain_value(raw, start, end)
         elif tag == "!":
             value = raw  # the non-specific tag: a string, whatever it looks like
         else:
-            value = self._tagged(tag, raw, span)
-        return scalar_node(span, value)
+            value = self._tagged(tag, raw, Span(start, end))
+        return scalar_node(start, end, value)
 
     def _tagged(self, tag: str, raw: str, span: Span) -> Any:
         """The value of a scalar with an explicit tag (the raw text when it does not fit)."""
@@ -402,7 +407,7 @@ class _Builder:
                 "null": lambda: bool(_NULL.match(raw)),
             }[str(name)]()
             if fits:
-                value = self._plain_value(raw, span)
+                value = self._plain_value(raw, span.start, span.end)
                 return float(value) if name == "float" and isinstance(value, int) else value
             message = f"{_shown(raw)} is not a valid !!{name}; it is read as a string"
             self._report(span, "UET113", message, Severity.ERROR)
@@ -421,7 +426,7 @@ class _Builder:
     def _report(self, span: Span, code: str, message: str, severity: Severity) -> None:
         self._problems.append(Diagnostic(span, severity, code, message))
 
-    def _plain_value(self, raw: str, span: Span) -> Any:
+    def _plain_value(self, raw: str, start: int, end: int) -> Any:
         if _NULL.match(raw):
             return None
         if raw in _BOOL:
@@ -442,7 +447,7 @@ class _Builder:
         elif _INF.match(raw) or _NAN.match(raw):
             self._problems.append(
                 Diagnostic(
-                    span,
+                    Span(start, end),
                     Severity.ERROR,
                     "UET107",
                     f"{raw} (infinity/not-a-number) cannot be represented in JSON",
@@ -452,6 +457,6 @@ class _Builder:
         else:
             return raw
         if number is None:
-            self._problems.append(number_problem(span, raw))
+            self._problems.append(number_problem(Span(start, end), raw))
             self._rejected = True
         return number
