@@ -44,6 +44,7 @@ from contextlib import contextmanager
 
 __all__ = [
     "GEN0_THRESHOLD",
+    "IMPORT_LOCK",
     "freeze_long_lived",
     "import_modules",
     "imported",
@@ -52,6 +53,12 @@ __all__ = [
 ]
 
 log = logging.getLogger("uet.lsp")
+
+# Held by every worker thread that imports modules lazily. Two threads importing one
+# package's circular modules from different ends at once get a "partially initialized
+# module" ImportError (Python's import locks break the deadlock that way); one at a time,
+# the same imports always succeed.
+IMPORT_LOCK = threading.RLock()
 
 # Net allocations of tracked objects between gen-0 collections. Checking a 2,200-line
 # document allocates tens of thousands of objects that die by reference counting soon
@@ -117,8 +124,9 @@ def paused_collector() -> Iterator[None]:
 def import_modules(names: Iterable[str]) -> float:
     """Import ``names`` (in a worker thread); returns the seconds it took."""
     started = time.perf_counter()
-    for name in dict.fromkeys(names):
-        importlib.import_module(name)
+    with IMPORT_LOCK:
+        for name in dict.fromkeys(names):
+            importlib.import_module(name)
     return time.perf_counter() - started
 
 

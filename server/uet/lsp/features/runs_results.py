@@ -28,6 +28,7 @@ from uet.artifacts.facts import TASK
 from uet.artifacts.index import WorkspaceIndex
 from uet.lsp import documents
 from uet.lsp.features.runs_progress import ActiveRun
+from uet.lsp.features.runs_store import load_engine
 from uet.lsp.server import UetLanguageServer
 
 if TYPE_CHECKING:
@@ -118,6 +119,7 @@ def _read(
 ) -> tuple[list[TaskStatus], list[Diagnostic]]:
     """Task states and result diagnostics of ``run_id``, of ``tasks`` only unless ``None``
     (worker thread)."""
+    load_engine()
     from uet.engine import connect, task_statuses
     from uet.engine.task_diagnostics import task_result_diagnostics
 

@@ -16,6 +16,7 @@ engine is gone is listed ``interrupted`` with its ``resumeCommand``.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 from collections.abc import Iterable, Mapping
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from uet.lsp.documents import uri_of
+from uet.lsp.runtime import IMPORT_LOCK
 
 if TYPE_CHECKING:
     import sqlite3
@@ -89,14 +91,26 @@ class FinishedResults:
     results: tuple[PastResult, ...]
 
 
+# Engine modules the run feature imports by their own names (not through ``uet.engine``).
+_ENGINE_MODULES_USED_DIRECTLY = (
+    "uet.engine.trust",
+    "uet.engine.task_diagnostics",
+    "uet.engine.store",
+    "uet.engine.adapters.base",
+)
+
+
 def load_engine() -> None:
     """Load every module behind ``uet.engine``'s public names (it loads each on first use),
     so that the handlers' ``from uet.engine import ...`` on the event loop finds them
     loaded. Thread pool only; nearly free once done."""
-    import uet.engine
+    with IMPORT_LOCK:  # a run, the history reader and trust may load it at once
+        import uet.engine
 
-    for name in uet.engine.__all__:
-        getattr(uet.engine, name)
+        for name in uet.engine.__all__:
+            getattr(uet.engine, name)
+        for module in _ENGINE_MODULES_USED_DIRECTLY:
+            importlib.import_module(module)
 
 
 def workspace_of(path: Path, folder: Path) -> Workspace:

@@ -18,6 +18,7 @@ from pathlib import Path
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
+from uet.lsp.features.runs_store import load_engine
 from uet.lsp.server import UetLanguageServer
 
 __all__ = ["DISTRUST", "TRUST", "RunRefused", "client_distrusts", "refuse", "require_trust"]
@@ -108,12 +109,14 @@ async def _ask_trust(server: UetLanguageServer, root: Path) -> bool | None:
 
 def _remembered(root: Path) -> bool | None:
     """The remembered answer for ``root`` (worker thread: the first use loads the engine)."""
+    load_engine()
     from uet.engine.trust import trusted
 
     return trusted(root)
 
 
 def _remember(root: Path, answer: bool) -> None:
+    load_engine()
     from uet.engine.trust import remember_trust
 
     remember_trust(root, answer)
