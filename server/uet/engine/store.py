@@ -138,6 +138,8 @@ def open_read_only(path: Path, timeout: float = BUSY_TIMEOUT_SECONDS) -> sqlite3
         except sqlite3.Error as exc:
             connection.close()
             last_error = exc
+            if _busy(exc):
+                break  # a writer holds it: immutable would read past its lock, mid-write
             continue
         return connection
     hint = (
@@ -147,6 +149,12 @@ def open_read_only(path: Path, timeout: float = BUSY_TIMEOUT_SECONDS) -> sqlite3
         else ""
     )
     raise StoreError(f"cannot read run store {path}: {last_error}{hint}")
+
+
+def _busy(error: sqlite3.Error) -> bool:
+    """Whether SQLite refused because another connection holds a lock."""
+    name = getattr(error, "sqlite_errorname", "") or ""
+    return name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in str(error)
 
 
 def _set_up(connection: sqlite3.Connection, path: Path, *, migrate: bool) -> None:

@@ -175,7 +175,7 @@ def finished_results(
     try:
         connection = open_read_only(database, READ_TIMEOUT_SECONDS)
     except (EngineError, sqlite3.Error) as error:
-        log.warning("cannot open the run store %s: %s", database, error)
+        log.warning("cannot read past run results from %s: %s", database, error)
         return FinishedResults(stamp, ())
     try:
         results = _read_finished(connection, root, candidates)
