@@ -1,20 +1,23 @@
 """Nothing of an attempt outlives it: escaped grandchildren, background members of the
-group, the parent-death signal and the process-group record, with real processes."""
+group, the engine killed by SIGKILL (the run's reaper), resume after that, and the
+process-group record, with real processes."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import sqlite3
+import subprocess
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from engine_support import process_alive, wait_until, write_workspace
+from engine_support import latest_run_id, process_alive, uet_process, wait_until, write_workspace
 
 from uet.engine.adapters.base import AdapterRequest, AdapterResult, AttemptStatus
-from uet.engine.adapters.spawn import Child, spawn
 from uet.engine.adapters.subprocess import SubprocessAdapter
 from uet.engine.cancel import CancelToken
 from uet.engine.runner import start_run
@@ -100,21 +103,116 @@ def test_background_members_of_the_group_do_not_outlive_a_finished_attempt(
     assert wait_until(lambda: not Path(f"/proc/{pid}").exists(), timeout=5)
 
 
-def test_a_child_dies_with_the_thread_that_started_it(tmp_path: Path) -> None:
-    started: list[Child] = []
-    thread = threading.Thread(
-        target=lambda: started.append(spawn(("sleep", "300"), tmp_path, None))
+def _reapers(run_id: str) -> list[int]:
+    """The live reaper processes of run ``run_id``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            arguments = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        reaper = b"uet.engine.reaper" in b" ".join(arguments) and run_id.encode() in arguments
+        if reaper and process_alive(int(entry.name)):
+            found.append(int(entry.name))
+    return found
+
+
+def test_every_process_of_a_run_dies_with_its_engine_killed_by_sigkill(tmp_path: Path) -> None:
+    # Each task has a background member of its group and a grandchild that left it; kill -9
+    # of `uet run` takes all of them (and the run's reaper then ends too).
+    script = (
+        "sleep 300 & echo $! > {folder}/member.{i};"
+        " setsid sleep 300 & echo $! > {folder}/escaped.{i};"
+        " echo $$ > {folder}/leader.{i}; wait"
     )
-    thread.start()
-    thread.join(GUARD_SECONDS)
-    child = started[0]
+    tasks = [
+        {"task_id": f"t{i}", "command": ["sh", "-c", script.format(folder=tmp_path, i=i)]}
+        for i in range(2)
+    ]
+    write_workspace(tmp_path, tasks, max_parallel=2)
+    engine = uet_process(tmp_path, "run", "ws.json", "--jobs", "2")
+    pids: list[int] = []
     try:
-        # The parent-death signal: the thread that started it ended.
-        assert wait_until(lambda: child.poll() is not None, timeout=10)
-        assert child.wait() == -signal.SIGKILL
+        pids = [
+            _pid(tmp_path / f"{kind}.{i}")
+            for kind in ("leader", "member", "escaped")
+            for i in (0, 1)
+        ]
+        run_id = latest_run_id(tmp_path / ".uet" / "runs.db")
+        assert run_id is not None
+        assert _reapers(run_id)
+        engine.kill()
+        assert engine.wait(GUARD_SECONDS) == -signal.SIGKILL
+        assert wait_until(lambda: not any(process_alive(pid) for pid in pids), timeout=10)
+        assert wait_until(lambda: not _reapers(run_id), timeout=10)
     finally:
-        child.abandon()
-        child.close_output()
+        engine.kill()
+        engine.wait(GUARD_SECONDS)
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+# `uet ARGS` with the run's reaper missing (as if it had been killed with the engine): what
+# the engine left behind is then for `uet resume` alone to stop.
+_WITHOUT_REAPER = """
+import runpy, sys
+from uet.engine import reaper
+def missing(*arguments):
+    raise OSError("no reaper")
+reaper.start = missing
+sys.argv = ["uet", *sys.argv[1:]]
+runpy.run_module("uet", run_name="__main__", alter_sys=True)
+"""
+
+
+def test_a_task_started_as_its_engine_died_is_stopped_before_resume_runs_it_again(
+    tmp_path: Path,
+) -> None:
+    # The first copy kills its engine as soon as it starts (the engine may not have recorded
+    # it yet) and leaves a grandchild outside its group; both hold a lock while they live.
+    # `uet resume` must stop them before the task runs again: the second copy gets the lock.
+    script = (
+        "exec 9>>{folder}/lock; flock -n 9 || echo concurrent >> {folder}/log;"
+        " echo $$ >> {folder}/copies;"
+        " if [ ! -e {folder}/first ]; then : > {folder}/first;"
+        " setsid sleep 300 & echo $! > {folder}/escaped; kill -9 $PPID; sleep 300; fi"
+    )
+    tasks = [{"task_id": "once", "command": ["sh", "-c", script.format(folder=tmp_path)]}]
+    write_workspace(tmp_path, tasks)
+    first: list[int] = []
+    engine = subprocess.Popen(
+        [sys.executable, "-c", _WITHOUT_REAPER, "run", "ws.json"],
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert engine.wait(GUARD_SECONDS) == -signal.SIGKILL
+        first = [_pid(tmp_path / "escaped"), int((tmp_path / "copies").read_text().split()[0])]
+        assert all(process_alive(pid) for pid in first)  # nothing else stopped them
+        run_id = latest_run_id(tmp_path / ".uet" / "runs.db")
+        assert run_id is not None
+        resumed = subprocess.run(
+            [sys.executable, "-m", "uet", "resume", run_id],
+            cwd=tmp_path,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=GUARD_SECONDS,
+            check=False,
+        )
+        assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+        assert not (tmp_path / "log").exists()  # never two copies at once
+        assert len((tmp_path / "copies").read_text().split()) == 2
+        assert not any(process_alive(pid) for pid in first)
+    finally:
+        for pid in first:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
 
 def _run(root: Path, tasks: list[dict[str, object]]) -> tuple[str, RunState]:
@@ -138,12 +236,15 @@ def _events(root: Path, run_id: str) -> list[dict[str, object]]:
         connection.close()
 
 
-def test_every_child_is_recorded_before_its_command_runs(tmp_path: Path) -> None:
-    # Each task checks that its own process group is in the run's record when it starts.
-    check = 'grep -q "^$$ " .uet/logs/$UET_RUN_ID/process-groups && echo "$UET_ATTEMPT_ID"'
-    tasks = [{"task_id": f"t{i}", "command": ["sh", "-c", check]} for i in range(6)]
+def test_every_child_of_a_run_is_in_its_process_group_record_and_the_reaper_leaves(
+    tmp_path: Path,
+) -> None:
+    tasks = [
+        {"task_id": f"t{i}", "command": ["sh", "-c", "echo $UET_ATTEMPT_ID"]} for i in range(6)
+    ]
     run_id, state = _run(tmp_path, tasks)
     assert state is RunState.SUCCEEDED
+    assert wait_until(lambda: not _reapers(run_id), timeout=10)  # it ended with its run
     record = process_record_path(tmp_path / ".uet" / "logs" / run_id).read_text().splitlines()
     assert len(record) == 6
     connection = sqlite3.connect(tmp_path / ".uet" / "runs.db")

@@ -35,8 +35,8 @@ NOT_FOR_A_RUN = (
     # programs are looked up without shutil (which brings the compression modules;
     # argparse's help formatter would import it too), ids take their randomness from
     # os.urandom, the writer has its own small future, and loggers import logging on their
-    # first record (uet.lazylog). (Children start through subprocess.Popen: each needs a
-    # preparation between fork and exec, which only Popen's preexec_fn offers publicly.)
+    # first record (uet.lazylog). (Children start through subprocess.Popen, the public way
+    # to CPython's vfork + exec.)
     "concurrent",
     "logging",
     "random",

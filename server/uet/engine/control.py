@@ -139,12 +139,18 @@ def _same_process(pid: int, owner_id: str | None) -> bool:
 
 
 def kill_orphan_groups(
-    connection: sqlite3.Connection, run_id: str, run_logs_dir: Path | None = None
+    connection: sqlite3.Connection,
+    run_id: str,
+    run_logs_dir: Path | None = None,
+    started_by: int | None = None,
 ) -> list[int]:
     """Stop every process of ``run_id`` still alive: SIGKILL the process groups of its
     unfinished attempts (those in the store and those in the run's process-group record in
-    ``run_logs_dir``, which children write before they run) and every process marked with
-    the run, then wait until they are gone. Returns the groups hit.
+    ``run_logs_dir``, where each child is written as it starts) and every process marked
+    with the run, then wait until they are gone. Returns the groups hit. ``started_by``
+    (clock ticks after boot, :func:`~uet.engine.adapters.processes.boot_ticks`) spares
+    what started later: the run's reaper stops what its dead engine left, never what an
+    engine that resumed the run meanwhile has started.
 
     Raises :class:`RunControlError` when some survive :data:`STOP_WAIT_SECONDS`: nothing
     of the run may run again while a copy of it still runs.
@@ -172,14 +178,16 @@ def kill_orphan_groups(
                 groups.setdefault(pgid, recorded_at)
     killed: list[int] = []
     for pgid, started_at in groups.items():
-        if not _group_matches(pgid, started_at):
+        if not _group_matches(pgid, started_at) or not _group_started_by(pgid, started_by):
             continue
         try:
             os.killpg(pgid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             continue
         killed.append(pgid)
-    marked = processes.kill_and_reap(processes.with_descendants(processes.marked(run_id)))
+    marked = processes.kill_and_reap(
+        processes.with_descendants(processes.marked(run_id, started_by=started_by))
+    )
     deadline = time.monotonic() + STOP_WAIT_SECONDS
     while True:
         alive = [member for pgid in killed for member in processes.group_members(pgid)]
@@ -360,6 +368,16 @@ def _group_matches(pgid: int, started_at: float | None) -> bool:
     if leader_started is None:
         return True
     return started_at - 5.0 <= leader_started <= started_at + 120.0
+
+
+def _group_started_by(pgid: int, started_by: int | None) -> bool:
+    """Whether a live member of process group ``pgid`` started by ``started_by`` (clock
+    ticks after boot; ``None``: no limit)."""
+    if started_by is None:
+        return True
+    from uet.engine.adapters import processes
+
+    return any(member.started <= started_by for member in processes.group_members(pgid))
 
 
 def _process_started(pid: int) -> float | None:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from uet.engine import reaper
 from uet.engine.adapters.base import (
     DEFAULT_KILL_GRACE_SECONDS,
     DEFAULT_LOG_MAX_BYTES,
@@ -44,6 +45,7 @@ from uet.engine.states import (
 )
 from uet.engine.store import append_event
 from uet.engine.writer import StoreWriter
+from uet.lazylog import get_logger
 
 __all__ = [
     "PROCESS_RECORD_NAME",
@@ -55,6 +57,8 @@ __all__ = [
 
 # The run's process-group record, in the run's folder of logs.
 PROCESS_RECORD_NAME = "process-groups"
+
+log = get_logger(__name__)
 
 _UNSAFE_FILE_CHARS = re.compile(r"[^A-Za-z0-9._-]")
 _NO_OUTCOME = StepOutcome()
@@ -95,6 +99,7 @@ class RunSession:
         "_flush_queued",
         "_logs_prefix",
         "_new_steps",
+        "_reaper",
         "_record_fd",
         "_sequence",
         "_step_changes",
@@ -170,6 +175,7 @@ class RunSession:
         self.logs_dir = plan.workspace.logs_dir / run_id
         self._logs_prefix = os.path.join(self.logs_dir, "")  # noqa: PTH118 - a string on purpose
         self._record_fd = -1
+        self._reaper: reaper.Reaper | None = None
         # New attempts and step transitions are buffered and written in batches (one
         # statement per kind per batch; an attempt created and finished within a batch is
         # inserted finished); the buffer keeps their order.
@@ -196,16 +202,25 @@ class RunSession:
         return f"{self._logs_prefix}{name}.log"
 
     def open_process_record(self) -> None:
-        """Open the run's process-group record for appending (every child writes its group
-        there before it runs its command; see :mod:`uet.engine.adapters.spawn`)."""
+        """Open the run's process-group record for appending (each child's group is written
+        there as soon as it starts; see :mod:`uet.engine.adapters.spawn`) and start the
+        run's reaper (:mod:`uet.engine.reaper`), which stops the run's processes if the
+        engine dies."""
         path = process_record_path(self.logs_dir)
         path.parent.mkdir(parents=True, exist_ok=True)
         self._record_fd = os.open(
             path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600
         )
+        try:
+            self._reaper = reaper.start(self.run_id, self.plan.workspace.db_path, self.logs_dir)
+        except OSError as exc:  # uet resume still stops what the run leaves behind
+            log.warning("run %s has no reaper: %s", self.run_id, exc)
 
     def close_process_record(self) -> None:
-        """Close the process-group record (the run has ended)."""
+        """Close the process-group record and let the reaper go (the run has ended)."""
+        if self._reaper is not None:
+            self._reaper.release()
+            self._reaper = None
         if self._record_fd >= 0:
             os.close(self._record_fd)
             self._record_fd = -1

@@ -30,6 +30,7 @@ __all__ = [
     "RUN_VARIABLE",
     "Process",
     "become_subreaper",
+    "boot_ticks",
     "describe",
     "group_members",
     "kill_and_reap",
@@ -41,8 +42,7 @@ __all__ = [
 RUN_VARIABLE = "UET_RUN_ID"
 ATTEMPT_VARIABLE = "UET_ATTEMPT_ID"
 
-# prctl(2) options (linux/prctl.h).
-PR_SET_PDEATHSIG = 1
+# prctl(2) option (linux/prctl.h).
 PR_SET_CHILD_SUBREAPER = 36
 
 _PROC = Path("/proc")
@@ -51,13 +51,14 @@ _REAP_SECONDS = 1.0
 
 
 class Process(NamedTuple):
-    """One process from ``/proc/<pid>/stat``."""
+    """One process from ``/proc/<pid>/stat`` (``started``: clock ticks after boot)."""
 
     pid: int
     ppid: int
     pgid: int
     state: str
     name: str
+    started: int = 0
 
     @property
     def alive(self) -> bool:
@@ -85,8 +86,7 @@ _prctl = _load_prctl()
 
 
 def prctl(option: int, value: int) -> bool:
-    """Call ``prctl(option, value)``; returns whether the OS has it and it worked. Safe in
-    a child between fork and exec (no allocation beyond the call itself)."""
+    """Call ``prctl(option, value)``; returns whether the OS has it and it worked."""
     if _prctl is None:
         return False
     return _prctl(option, value, 0, 0) == 0
@@ -123,10 +123,15 @@ def read(pid: int) -> Process | None:
         return None
     head, _, tail = text.rpartition(b")")
     fields = tail.split()
-    if len(fields) < 3:
+    if len(fields) < 20:
         return None
     name = head.partition(b"(")[2].decode("utf-8", "replace")
-    return Process(pid, int(fields[1]), int(fields[2]), fields[0].decode(), name)
+    return Process(pid, int(fields[1]), int(fields[2]), fields[0].decode(), name, int(fields[19]))
+
+
+def boot_ticks() -> int:
+    """Now, in the clock ticks after boot that :attr:`Process.started` counts."""
+    return int(time.clock_gettime(time.CLOCK_BOOTTIME) * os.sysconf("SC_CLK_TCK"))
 
 
 def describe(process: Process) -> str:
@@ -139,9 +144,12 @@ def group_members(pgid: int) -> list[Process]:
     return [process for process in processes() if process.pgid == pgid and process.alive]
 
 
-def marked(run_id: str, attempt_id: str | None = None) -> list[Process]:
+def marked(
+    run_id: str, attempt_id: str | None = None, started_by: int | None = None
+) -> list[Process]:
     """The live processes marked as belonging to run ``run_id`` (and, given, to attempt
-    ``attempt_id``), this process excepted."""
+    ``attempt_id``; and, given, started by ``started_by`` in :func:`boot_ticks`), this
+    process excepted."""
     needles = [f"{RUN_VARIABLE}={run_id}".encode()]
     if attempt_id is not None:
         needles.append(f"{ATTEMPT_VARIABLE}={attempt_id}".encode())
@@ -149,6 +157,8 @@ def marked(run_id: str, attempt_id: str | None = None) -> list[Process]:
     own = os.getpid()
     for process in processes():
         if process.pid == own or not process.alive:
+            continue
+        if started_by is not None and process.started > started_by:
             continue
         try:
             entries = (_PROC / str(process.pid) / "environ").read_bytes().split(b"\0")

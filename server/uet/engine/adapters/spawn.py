@@ -1,28 +1,28 @@
-"""Starting child processes: each in its own process group, recorded before it runs, and
-tied to the engine's life.
+"""Starting child processes: each in its own process group, marked, recorded and at the
+CPU priority asked for.
 
 Every child gets its own process group, stdin from ``/dev/null``, stdout and stderr on one
 pipe (its read end is returned to the caller), default SIGPIPE/SIGXFSZ handling and no
-inherited descriptors beyond those three. Between fork and exec (``Popen``'s
-``preexec_fn``, :func:`_preparation`) the child
+inherited descriptors beyond those three. Children start through a plain
+``subprocess.Popen`` (no ``preexec_fn``), which CPython starts with ``vfork`` + ``exec``
+and the GIL released: about a third of the cost of a full ``fork`` of the engine, and the
+engine's other threads keep running meanwhile. Everything else is done from the engine:
 
-- asks for SIGKILL when the engine thread that started it ends (``PR_SET_PDEATHSIG``, tied
-  to the forking *thread*: the worker thread that starts a child supervises it until it is
-  reaped, so the signal only fires when the engine itself dies), and exits at once if the
-  engine is already gone;
-- marks its environment with the run and attempt ids (:mod:`.processes`), inherited by
-  everything it starts;
-- takes the CPU priority asked for (:class:`CpuPriority`), inherited likewise;
-- appends its pid (its process group's id), the time and the attempt id to the run's
-  process-group record, a file descriptor the engine opened for the run: the record is in
-  the kernel before the command can run, so ``uet resume`` always knows which groups to
-  stop, whenever the engine died (a machine crash takes the processes with it, so no fsync
-  is needed). When the record cannot be written, the child never runs its command.
+- the environment marks the child with the run and attempt ids (:mod:`.processes`),
+  inherited by everything it starts, so the processes of a run are found (``/proc``) from
+  the moment the command runs, by the run's reaper, ``uet resume`` or ``uet cancel``;
+- as soon as ``Popen`` returns, the child's pid (its process group's id), the time and the
+  attempt id are appended to the run's process-group record, a file descriptor the engine
+  opened for the run (in the kernel once written: a dead engine cannot lose it; a machine
+  crash takes the processes with it, so no fsync is needed). When the record cannot be
+  written, the child is killed at once;
+- a priority below normal is set right after the child starts (:class:`CpuPriority`): the
+  nice value of its whole process group and, for ``IDLE``, the scheduling policy of the
+  child, both inherited by what it starts later. The engine's own threads are never touched.
 
-``preexec_fn`` makes ``Popen`` fork instead of vfork; the function only calls ``prctl``,
-``putenv``, ``nice`` and ``write``, which are safe in the child of a threaded process. The
-engine becomes the child subreaper of its descendants on the first start
-(:func:`~uet.engine.adapters.processes.become_subreaper`).
+What ties children to the engine's life is the run's reaper (:mod:`uet.engine.reaper`),
+not a per-child parent-death signal. The engine becomes the child subreaper of its
+descendants on the first start (:func:`~uet.engine.adapters.processes.become_subreaper`).
 
 A program named without a directory is looked up in the tool folders of ``cwd`` (the
 workspace's virtual environment, ``node_modules/.bin``), then on ``PATH`` once per process
@@ -39,7 +39,7 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import NamedTuple
@@ -53,8 +53,6 @@ log = get_logger(__name__)
 
 _MAX_NICE = 19
 _LOW_NICE_INCREMENT = 10
-# The exit status of a child whose engine died before it could run its command.
-_ORPHANED_STATUS = 125
 
 
 class CpuPriority(StrEnum):
@@ -171,59 +169,58 @@ def spawn(
     marks: Marks | None = None,
 ) -> Child:
     """Start ``argv`` in ``cwd`` with environment ``env`` (``None``: inherit the engine's),
-    marked with ``marks``; raises ``OSError`` when it cannot be started (or recorded).
+    marked with ``marks`` and recorded in their process-group record; raises ``OSError``
+    when it cannot be started (or recorded: then it was killed).
 
-    A ``priority`` below normal is set in the child before it execs (its nice value, and
-    for ``IDLE`` the ``SCHED_IDLE`` policy), so everything it starts inherits it; the
-    engine's own threads are never touched.
+    A ``priority`` below normal is applied right after the child starts (see the module
+    docstring): the child runs its first instructions at the engine's priority, and the
+    renicing of its whole group covers what it forked in that moment.
     """
     processes.become_subreaper()
     env = programs.project_environment(cwd, env)  # the workspace's tool folders first on PATH
-    if marks is not None and env is not None:
+    if marks is not None:
         env = {
-            **env,
+            **(os.environ if env is None else env),
             processes.RUN_VARIABLE: marks.run_id,
             processes.ATTEMPT_VARIABLE: marks.attempt_id,
         }
     search_path = (os.environ if env is None else env).get("PATH", os.defpath)
     executable = programs.executable(argv[0], search_path, cwd)
-    prepare = _preparation(priority, marks, env is None)
     try:
-        child = _start(argv, executable, cwd, env, prepare)
+        child = _start(argv, executable, cwd, env)
     except OSError:
         if executable is None:
             raise
         # The remembered file moved or changed: look the program up afresh, once.
         programs.forget(argv[0], search_path)
-        child = _start(argv, programs.executable(argv[0], search_path, cwd), cwd, env, prepare)
+        child = _start(argv, programs.executable(argv[0], search_path, cwd), cwd, env)
+    if marks is not None and marks.record_fd >= 0:
+        _record(child, marks)
+    if priority is CpuPriority.LOW:
+        _renice_group(child.pid, _LOW_NICE_INCREMENT)
+    elif priority is CpuPriority.IDLE:
+        _renice_group(child.pid, _MAX_NICE)
+        _schedule_idle(child.pid)
     return child
 
 
 def _start(
-    argv: tuple[str, ...],
-    executable: str | None,
-    cwd: Path,
-    env: Mapping[str, str] | None,
-    prepare: Callable[[], None],
+    argv: tuple[str, ...], executable: str | None, cwd: Path, env: Mapping[str, str] | None
 ) -> Child:
     """The started child, with the read end of its output pipe."""
     read_fd, write_fd = os.pipe()
     try:
-        try:
-            process = subprocess.Popen(
-                argv,
-                executable=executable,
-                stdin=_devnull_fd(),
-                stdout=write_fd,
-                stderr=subprocess.STDOUT,
-                cwd=cwd,
-                env=env,
-                process_group=0,
-                close_fds=True,
-                preexec_fn=prepare,  # noqa: PLW1509 - only async-signal-tolerant calls
-            )
-        except subprocess.SubprocessError as exc:  # the preparation failed: nothing ran
-            raise OSError(f"cannot prepare the child: {exc}") from exc
+        process = subprocess.Popen(
+            argv,
+            executable=executable,
+            stdin=_devnull_fd(),
+            stdout=write_fd,
+            stderr=subprocess.STDOUT,
+            cwd=cwd,
+            env=env,
+            process_group=0,
+            close_fds=True,
+        )
         child = Child(process, read_fd)
         with _live_lock:
             _live.add(child)
@@ -235,40 +232,16 @@ def _start(
         os.close(write_fd)
 
 
-def _preparation(
-    priority: CpuPriority, marks: Marks | None, mark_environment: bool
-) -> Callable[[], None]:
-    """What the child does between fork and exec (see the module docstring)."""
-    engine = os.getpid()
-    prctl = processes.prctl
-    death_signal = processes.PR_SET_PDEATHSIG
-    marked = marks if mark_environment else None
-    record_fd = -1 if marks is None else marks.record_fd
-    label = "" if marks is None else marks.attempt_id
-    idle = getattr(os, "SCHED_IDLE", None) if priority is CpuPriority.IDLE else None
-    increment = 0
-    if priority is CpuPriority.LOW:
-        increment = _LOW_NICE_INCREMENT
-    elif priority is CpuPriority.IDLE:
-        increment = _MAX_NICE
-
-    def prepare() -> None:
-        prctl(death_signal, signal.SIGKILL)
-        if os.getppid() != engine:
-            os._exit(_ORPHANED_STATUS)  # the engine died before the signal was asked for
-        if marked is not None:
-            os.putenv(processes.RUN_VARIABLE, marked.run_id)
-            os.putenv(processes.ATTEMPT_VARIABLE, marked.attempt_id)
-        if increment:
-            with contextlib.suppress(OSError):
-                os.nice(increment)
-        if idle is not None:
-            with contextlib.suppress(OSError):  # e.g. a sandbox that forbids it
-                os.sched_setscheduler(0, idle, os.sched_param(0))
-        if record_fd >= 0:
-            os.write(record_fd, f"{os.getpid()} {time.time():.3f} {label}\n".encode())
-
-    return prepare
+def _record(child: Child, marks: Marks) -> None:
+    """Append the child's process group to the run's record (one ``write``, atomic with
+    ``O_APPEND``); a child that cannot be recorded is killed, reaped and reported."""
+    line = f"{child.pid} {time.time():.3f} {marks.attempt_id}\n".encode()
+    try:
+        os.write(marks.record_fd, line)
+    except OSError as exc:
+        child.abandon()
+        child.close_output()
+        raise OSError(exc.errno, f"cannot record its process group: {exc.strerror}") from exc
 
 
 def _devnull_fd() -> int:
@@ -278,3 +251,29 @@ def _devnull_fd() -> int:
             if not _devnull:
                 _devnull.append(os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC))
     return _devnull[0]
+
+
+def _renice_group(pgid: int, increment: int) -> None:
+    """Raise the nice value of process group ``pgid`` (a child we have not reaped, so the
+    id is still ours) to the engine's own plus ``increment``."""
+    target = min(_MAX_NICE, os.getpriority(os.PRIO_PROCESS, 0) + increment)
+    try:
+        os.setpriority(os.PRIO_PGRP, pgid, target)
+    except ProcessLookupError:
+        pass  # every member has exited already: nothing left to slow down
+    except PermissionError:
+        log.warning("not allowed to renice process group %d", pgid)
+
+
+def _schedule_idle(pid: int) -> None:
+    """Put process ``pid`` (a child we have not reaped) under ``SCHED_IDLE`` where the OS
+    has it; lowering one's own children's policy needs no privilege on Linux."""
+    policy = getattr(os, "SCHED_IDLE", None)
+    if policy is None:
+        return  # nice 19 is the closest this platform offers
+    try:
+        os.sched_setscheduler(pid, policy, os.sched_param(0))
+    except ProcessLookupError:
+        pass  # it has exited already
+    except OSError as exc:  # e.g. a sandbox that forbids scheduler calls
+        log.warning("cannot give process %d the idle CPU priority: %s", pid, exc)
