@@ -12,17 +12,21 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from engine_support import latest_run_id, process_alive, uet_process, wait_until, write_workspace
 
+from uet.engine import reaper
+from uet.engine.adapters import processes
 from uet.engine.adapters.base import AdapterRequest, AdapterResult, AttemptStatus
 from uet.engine.adapters.subprocess import SubprocessAdapter
 from uet.engine.cancel import CancelToken
 from uet.engine.runner import start_run
 from uet.engine.session import RunOptions, process_record_path
 from uet.engine.states import RunState
+from uet.engine.store import connect
 from uet.engine.workspace import Workspace
 
 # A failure guard only: every attempt below ends in about a second when the engine works,
@@ -273,3 +277,28 @@ def test_a_run_kills_what_left_its_group_and_closed_its_output(tmp_path: Path) -
     notes = [event for event in _events(tmp_path, run_id) if "processes" in event]
     assert notes and f"pid {pid} (sleep)" in notes[0]["processes"]  # type: ignore[operator]
     assert os.environ.get("UET_RUN_ID") != run_id  # the engine itself is not marked
+
+
+def test_the_reaper_spares_what_started_after_its_engine_died(tmp_path: Path) -> None:
+    # A resumed run's children carry the same run id: the dead engine's reaper, still at
+    # work, must stop only what had started when its engine died.
+    connect(tmp_path / "runs.db").close()
+    environment = {**os.environ, "UET_RUN_ID": "01RUNOFTHEREAPERTEST", "UET_ATTEMPT_ID": "a"}
+    earlier = subprocess.Popen(["sleep", "300"], env=environment, start_new_session=True)
+    later: subprocess.Popen[bytes] | None = None
+    try:
+        assert wait_until(
+            lambda: b"UET_RUN_ID" in Path(f"/proc/{earlier.pid}/environ").read_bytes()
+        )
+        time.sleep(0.1)  # a few clock ticks between the two starts
+        death = processes.boot_ticks()
+        time.sleep(0.1)
+        later = subprocess.Popen(["sleep", "300"], env=environment, start_new_session=True)
+        reaper.stop_run_processes("01RUNOFTHEREAPERTEST", tmp_path / "runs.db", tmp_path, death)
+        assert not process_alive(earlier.pid)
+        assert later.poll() is None
+    finally:
+        for process in (earlier, later):
+            if process is not None and process.poll() is None:
+                process.kill()
+                process.wait(GUARD_SECONDS)

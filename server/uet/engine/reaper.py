@@ -1,35 +1,35 @@
 """The run's reaper: a small process that stops a run's processes when its engine dies.
 
-When a run starts, the engine starts one reaper for it (:func:`start`): a separate Python
-process, in a process group of its own (so a terminal's Ctrl-C or hang-up does not reach
-it), that blocks reading a pipe whose write end only the engine holds. When the run ends,
-the engine writes :data:`END` and closes the pipe; the reaper reads it and exits, having
-done nothing. When the engine dies instead, by any signal including ``kill -9``, the kernel
-closes its descriptors: the reaper reads end-of-file without :data:`END` and stops every
-process of the run still alive, with the code ``uet resume`` uses
+When a run starts, the engine starts one reaper for it (:func:`start`), in a process group
+of its own (so a terminal's Ctrl-C or hang-up does not reach it), that waits reading a pipe
+whose write end only the engine holds. When the run ends, the engine writes :data:`END` and
+closes the pipe; the reaper reads it and exits, having done nothing. When the engine dies
+instead, by any signal including ``kill -9``, the kernel closes its descriptors: the reaper
+reads end-of-file without :data:`END`, notes the time, and stops every process of the run
+that had started by then and is still alive, with the code ``uet resume`` uses
 (:func:`~uet.engine.control.kill_orphan_groups`): the process groups in the run's record
-whose attempts had not finished, and every process marked with the run's id, with everything
-they started, and then exits. Its own environment carries no mark, so the engine's sweep of
-the run's processes never hits it.
+whose attempts had not finished, and every process marked with the run's id, with
+everything they started; then it exits. Its own environment carries no mark, so the
+engine's sweep of the run's processes never hits it, and what started after the engine's
+death (an engine that resumed the run meanwhile) is spared: that engine stopped what was
+left itself before it started anything.
 
 A child that was being started when the engine died (between ``vfork`` and ``exec``) holds
-a copy of the pipe until just before it execs, so end-of-file comes after it has carried
-the run's mark or is about to: the reaper looks for marked processes again until a look
-finds none.
+a copy of the pipe until just before it execs, so end-of-file comes once it carries the
+run's mark or is about to: the reaper looks for marked processes again until a look finds
+none.
 
-One reaper per run, started once (a ``vfork`` + ``exec`` of the interpreter, which then
-starts on its own while the run goes on; it imports what it needs to stop processes only
-after end-of-file), instead of preparing every child between ``fork`` and ``exec``
-(a parent-death signal), which would force a full ``fork`` of the engine for each child.
-Its output goes nowhere; a problem it meets is appended to ``reaper.log`` in the run's
-folder of logs.
+One reaper per run, started once, instead of preparing every child between ``fork`` and
+``exec`` (a parent-death signal), which would force a full ``fork`` of the engine for each
+child. It waits in ``/bin/sh`` (about a millisecond of CPU to start) and becomes a Python
+interpreter (:func:`main`) only when there is something to stop. Its output goes nowhere; a
+problem it meets is appended to ``reaper.log`` in the run's folder of logs.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import sys
 import threading
 import time
@@ -49,6 +49,16 @@ _LOOKS = 20
 _LOOK_INTERVAL_SECONDS = 0.05
 _DEATH_SLACK_TICKS = 2
 _LOG_NAME = "reaper.log"
+# The reaper waits in a shell (a millisecond to start, where an interpreter takes 20 ms of
+# CPU from the run); the shell ignores a terminal's signals, exits on END, and otherwise
+# notes the time (seconds after boot) and becomes the interpreter that stops the processes.
+_WAIT = """trap '' INT HUP
+IFS= read -r line
+[ "$line" = end ] && exit 0
+up=
+[ -r /proc/uptime ] && read -r up rest < /proc/uptime
+exec "$0" -I -S -c "$1" "$2" "$3" "$4" "$5" "$up"
+"""
 # Run in the reaper's interpreter: ``uet`` is imported from where the engine has it
 # (``-I -S``: no site packages, environment or user folders are needed, and none slow the
 # start).
@@ -104,7 +114,7 @@ def start(run_id: str, db_path: Path, logs_dir: Path) -> Reaper:
     read_fd, write_fd = os.pipe()  # neither is inherited by the engine's other children
     try:
         process = subprocess.Popen(
-            [sys.executable, "-I", "-S", "-c", _BOOTSTRAP, package_root, *arguments],
+            ["/bin/sh", "-c", _WAIT, sys.executable, _BOOTSTRAP, package_root, *arguments],
             stdin=read_fd,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -120,29 +130,27 @@ def start(run_id: str, db_path: Path, logs_dir: Path) -> Reaper:
 
 
 def main(argv: list[str]) -> int:
-    """The reaper itself: ``RUN_ID DB_PATH LOGS_DIR``, the pipe on stdin."""
-    run_id, db_path, logs_dir = argv
-    for signum in (signal.SIGINT, signal.SIGHUP):
-        signal.signal(signum, signal.SIG_IGN)
-    received = bytearray()
-    while chunk := os.read(0, 64):
-        received += chunk
-    if received.endswith(END):
-        return 0
+    """The reaper once its engine died: ``RUN_ID DB_PATH LOGS_DIR UPTIME`` (the seconds
+    after boot when end-of-file came, or empty)."""
+    run_id, db_path, logs_dir, uptime = argv
     try:
-        stop_run_processes(run_id, Path(db_path), Path(logs_dir), _engine_death())
+        stop_run_processes(run_id, Path(db_path), Path(logs_dir), _engine_death(uptime))
     except Exception:
         _note(Path(logs_dir), traceback.format_exc())
         return 1
     return 0
 
 
-def _engine_death() -> int:
+def _engine_death(uptime: str) -> int:
     """The engine's death, in clock ticks after boot, with a little room (one tick is 10 ms
     and a process's start is counted down to the tick)."""
     from uet.engine.adapters import processes
 
-    return processes.boot_ticks() + _DEATH_SLACK_TICKS
+    try:
+        ticks = int(float(uptime) * os.sysconf("SC_CLK_TCK"))
+    except ValueError:  # no /proc/uptime: now is the closest
+        ticks = processes.boot_ticks()
+    return ticks + _DEATH_SLACK_TICKS
 
 
 def stop_run_processes(run_id: str, db_path: Path, logs_dir: Path, started_by: int) -> None:

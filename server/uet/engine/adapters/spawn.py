@@ -178,22 +178,17 @@ def spawn(
     """
     processes.become_subreaper()
     env = programs.project_environment(cwd, env)  # the workspace's tool folders first on PATH
-    if marks is not None:
-        env = {
-            **(os.environ if env is None else env),
-            processes.RUN_VARIABLE: marks.run_id,
-            processes.ATTEMPT_VARIABLE: marks.attempt_id,
-        }
     search_path = (os.environ if env is None else env).get("PATH", os.defpath)
     executable = programs.executable(argv[0], search_path, cwd)
+    child_env = env if marks is None else _marked(env, marks)
     try:
-        child = _start(argv, executable, cwd, env)
+        child = _start(argv, executable, cwd, child_env)
     except OSError:
         if executable is None:
             raise
         # The remembered file moved or changed: look the program up afresh, once.
         programs.forget(argv[0], search_path)
-        child = _start(argv, programs.executable(argv[0], search_path, cwd), cwd, env)
+        child = _start(argv, programs.executable(argv[0], search_path, cwd), cwd, child_env)
     if marks is not None and marks.record_fd >= 0:
         _record(child, marks)
     if priority is CpuPriority.LOW:
@@ -204,8 +199,44 @@ def spawn(
     return child
 
 
+# The engine's environment marked with a run, as bytes, per run id (see _marked).
+_inherited_lock = threading.Lock()
+_inherited: dict[str, dict[bytes, bytes]] = {}
+_MAX_INHERITED = 8
+_RUN_KEY = os.fsencode(processes.RUN_VARIABLE)
+_ATTEMPT_KEY = os.fsencode(processes.ATTEMPT_VARIABLE)
+
+
+def _marked(env: Mapping[str, str] | None, marks: Marks) -> Mapping[str, str] | dict[bytes, bytes]:
+    """``env`` (``None``: the engine's) with the marks of ``marks``.
+
+    Most children inherit the engine's environment: it is copied as bytes once per run
+    (as it is when the run's first child starts), and each child gets a copy with its
+    attempt id, which ``Popen`` passes on without decoding and encoding every variable.
+    """
+    if env is not None:
+        return {
+            **env,
+            processes.RUN_VARIABLE: marks.run_id,
+            processes.ATTEMPT_VARIABLE: marks.attempt_id,
+        }
+    template = _inherited.get(marks.run_id)
+    if template is None:
+        template = {**os.environb, _RUN_KEY: os.fsencode(marks.run_id)}
+        with _inherited_lock:
+            if len(_inherited) >= _MAX_INHERITED:
+                _inherited.clear()
+            _inherited[marks.run_id] = template
+    marked = template.copy()
+    marked[_ATTEMPT_KEY] = os.fsencode(marks.attempt_id)
+    return marked
+
+
 def _start(
-    argv: tuple[str, ...], executable: str | None, cwd: Path, env: Mapping[str, str] | None
+    argv: tuple[str, ...],
+    executable: str | None,
+    cwd: Path,
+    env: Mapping[str, str] | Mapping[bytes, bytes] | None,
 ) -> Child:
     """The started child, with the read end of its output pipe."""
     read_fd, write_fd = os.pipe()
