@@ -2,13 +2,14 @@
 
 :func:`resume_run` claims the orphaned run (a compare-and-set on its owner, so only one
 process wins), stops every process the run left behind (the process groups in the store
-and in the run's process-group record, which each child writes before its command runs, and
-every process marked with the run) and waits until they are gone, so that no task runs
-twice at once, closes the unfinished attempts as interrupted, and continues with the tasks
-that had not succeeded: the schedule
-replays the recorded outcomes (succeeded, failed, skipped, canceled), attempt numbers and
-sequence numbers go on from the stored ones, and the plan is the one stored with the run.
-No task is recorded as completed twice (a unique index guards it) and none is lost.
+and in the run's process-group record, where each child is written as it starts, and
+every process marked with the run from its first instruction, which also finds a child
+killed with its engine before it was recorded) and waits until they are gone, so that no
+task runs twice at once, closes the unfinished attempts as interrupted, and continues with
+the tasks that had not succeeded: the schedule replays the recorded outcomes (succeeded,
+failed, skipped, canceled), attempt numbers and sequence numbers go on from the stored
+ones, and the plan is the one stored with the run. No task is recorded as completed twice
+(a unique index guards it) and none is lost.
 """
 
 from __future__ import annotations
