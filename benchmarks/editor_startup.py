@@ -421,6 +421,16 @@ def main() -> int:
                 print(f"unknown editor: {editor}", file=sys.stderr)
                 return 2
     report(rows, args.runs)
+    version = Path(deps["UET_YAML_LS"]).parents[2].name.removeprefix("yaml-language-server-")
+    print(f"yaml-language-server {version} (npm), given a JSON schema for the same file", end="")
+    if "vscode" in editors:
+        print(
+            "; in VS Code through a minimal client extension built here\n"
+            "(benchmarks/editor_startup_yaml_ext: Red Hat's YAML extension is on the Marketplace"
+            " only); VS Code times include loading the workbench and the extension host",
+            end="",
+        )
+    print()
     return 0
 
 

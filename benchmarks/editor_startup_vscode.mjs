@@ -4,7 +4,8 @@
 // restored editor is), and wait for the file's first error squiggle and its Problems count.
 // Usage: node editor_startup_vscode.mjs BASE_URL FOLDER FILE   (UET_NODE_MODULES: where
 // playwright-core is; CHROMIUM: the browser). Prints one JSON line of milliseconds since the
-// page load began: workbench shown, editor text shown, first squiggle, status bar error count.
+// page load began: workbench shown, editor text shown, first squiggle, status bar error count
+// (and when the page load began, to line up with code-server's logs).
 import { createRequire } from 'node:module';
 
 const [baseUrl, folder, file] = process.argv.slice(2);
@@ -25,6 +26,7 @@ try {
   const payload = JSON.stringify([['openFile', `vscode-remote://${authority}${file}`]]);
   const url = `${baseUrl}/?folder=${encodeURIComponent(folder)}&payload=${encodeURIComponent(payload)}`;
   const t0 = Date.now();
+  result.started_at = new Date(t0).toISOString(); // to line up with code-server's logs
   const since = () => Date.now() - t0;
   await page.goto(url);
   await page.waitForSelector('.monaco-workbench', { timeout: 90000 });
