@@ -16,7 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .test_startup_front import TIMEOUT, RawClient, _finish, _serve, initialize, profile_params
+from .test_serve import TIMEOUT, RawClient, _finish, _serve, initialize, profile_params
 
 LAZY = (
     "uet.bootstrap",

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from uet.lsp.front import EarlyAnswer
     from uet.lsp.server import UetLanguageServer
 
 __all__ = ["register", "run_serve"]
@@ -53,9 +52,7 @@ def run_serve(args: argparse.Namespace) -> int:
     after ``shutdown``, else 1.
 
     On stdio, ``uet.lsp.framing`` reads the client's frames (answering broken ones) and
-    serialises what is written to stdout; ``uet.lsp.front`` answers ``initialize`` before
-    the server (pygls, lsprotocol, the domain packages) is imported; the server then reads
-    the same messages from the stream the front hands over.
+    serialises what is written to stdout; pygls reads the well-formed frames from it.
     """
     level = getattr(logging, (args.log_level or "info").upper())
     handler: logging.Handler = (
@@ -73,21 +70,19 @@ def run_serve(args: argparse.Namespace) -> int:
         if not host or not port.isdigit():
             print("uet serve: --tcp expects HOST:PORT", file=sys.stderr)
             return 2
-        server = _server(args, None)
+        server = _server(args)
         with _ending():
             server.start_tcp(host, int(port))
         return 0
     from uet.lsp.framing import MessageReader, SerialOutput
-    from uet.lsp.front import answer_initialize
 
+    server = _server(args)
     output = SerialOutput(sys.stdout.buffer)
     with open(sys.stdin.fileno(), "rb", closefd=False) as client:  # typed: it has read1
         messages = MessageReader(client, output)
-        # readline/read/write suffice: the front and pygls use nothing else of the streams
-        stdin, early = answer_initialize(messages, output)  # type: ignore[arg-type]
-        server = _server(args, early)
         with _ending():
-            server.start_io(stdin, output)  # type: ignore[arg-type]
+            # readline/read/write suffice: pygls uses nothing else of the streams
+            server.start_io(messages, output)  # type: ignore[arg-type]
     return server.exit_status
 
 
@@ -123,11 +118,11 @@ def _stop_runs(reason: str) -> None:
     stop_every_run(reason)
 
 
-def _server(args: argparse.Namespace, early: EarlyAnswer | None) -> UetLanguageServer:
+def _server(args: argparse.Namespace) -> UetLanguageServer:
     from uet.lsp import runtime
     from uet.lsp.server import create_server
 
-    server = create_server(early)
+    server = create_server()
     server.log_level_from_command_line = args.log_level is not None
     server.manage_gc = True
     runtime.settle()  # the start-up imports are done: see uet.lsp.runtime

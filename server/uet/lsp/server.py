@@ -20,7 +20,6 @@ and 1 otherwise, as the spec asks of ``exit``.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 from collections.abc import Callable, Coroutine
@@ -38,7 +37,6 @@ from uet import __version__
 from uet.artifacts import bundled_registry
 from uet.lsp import runtime
 from uet.lsp.framing import INVALID_REQUEST, error_frame
-from uet.lsp.front import EarlyAnswer
 from uet.lsp.state import ServerState
 
 __all__ = ["UetLanguageServer", "UetProtocol", "create_server"]
@@ -67,18 +65,19 @@ class RejectedMessage:
 class UetProtocol(LanguageServerProtocol):
     """pygls' protocol; through its public methods (``structure_message``,
     ``handle_message``) every protocol violation pygls would drop is answered (see the
-    module docstring). Two changes through private hooks (pygls is pinned to 2.1):
-
-    - pygls 2.1 runs commands behind a generator handler, so ``$/cancelRequest`` only
-      cancels the outer future and the command coroutine keeps running. Also cancel the
-      task a command registered under its request id.
-    - When ``uet.lsp.front`` already answered ``initialize`` (``early_answer``), pygls'
-      own response to it is dropped; it must be byte-identical, else an error is logged.
+    module docstring), and ``$/cancelRequest`` reaches the commands too: pygls runs a
+    command behind its generator handler for ``workspace/executeCommand``, so cancelling
+    the request cancels only that outer future and the command's coroutine would keep
+    running. A command that can be cancelled registers its task in ``command_tasks``
+    under its request id (``protocol.msg_id``); the cancel notification cancels it.
     """
 
-    early_answer: EarlyAnswer | None = None
     initialize_requested = False
     shutdown_requested = False
+
+    def __init__(self, server: Any, converter: cattrs.Converter) -> None:
+        super().__init__(server, converter)
+        self.command_tasks: dict[Any, asyncio.Task[Any]] = {}
 
     def structure_message(self, data: dict[str, Any]) -> Any:
         """pygls' structuring, except that a request or notification whose params do not
@@ -116,6 +115,8 @@ class UetProtocol(LanguageServerProtocol):
         if not isinstance(method, str):  # a response to a request of the server's
             super().handle_message(message)
             return
+        if method == types.CANCEL_REQUEST:
+            self._cancel_command(message.params.id)
         request_id = getattr(message, "id", None)
         refusal = self._refusal(method, message)
         if refusal is not None:
@@ -165,30 +166,10 @@ class UetProtocol(LanguageServerProtocol):
             return False
         return unquote(message.params.text_document.uri) in documents  # pygls' keys
 
-    def _handle_cancel_notification(self, msg_id: Any) -> None:
-        server = self._server
-        if isinstance(server, UetLanguageServer):
-            task = server.command_tasks.pop(msg_id, None)
-            if task is not None:
-                task.cancel()
-        super()._handle_cancel_notification(msg_id)
-
-    def _send_data(self, data: Any) -> None:
-        early = self.early_answer
-        if early is None or not _answers(data, early.request_id):
-            super()._send_data(data)
-            return
-        self.early_answer = None
-        body = json.dumps(data, default=self._serialize_message).encode("utf-8")
-        if body == early.body:
-            log.debug("initialize: pygls' response matches the early answer")
-        else:
-            log.error(
-                "initialize: the early answer differs from pygls' (the client got the early "
-                "one; run python -m uet.lsp.front_sync): early %s, pygls %s",
-                early.body.decode("utf-8", "replace"),
-                body.decode("utf-8", "replace"),
-            )
+    def _cancel_command(self, request_id: int | str) -> None:
+        task = self.command_tasks.pop(request_id, None)
+        if task is not None:
+            task.cancel()
 
 
 class UetLanguageServer(LanguageServer):
@@ -198,10 +179,16 @@ class UetLanguageServer(LanguageServer):
         super().__init__("uet-lsp", __version__, protocol_cls=UetProtocol)
         strict_ids(self.protocol.fm.converter)  # before anything is structured
         self.state = ServerState(bundled_registry())
-        self.command_tasks: dict[Any, asyncio.Task[Any]] = {}
         self._error_shown = False
         self.log_level_from_command_line = False  # then uet.logLevel does not override it
         self.manage_gc = False  # uet serve: freeze long-lived objects (uet.lsp.runtime)
+
+    @property
+    def command_tasks(self) -> dict[Any, asyncio.Task[Any]]:
+        """The running commands ``$/cancelRequest`` cancels, by request id (``UetProtocol``)."""
+        protocol = self.protocol
+        assert isinstance(protocol, UetProtocol)
+        return protocol.command_tasks
 
     @property
     def exit_status(self) -> int:
@@ -345,26 +332,12 @@ def _format_exception(error: BaseException, kind: type | None) -> str:
 _SNAKE = re.compile(r"(?<=[a-z0-9])_([a-z])")
 
 
-def _answers(data: Any, request_id: int | str) -> bool:
-    """Whether ``data`` is the response (result or error) to the client request ``request_id``."""
-    if hasattr(data, "method"):  # a request or notification of the server's own
-        return False
-    answered = getattr(data, "id", None)
-    return type(answered) is type(request_id) and answered == request_id
-
-
-def create_server(early_answer: EarlyAnswer | None = None) -> UetLanguageServer:
-    """A server with every feature registered, in the order of ``FEATURES``.
-
-    ``early_answer``: the ``initialize`` response ``uet.lsp.front`` already sent, so the
-    server does not send its own.
-    """
+def create_server() -> UetLanguageServer:
+    """A server with every feature registered, in the order of ``FEATURES``."""
     from uet.lsp.features import FEATURES
 
     quiet_client_errors()
     server = UetLanguageServer()
-    if isinstance(server.protocol, UetProtocol):
-        server.protocol.early_answer = early_answer
     for feature in FEATURES:
         feature.register(server)
     return server
