@@ -67,6 +67,29 @@ def test_the_deferred_modules_import() -> None:
     assert output == "True False"
 
 
+def test_a_module_another_thread_still_imports_is_not_imported(tmp_path: Path) -> None:
+    """``runtime.imported`` says no while a worker's ``import_modules`` is still running
+    the module (it is in ``sys.modules`` already), yes once that import finished."""
+    (tmp_path / "slow_module.py").write_text(
+        "import builtins\nbuiltins.slow_started.set()\nbuiltins.slow_release.wait(60)\n",
+        "utf-8",
+    )
+    output = python(
+        "import builtins, sys, threading\n"
+        f"sys.path.insert(0, {str(tmp_path)!r})\n"
+        "from uet.lsp import runtime\n"
+        "builtins.slow_started, builtins.slow_release = threading.Event(), threading.Event()\n"
+        "worker = threading.Thread(target=runtime.import_modules, args=(['slow_module'],))\n"
+        "worker.start()\n"
+        "builtins.slow_started.wait(60)\n"
+        "during = ('slow_module' in sys.modules, runtime.imported('slow_module'))\n"
+        "builtins.slow_release.set()\n"
+        "worker.join(60)\n"
+        "print(*during, runtime.imported('slow_module'))\n"
+    )
+    assert output == "True False True"
+
+
 def test_settle_freezes_and_raises_the_gen0_threshold() -> None:
     output = python(
         "import gc\n"

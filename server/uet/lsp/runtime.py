@@ -36,7 +36,6 @@ from __future__ import annotations
 import gc
 import importlib
 import logging
-import sys
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -59,6 +58,8 @@ log = logging.getLogger("uet.lsp")
 # module" ImportError (Python's import locks break the deadlock that way); one at a time,
 # the same imports always succeed.
 IMPORT_LOCK = threading.RLock()
+# The modules ``import_modules`` has imported: their import finished (in whichever thread).
+_imported: set[str] = set()
 
 # Net allocations of tracked objects between gen-0 collections. Checking a 2,200-line
 # document allocates tens of thousands of objects that die by reference counting soon
@@ -127,12 +128,12 @@ def import_modules(names: Iterable[str]) -> float:
     with IMPORT_LOCK:
         for name in dict.fromkeys(names):
             importlib.import_module(name)
+            _imported.add(name)
     return time.perf_counter() - started
 
 
 def imported(name: str) -> bool:
-    """Whether module ``name`` is fully imported (not absent, not still initializing in
-    another thread: importing it again would block on its import lock)."""
-    module = sys.modules.get(name)
-    spec = getattr(module, "__spec__", None)
-    return module is not None and not getattr(spec, "_initializing", False)
+    """Whether ``import_modules`` has imported ``name``, so that the event loop can use it
+    without waiting: a module merely present in ``sys.modules`` may still be initializing
+    in another thread, and importing it then would block on its import lock."""
+    return name in _imported
