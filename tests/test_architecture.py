@@ -16,13 +16,12 @@ PACKAGE = Path(__file__).resolve().parents[1] / "server" / "uet"
 PROTOCOL_LIBRARIES = ("pygls", "lsprotocol")
 # Which first-party areas each area may import (besides itself).
 ALLOWED: dict[str, set[str]] = {
-    "artifacts": {"resources", "lazylog", "__init__"},
-    "bootstrap": {"artifacts", "resources", "lazylog", "__init__"},
-    "engine": {"artifacts", "bootstrap", "resources", "lazylog", "__init__"},
-    "context": {"artifacts", "resources", "lazylog", "__init__"},
-    "settings": {"artifacts", "resources", "lazylog", "__init__"},
+    "artifacts": {"resources", "__init__"},
+    "bootstrap": {"artifacts", "resources", "__init__"},
+    "engine": {"artifacts", "bootstrap", "resources", "__init__"},
+    "context": {"artifacts", "resources", "__init__"},
+    "settings": {"artifacts", "resources", "__init__"},
     "resources": {"__init__"},
-    "lazylog": {"__init__"},
     "__init__": set(),
     "lsp": {
         "artifacts",
@@ -31,7 +30,6 @@ ALLOWED: dict[str, set[str]] = {
         "context",
         "settings",
         "resources",
-        "lazylog",
         "__init__",
     },
     "cli": {
@@ -41,7 +39,6 @@ ALLOWED: dict[str, set[str]] = {
         "context",
         "settings",
         "resources",
-        "lazylog",
         "lsp",
         "__init__",
     },

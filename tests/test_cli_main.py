@@ -30,7 +30,7 @@ def test_serve_imports_neither_the_engine_nor_the_bootstrap() -> None:
 
 # A command whose handler fails inside (an internal error), run as a real `uet` process:
 # the command line's one error barrier prints a short message, and the traceback only with
-# -v, through the uet logger that imports logging on its first record.
+# -v, through the uet logger.
 _FAILING_COMMAND = """
 import sys
 from uet.cli import commands_artifacts, main as cli

@@ -95,9 +95,7 @@ def register(subparsers: Any) -> None:
     )
     _add_run_options(run)
     run.add_argument("--router", type=Path, metavar="PATH", help="router config to use")
-    # hold_gc: no collections while the run is planned; exit_at_once: no interpreter
-    # teardown after it (uet.cli.main's docstring).
-    run.set_defaults(handler=_reporting_errors(run_command), hold_gc=True, exit_at_once=True)
+    run.set_defaults(handler=_reporting_errors(run_command))
 
     resume = subparsers.add_parser(
         "resume",
@@ -111,7 +109,7 @@ def register(subparsers: Any) -> None:
     resume.add_argument("run_id", metavar="RUN_ID", help=_RUN_ID_HELP)
     _add_run_options(resume)
     _add_workspace_option(resume)
-    resume.set_defaults(handler=_reporting_errors(resume_command), hold_gc=True, exit_at_once=True)
+    resume.set_defaults(handler=_reporting_errors(resume_command))
 
     cancel = subparsers.add_parser(
         "cancel",
@@ -399,7 +397,6 @@ def _follow(
                 print(line, file=sys.stderr)
             print(f"uet: {exc} (nothing was started)", file=sys.stderr)
             return EXIT_ERROR
-        args.startup_over()
         stop.follow(handle)
         with display:
             result = None

@@ -14,6 +14,7 @@ and the run fails; ``escalate`` runs like ``continue`` and the run is quarantine
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 
 from uet.engine.execution import PARKED, TaskOutcome, run_task
@@ -22,11 +23,10 @@ from uet.engine.progress import EngineEventKind
 from uet.engine.session import RunSession
 from uet.engine.spec import ErrorStrategy
 from uet.engine.states import EventKind, RunState, TaskState, transition
-from uet.lazylog import get_logger
 
 __all__ = ["FinalState", "drive", "handle_job"]
 
-log = get_logger(__name__)
+log = logging.getLogger(__name__)
 
 FinalState = tuple[RunState, str | None]
 

@@ -8,6 +8,7 @@ progress, breakers, adapters, schedule, app slots) with the writer's periodic wo
 heartbeat and cancel requests made by other processes.
 """
 
+import logging
 import sqlite3
 import threading
 import time
@@ -29,7 +30,6 @@ from uet.engine.slots import AppSlots
 from uet.engine.states import RunState
 from uet.engine.workspace import Workspace
 from uet.engine.writer import StoreWriter
-from uet.lazylog import get_logger
 
 __all__ = [
     "RunHandle",
@@ -40,7 +40,7 @@ __all__ = [
     "open_run_store",
 ]
 
-log = get_logger(__name__)
+log = logging.getLogger(__name__)
 
 
 class RunResult(NamedTuple):

@@ -7,13 +7,12 @@ events. Subscribers are called synchronously on the engine's threads and must re
 quickly (hand work to their own thread or loop); one that raises is logged and kept.
 """
 
+import logging
 import threading
 import time
 from collections.abc import Callable
 from enum import StrEnum
 from typing import NamedTuple
-
-from uet.lazylog import get_logger
 
 __all__ = [
     "EngineEvent",
@@ -25,7 +24,7 @@ __all__ = [
     "Subscriber",
 ]
 
-log = get_logger(__name__)
+log = logging.getLogger(__name__)
 
 
 class EngineEventKind(StrEnum):

@@ -7,6 +7,7 @@ the scheduler state itself is guarded by :attr:`RunSession.lock` in the driver.
 """
 
 import itertools
+import logging
 import os
 import re
 import sqlite3
@@ -45,7 +46,6 @@ from uet.engine.states import (
 )
 from uet.engine.store import append_event
 from uet.engine.writer import StoreWriter
-from uet.lazylog import get_logger
 
 __all__ = [
     "PROCESS_RECORD_NAME",
@@ -58,7 +58,7 @@ __all__ = [
 # The run's process-group record, in the run's folder of logs.
 PROCESS_RECORD_NAME = "process-groups"
 
-log = get_logger(__name__)
+log = logging.getLogger(__name__)
 
 _UNSAFE_FILE_CHARS = re.compile(r"[^A-Za-z0-9._-]")
 _NO_OUTCOME = StepOutcome()

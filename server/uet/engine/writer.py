@@ -18,6 +18,7 @@ periodic ``tick`` (the runner's heartbeat and cancel-request check).
 
 from __future__ import annotations
 
+import logging
 import queue
 import sqlite3
 import threading
@@ -28,11 +29,10 @@ from typing import Any, Generic, TypeVar, cast
 
 from uet.engine.errors import StoreError
 from uet.engine.store import connect, transaction
-from uet.lazylog import get_logger
 
 __all__ = ["GROUP_COMMIT_SECONDS", "Operation", "StoreWriter"]
 
-log = get_logger(__name__)
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 Operation = Callable[[sqlite3.Connection], Any]

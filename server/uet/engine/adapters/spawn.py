@@ -34,6 +34,7 @@ virtual environment, so what the program itself starts by name is the project's 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import signal
 import subprocess
@@ -45,11 +46,10 @@ from pathlib import Path
 from typing import NamedTuple
 
 from uet.engine.adapters import processes, programs
-from uet.lazylog import get_logger
 
 __all__ = ["Child", "CpuPriority", "Marks", "kill_every_group", "spawn"]
 
-log = get_logger(__name__)
+log = logging.getLogger(__name__)
 
 _MAX_NICE = 19
 _LOW_NICE_INCREMENT = 10

@@ -27,6 +27,7 @@ attempt's reason and log, and the attempt ends whatever is left.
 
 from __future__ import annotations
 
+import logging
 import os
 import select
 import signal
@@ -44,7 +45,6 @@ from uet.engine.adapters.base import (
 from uet.engine.adapters.logs import CappedLog
 from uet.engine.adapters.spawn import Child, spawn
 from uet.engine.cancel import CancelToken
-from uet.lazylog import get_logger
 
 __all__ = [
     "ESCAPE_GRACE_SECONDS",
@@ -53,7 +53,7 @@ __all__ = [
     "signal_group",
 ]
 
-log = get_logger(__name__)
+log = logging.getLogger(__name__)
 
 # After the leader exits, how long other processes may keep the output pipe open before
 # they are treated as stragglers and terminated.
