@@ -103,13 +103,7 @@ DOCUMENTED = {
 }
 # Private uses on their way out (issue 18: jsonschema-rs replaces the hand-written validity
 # check): delete an entry with the code it names; nothing may be added here.
-BEING_REMOVED: dict[str, set[str]] = {
-    "artifacts/pruned.py": {
-        "line 19: from jsonschema import _keywords",
-        "line 20: from jsonschema._utils import ...",
-    },
-    "artifacts/schema_nav.py": {"line 21: from referencing._core import ..."},
-}
+BEING_REMOVED: dict[str, set[str]] = {}
 
 
 def _is_private(name: str) -> bool:

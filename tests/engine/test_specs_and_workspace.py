@@ -239,7 +239,7 @@ _HEAD = (
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        # Every file the fast path (stdlib parser + compiled check) cannot vouch for goes
+        # Every file the fast path (stdlib parser + jsonschema-rs) cannot vouch for goes
         # through the positional checker, whose diagnostics carry line and column.
         (f'{_HEAD} "tasks": [{_TASK}], "name": "again"}}', "1:177: error UET102 duplicate"),
         (f'{_HEAD} "tasks": [{_TASK}], "x_timeout": NaN}}', "UET107"),

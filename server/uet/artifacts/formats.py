@@ -3,10 +3,10 @@
 jsonschema checks ``date-time`` only when an extra package is installed; we check the
 formats our schemas use ourselves so validation does not depend on what else is present.
 
-The checks are plain predicates (:data:`FORMAT_TESTS`). The compiled validity checks use
-them through :data:`FORMATS`, which needs only the standard library, so that a valid
-document is checked without importing jsonschema; ``FORMAT_CHECKER``, jsonschema's
-``FormatChecker`` with the same predicates, is built on first use (PEP 562).
+The checks are plain predicates (:data:`FORMAT_TESTS`), given to jsonschema-rs by the
+registry (any other format our schemas name is an annotation only) and to jsonschema as
+``FORMAT_CHECKER``, its ``FormatChecker`` with the same predicates, built on first use
+(PEP 562), so that a valid document is checked without importing jsonschema.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     FORMAT_CHECKER: FormatChecker
 
-__all__ = ["FORMATS", "FORMAT_CHECKER", "FORMAT_TESTS", "FormatTests"]
+__all__ = ["FORMAT_CHECKER", "FORMAT_TESTS"]
 
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -69,17 +69,6 @@ FORMAT_TESTS: dict[str, Callable[[object], bool]] = {
     "regex": _is_regex,
 }
 
-
-class FormatTests:
-    """The part of jsonschema's ``FormatChecker`` the compiled checks use: ``conforms``.
-    An unknown format is an annotation only (it always conforms), as in jsonschema."""
-
-    def conforms(self, instance: object, format_name: str) -> bool:
-        test = FORMAT_TESTS.get(format_name)
-        return test is None or test(instance)
-
-
-FORMATS = FormatTests()
 
 _checker_lock = threading.Lock()
 

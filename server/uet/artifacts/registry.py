@@ -2,13 +2,14 @@
 generation.
 
 Schemas are ``schemas/<name>.schema.json`` (JSON Schema 2020-12), bundled with the package.
-Every ``$ref`` resolves offline through a ``referencing.Registry``; a reference to anything
-outside the registry fails with ``NoSuchResource`` instead of touching the network.
+Every ``$ref`` resolves offline: a reference to anything outside the registry fails instead
+of touching the network.
 
-jsonschema and ``referencing`` (~45 ms of imports) are loaded only when a validator is
-asked for: the compiled checks (:meth:`SchemaRegistry.fast_check`) follow ``$ref`` with the
-registry's own offline lookup (:mod:`uet.artifacts.refs`), so that a valid document — the
-engine's workstream on every ``uet run`` — is checked without them.
+Whether a document is valid is answered by jsonschema-rs (:meth:`SchemaRegistry.is_valid`),
+which reads referenced schemas from the registry itself, so that a valid document — the
+engine's workstream on every ``uet run`` — is checked without importing jsonschema or
+``referencing``. ``referencing`` (with jsonschema) serves what walks the schemas themselves:
+the resolvers of hover, completion and the explanations of errors.
 """
 
 from __future__ import annotations
@@ -22,10 +23,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from uet.resources import schemas_dir
 
 if TYPE_CHECKING:
+    import jsonschema_rs
     import referencing
     from jsonschema.protocols import Validator
-
-    from uet.artifacts.fastcheck import Check
 
 __all__ = [
     "ID_PREFIX",
@@ -34,6 +34,7 @@ __all__ = [
     "SchemaInfo",
     "SchemaRegistry",
     "bundled_registry",
+    "judgeable",
 ]
 
 SCHEMA_SUFFIX = ".schema.json"
@@ -79,9 +80,10 @@ class SchemaRegistry:
         self._aliases: dict[str, str] | None = None  # built on first use
         self._registry: referencing.Registry[Any] | None = None  # built on first use
         self._validators: dict[str, Validator] = {}
-        self._checks: dict[str, Check | None] = {}
+        self._checks: dict[str, jsonschema_rs.Validator | None] = {}
+        self._subschema_checks: dict[int, tuple[object, jsonschema_rs.Validator | None]] = {}
+        self._formats: frozenset[str] | None = None
         self._owners: dict[int, str] | None = None
-        self._validator_type: type[Validator] | None = None
         self._lock = threading.Lock()
         self._load_lock = threading.Lock()
         self._referencing_lock = threading.Lock()
@@ -97,7 +99,7 @@ class SchemaRegistry:
     @property
     def referencing_registry(self) -> referencing.Registry[Any]:
         """The offline ``referencing.Registry`` holding every schema (built on first use:
-        importing ``referencing`` is what the compiled checks avoid)."""
+        a valid document is checked without importing ``referencing``)."""
         registry = self._registry
         if registry is not None:
             return registry
@@ -159,16 +161,18 @@ class SchemaRegistry:
         return aliases.get(tail)
 
     def validator(self, name: str) -> Validator:
-        """The compiled validator for ``name`` (built once, then cached)."""
+        """jsonschema's Draft 2020-12 validator for ``name`` (built once, then cached)."""
         validator = self._validators.get(name)
         if validator is not None:
             return validator
         with self._lock:
             validator = self._validators.get(name)
             if validator is None:
+                from jsonschema import Draft202012Validator
+
                 from uet.artifacts.formats import FORMAT_CHECKER
 
-                validator = self._validator_class()(
+                validator = Draft202012Validator(
                     self.info(name).contents,
                     registry=self.referencing_registry,
                     format_checker=FORMAT_CHECKER,
@@ -176,21 +180,14 @@ class SchemaRegistry:
                 self._validators[name] = validator
         return validator
 
-    def _validator_class(self) -> type[Validator]:
-        """jsonschema's Draft 2020-12 validator, pruned by compiled subschema checks so
-        that errors cost time in proportion to the broken part of a document (called
-        with the lock held)."""
-        if self._validator_type is None:
-            from uet.artifacts.formats import FORMATS
-            from uet.artifacts.pruned import SubschemaChecks, pruning_validator_class
-
-            checks = SubschemaChecks(FORMATS, self.resolver_for)
-            self._validator_type = pruning_validator_class(checks)
-        return self._validator_type
-
     def resolver_for(self, subschema: object) -> Any:
         """A ``referencing`` resolver based at the schema resource that contains
         ``subschema`` (found by identity), for resolving its relative ``$ref``s."""
+        return self.referencing_registry.resolver(base_uri=self.base_uri_of(subschema))
+
+    def base_uri_of(self, subschema: object) -> str:
+        """The ``$id`` of the schema that contains ``subschema`` (found by identity; ``""``
+        for a schema outside the registry)."""
         if self._owners is None:
             owners: dict[int, str] = {}
             for info in self._all_infos():
@@ -203,43 +200,99 @@ class SchemaRegistry:
                     elif isinstance(current, list):
                         stack.extend(current)
             self._owners = owners
-        base = self._owners.get(id(subschema), "")
-        return self.referencing_registry.resolver(base_uri=base)
+        return self._owners.get(id(subschema), "")
 
-    def fast_check(self, name: str) -> Check | None:
-        """A compiled validity predicate for ``name`` (``None`` when the schema uses a
-        keyword the compiler does not cover, or a ``$ref`` the offline lookup does not
-        follow; callers then use ``validator``)."""
+    def is_valid(self, name: str, value: object) -> bool:
+        """True when ``value`` is certainly valid against the schema ``name``: jsonschema-rs
+        says so. False when it is not, or when jsonschema-rs cannot judge it (see
+        :func:`judgeable`); callers then ask :func:`uet.artifacts.schema_errors.schema_errors`
+        why."""
+        check = self.check(name)
+        if check is None or not judgeable(value):
+            return False
+        try:
+            return check.is_valid(value)
+        except ValueError:  # a string jsonschema-rs cannot read (a lone surrogate)
+            return False
+
+    def check(self, name: str) -> jsonschema_rs.Validator | None:
+        """The jsonschema-rs validator of the schema ``name`` (built once, then cached;
+        ``None`` when it cannot be built, e.g. a ``$ref`` outside the registry: jsonschema
+        then explains that)."""
         if name in self._checks:
             return self._checks[name]
         with self._lock:
             if name not in self._checks:
-                from uet.artifacts.fastcheck import Unsupported, compile_check
-                from uet.artifacts.formats import FORMATS
-                from uet.artifacts.refs import OfflineResolver, UnresolvableReference
-
-                schema_id = self.info(name).id
-                try:
-                    check: Check | None = compile_check(
-                        schema_id, OfflineResolver(self._schema_for, schema_id), FORMATS
-                    )
-                except (Unsupported, UnresolvableReference):
-                    check = None
-                self._checks[name] = check
+                self._checks[name] = self._compile(self.info(name).contents, self.info(name).id)
         return self._checks[name]
 
-    def _schema_for(self, uri: str) -> Mapping[str, Any] | None:
-        """The contents of the schema whose ``$id`` is ``uri`` (``None``: no such schema),
-        for the offline ``$ref`` lookup. A bundled id names its file, so usually only that
-        schema is read."""
+    def subschema_check(self, subschema: Mapping[str, Any]) -> jsonschema_rs.Validator | None:
+        """The jsonschema-rs validator of one subschema of the registry (or of a schema of
+        its own), its ``$ref``s resolved where it is written; cached by identity."""
+        key = id(subschema)
+        cached = self._subschema_checks.get(key)
+        if cached is not None and cached[0] is subschema:
+            return cached[1]
+        with self._lock:
+            check = self._compile(subschema, self.base_uri_of(subschema) or None)
+            if self.base_uri_of(subschema):  # registry contents live as long as the registry
+                self._subschema_checks[key] = (subschema, check)
+        return check
+
+    def _compile(
+        self, contents: Mapping[str, Any], base_uri: str | None
+    ) -> jsonschema_rs.Validator | None:
+        import jsonschema_rs
+
+        from uet.artifacts.formats import FORMAT_TESTS
+
+        # Every format our schemas name is checked as jsonschema is with FORMAT_CHECKER:
+        # ours by FORMAT_TESTS, any other one is an annotation only.
+        formats = {name: _annotation for name in self._format_names()}
+        formats.update(FORMAT_TESTS)
+        try:
+            return jsonschema_rs.validator_for(
+                dict(contents),
+                base_uri=base_uri,
+                retriever=self._retrieve,
+                formats=formats,
+                validate_formats=True,
+                ignore_unknown_formats=True,
+            )
+        except ValueError:  # an unresolvable $ref, a bad regex: jsonschema explains it
+            return None
+
+    def _retrieve(self, uri: str) -> dict[str, Any]:
+        """The schema whose ``$id`` is ``uri``, for jsonschema-rs: never fetched, only read
+        from the registry (a bundled id names its file, so usually only that one is read)."""
         if uri.startswith(ID_PREFIX) and uri.endswith(SCHEMA_SUFFIX):
             name = uri[len(ID_PREFIX) : -len(SCHEMA_SUFFIX)]
             if name in self._sources and self.info(name).id == uri:
-                return self.info(name).contents
+                return dict(self.info(name).contents)
         by_id = self._by_id
         if by_id is None:
             by_id = self._by_id = {info.id: info.contents for info in self._all_infos()}
-        return by_id.get(uri)
+        found = by_id.get(uri)
+        if found is None:
+            raise LookupError(f"no schema {uri!r} in the registry (schemas are never fetched)")
+        return dict(found)
+
+    def _format_names(self) -> frozenset[str]:
+        """Every ``format`` our schemas name (read on first use)."""
+        if self._formats is None:
+            names: set[str] = set()
+            for info in self._all_infos():
+                stack: list[Any] = [info.contents]
+                while stack:
+                    current = stack.pop()
+                    if isinstance(current, Mapping):
+                        if isinstance(current.get("format"), str):
+                            names.add(current["format"])
+                        stack.extend(current.values())
+                    elif isinstance(current, list):
+                        stack.extend(current)
+            self._formats = frozenset(names)
+        return self._formats
 
     def _build_aliases(self) -> dict[str, str]:
         aliases: dict[str, str] = {}
@@ -251,6 +304,22 @@ class SchemaRegistry:
             aliases[f"{name}.json"] = name
             aliases[f"{name.replace('_', '-')}.v1.json"] = name  # the original doc-meta.v1.json
         return aliases
+
+
+def judgeable(value: object) -> bool:
+    """Whether jsonschema-rs judges ``value`` as jsonschema does: JSON has no NaN or
+    infinity (YAML's ``.inf``, JSON's ``1e400``), and jsonschema-rs reads them as null, so
+    ``.inf`` would pass ``maximum: 5``."""
+    try:
+        json.dumps(value, allow_nan=False, check_circular=False)
+    except (ValueError, TypeError, RecursionError):
+        return False
+    return True
+
+
+def _annotation(value: object) -> bool:
+    """A format we do not check: an annotation only, as in jsonschema."""
+    return True
 
 
 def _read_schema(path: Any) -> Mapping[str, Any]:

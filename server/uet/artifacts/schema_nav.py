@@ -14,13 +14,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, Protocol
 
 import referencing.exceptions
-from jsonschema import Draft202012Validator
-from referencing._core import Resolver  # the public type of Registry.resolver(), only exported here
 
-from uet.artifacts.registry import SchemaRegistry
+from uet.artifacts.registry import SchemaRegistry, judgeable
 from uet.artifacts.tree import PathPart
 
 __all__ = [
@@ -37,12 +35,28 @@ MISSING: Any = object()  # the value at a path is unknown (not written yet)
 _MAX_REF_DEPTH = 32
 
 
+class Resolved(Protocol):
+    """What a ``$ref`` leads to: ``referencing``'s ``Resolved``."""
+
+    @property
+    def contents(self) -> Any: ...
+
+    @property
+    def resolver(self) -> Resolver: ...
+
+
+class Resolver(Protocol):
+    """What ``referencing.Registry.resolver()`` returns, as far as we use it."""
+
+    def lookup(self, ref: str) -> Resolved: ...
+
+
 @dataclass(frozen=True, slots=True)
 class SchemaNode:
     """One subschema and the resolver for the ``$ref`` inside it."""
 
     contents: Mapping[str, Any]
-    resolver: Resolver[Any]
+    resolver: Resolver
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,18 +268,18 @@ def _accepts_type(node: SchemaNode, value: Any, registry: SchemaRegistry) -> boo
     declared = node.contents.get("type")
     if declared is None:
         return True
-    probe = {"type": declared}
-    return _is_valid(SchemaNode(probe, node.resolver), value, registry)
+    return _is_valid(SchemaNode({"type": declared}, node.resolver), value, registry)
 
 
 def _is_valid(node: SchemaNode, value: Any, registry: SchemaRegistry) -> bool:
-    validator_class = cast(Any, Draft202012Validator)
+    """Whether ``value`` fits the subschema (jsonschema-rs, its ``$ref``s resolved where it
+    is written in the registry)."""
+    check = registry.subschema_check(node.contents)
+    if check is None or not judgeable(value):
+        return False
     try:
-        validator = validator_class(
-            node.contents, registry=registry.referencing_registry, _resolver=node.resolver
-        )
-        return bool(validator.is_valid(value))
-    except (referencing.exceptions.Unresolvable, TypeError, ValueError, re.error):
+        return check.is_valid(value)
+    except ValueError:
         return False
 
 

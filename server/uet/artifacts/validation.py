@@ -1,9 +1,10 @@
 """Schema validation that lands each problem on the exact node with a useful message.
 
-jsonschema validates the plain value; each error's ``absolute_path`` is then resolved in
-the positional tree. Unknown and missing properties go on keys, type/enum/pattern errors on
-values. ``oneOf``/``anyOf`` failures are narrowed to the branch the value was most likely
-meant for, so users never read "is not valid under any of the given schemas".
+jsonschema-rs validates the plain value (:mod:`uet.artifacts.schema_errors`); each error's
+path is then resolved in the positional tree. Unknown and missing properties go on keys,
+type/enum/pattern errors on values. ``oneOf``/``anyOf`` failures are narrowed to the branch
+the value was most likely meant for, so users never read "is not valid under any of the
+given schemas".
 """
 
 from __future__ import annotations
@@ -11,23 +12,22 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import referencing.exceptions
 
 from uet.artifacts.diagnostics import Diagnostic, Severity
-from uet.artifacts.fastcheck import Unsupported, static_properties
 from uet.artifacts.guards import CheckCancelled
 from uet.artifacts.positions import Span
 from uet.artifacts.registry import SchemaRegistry
+from uet.artifacts.schema_errors import SchemaError, schema_errors
 from uet.artifacts.suggestions import CUTOFF, STRICT_CUTOFF, Suggester, normal_word, suggest
 from uet.artifacts.tree import Document, Member, Node, NodeKind, PathPart
 
-if TYPE_CHECKING:  # jsonschema is loaded by the registry's validator, for invalid documents only
-    from jsonschema.exceptions import ValidationError
-
 __all__ = ["MAX_SCHEMA_ERRORS", "describe_type", "validate_document"]
 
-# Schema errors explained per document, as linters cap theirs: jsonschema spends ~1 ms on
-# each error of a big broken document, and the first ones are what a user fixes first.
+# Schema errors explained per document, as linters cap theirs: a big broken document can
+# have tens of thousands, and the first ones are what a user fixes first.
 MAX_SCHEMA_ERRORS = 1000
 
 _RANGE_KEYWORDS = {
@@ -52,6 +52,8 @@ _MAX_SYNONYMS = 20  # per property: a schema cannot make did-you-mean unbounded
 _MAX_SCHEMAS_WALKED = 64  # $ref/allOf subschemas read for one object's properties
 # Accepted on every top-level document; listing them in "allowed" would only be noise.
 _ALWAYS_ALLOWED = frozenset({"$schema", "doc_id"})
+# What looking up a $ref in a schema someone wrote may raise.
+_UNRESOLVABLE = (LookupError, referencing.exceptions.Unresolvable)
 _TYPE_NAMES = {
     "object": "an object",
     "array": "a list",
@@ -75,14 +77,13 @@ def validate_document(
     Raises ``CheckCancelled`` when ``cancelled`` answers true, polled between errors."""
     if document.root is None:
         return []
-    fast = registry.fast_check(schema)
-    if fast is not None and fast(document.root.value):
+    value = document.root.value
+    if registry.is_valid(schema, value):
         return []
-    validator = registry.validator(schema)
     diagnostics: list[Diagnostic] = []
     seen: set[tuple[int, int, str, str]] = set()
     hints = _PropertyHints(registry)
-    for count, error in enumerate(validator.iter_errors(document.root.value)):
+    for count, error in enumerate(schema_errors(registry, schema, value)):
         if cancelled is not None and cancelled():
             raise CheckCancelled
         if count == MAX_SCHEMA_ERRORS:
@@ -128,10 +129,10 @@ def describe_type(value: Any) -> str:
 
 
 def _explain(
-    error: ValidationError, document: Document, schema: str, hints: _PropertyHints
+    error: SchemaError, document: Document, schema: str, hints: _PropertyHints
 ) -> list[Diagnostic]:
-    keyword = str(error.validator)
-    path = list(error.absolute_path)
+    keyword = error.keyword
+    path = list(error.path)
     node, member = document.resolve(path)
     if node is None:
         return []
@@ -150,34 +151,32 @@ def _explain(
     if keyword == "required":
         return [_missing(error, node, member, document, schema)]
     if keyword == "type":
-        expected = _expected_types(error.validator_value)
+        expected = _expected_types(error.argument)
         message = f"{name} must be {expected}; found {describe_type(error.instance)}"
-        return [_at(node, "UET201", message, schema, {"expected": error.validator_value})]
+        return [_at(node, "UET201", message, schema, {"expected": error.argument})]
     if keyword == "enum":
         return [_bad_enum(error, node, name, schema)]
     if keyword == "const":
-        message = f"{name} must be {error.validator_value!r}; found {describe_type(error.instance)}"
-        return [_at(node, "UET207", message, schema, {"values": [error.validator_value]})]
+        message = f"{name} must be {error.argument!r}; found {describe_type(error.instance)}"
+        return [_at(node, "UET207", message, schema, {"values": [error.argument]})]
     if keyword == "pattern":
         hint = error.schema.get("x-pattern-hint") if isinstance(error.schema, Mapping) else None
-        expected = str(hint) if hint else f"match the pattern {error.validator_value}"
+        expected = str(hint) if hint else f"match the pattern {error.argument}"
         message = f"{name} must {expected}; found {describe_type(error.instance)}"
-        return [_at(node, "UET205", message, schema, {"pattern": error.validator_value})]
+        return [_at(node, "UET205", message, schema, {"pattern": error.argument})]
     if keyword in _RANGE_KEYWORDS:
-        limit = _RANGE_KEYWORDS[keyword].format(limit=error.validator_value)
+        limit = _RANGE_KEYWORDS[keyword].format(limit=error.argument)
         message = f"{name} must be {limit}; found {describe_type(error.instance)}"
         return [_at(node, "UET206", message, schema, {"keyword": keyword})]
     if keyword == "format":
-        message = (
-            f"{name} must be a valid {error.validator_value}; found {describe_type(error.instance)}"
-        )
-        return [_at(node, "UET208", message, schema, {"format": error.validator_value})]
+        message = f"{name} must be a valid {error.argument}; found {describe_type(error.instance)}"
+        return [_at(node, "UET208", message, schema, {"format": error.argument})]
     if keyword == "uniqueItems":
         return [_at(node, "UET209", f"{name} must not contain duplicates", schema)]
     if keyword in ("dependentRequired", "dependencies"):
         message = f"{name}: {_foreign(error.message)}"
         return [_at(_key_or(node, member), "UET202", message, schema)]
-    if keyword == "false" or error.validator_value is False:
+    if keyword == "false":
         return [_at(_key_or(node, member), "UET203", f"{name} is not allowed here", schema)]
     message = f"{name}: {_foreign(error.message)}"
     return [_at(node, "UET299", message, schema, {"keyword": keyword})]
@@ -324,24 +323,50 @@ def _declared_properties(schema: Any, registry: SchemaRegistry) -> tuple[list[st
     """Property names and patterns a (sub)schema declares, following $ref and allOf."""
     if not isinstance(schema, Mapping):
         return [], []
-    try:
-        found = static_properties(schema, registry.resolver_for(schema), stop_at_additional=False)
-    except (Unsupported, LookupError):
-        found = None
+    found = static_properties(schema, registry.resolver_for(schema))
     if found is None:
         names = [str(key) for key in schema.get("properties", {})]
         return names, [str(key) for key in schema.get("patternProperties", {})]
     return sorted(found[0]), found[1]
 
 
+def static_properties(schema: Any, resolver: Any) -> tuple[set[str], list[str]] | None:
+    """Property names and patterns that ``schema`` declares, following ``$ref`` and
+    ``allOf``; ``None`` when dynamic applicators (anyOf, oneOf, if, dependentSchemas) make
+    the answer depend on the value, or a ``$ref`` leads nowhere."""
+    names: set[str] = set()
+    patterns: list[str] = []
+    stack: list[tuple[Any, Any]] = [(schema, resolver)]
+    seen: set[int] = set()
+    while stack and len(seen) < _MAX_SCHEMAS_WALKED:
+        current, current_resolver = stack.pop()
+        if not isinstance(current, Mapping) or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if any(key in current for key in ("anyOf", "oneOf", "if", "dependentSchemas")):
+            return None
+        names.update(str(name) for name in current.get("properties", {}))
+        patterns.extend(str(pattern) for pattern in current.get("patternProperties", {}))
+        branches = current.get("allOf")
+        if isinstance(branches, list):
+            stack.extend((branch, current_resolver) for branch in branches)
+        if isinstance(current.get("$ref"), str):
+            try:
+                resolved = current_resolver.lookup(current["$ref"])
+            except _UNRESOLVABLE:
+                return None
+            stack.append((resolved.contents, resolved.resolver))
+    return names, patterns
+
+
 def _unknown_properties(
-    error: ValidationError, node: Node, schema: str, hints: _PropertyHints
+    error: SchemaError, node: Node, schema: str, hints: _PropertyHints
 ) -> list[Diagnostic]:
     if node.kind is not NodeKind.OBJECT:
         return []
     declared = hints.of(error.schema)
     extras = [member for member in node.members if not declared.declares(member.key)]
-    if error.validator == "unevaluatedProperties" and not extras:
+    if error.keyword == "unevaluatedProperties" and not extras:
         # Declared elsewhere (e.g. a failing branch): fall back to jsonschema's own wording.
         return [_at(node, "UET203", _foreign(error.message), schema)]
     diagnostics: list[Diagnostic] = []
@@ -384,13 +409,10 @@ def _nested_candidates(
         if isinstance(subschema.get("$ref"), str):
             try:
                 resolved = target_resolver.lookup(subschema["$ref"])
-            except LookupError:
+            except _UNRESOLVABLE:
                 continue
             target, target_resolver = resolved.contents, resolved.resolver
-        try:
-            found = static_properties(target, target_resolver, stop_at_additional=False)
-        except (Unsupported, LookupError):
-            continue
+        found = static_properties(target, target_resolver)
         for child in found[0] if found is not None else ():
             candidates.setdefault(child, f"{parent}.{child}")
         entries = _property_entries(target, registry, target_resolver)
@@ -425,7 +447,7 @@ def _property_entries(
         if isinstance(current.get("$ref"), str):
             try:
                 resolved = current_resolver.lookup(current["$ref"])
-            except LookupError:
+            except _UNRESOLVABLE:
                 continue
             stack.append((resolved.contents, resolved.resolver))
     return entries
@@ -445,10 +467,10 @@ def _synonyms(entries: Mapping[str, Mapping[str, Any]], prefix: str) -> dict[str
 
 
 def _missing(
-    error: ValidationError, node: Node, member: Member | None, document: Document, schema: str
+    error: SchemaError, node: Node, member: Member | None, document: Document, schema: str
 ) -> Diagnostic:
     instance = error.instance if isinstance(error.instance, Mapping) else {}
-    required = error.validator_value if isinstance(error.validator_value, list) else []
+    required = error.argument if isinstance(error.argument, list) else []
     missing = [str(name) for name in required if name not in instance]
     quoted = ", ".join(f"'{name}'" for name in missing)
     plural = "properties" if len(missing) != 1 else "property"
@@ -464,8 +486,8 @@ def _node_label(node: Node, member: Member | None) -> str:
     return "this item" if node.kind is NodeKind.OBJECT else "this value"
 
 
-def _bad_enum(error: ValidationError, node: Node, name: str, schema: str) -> Diagnostic:
-    allowed = list(error.validator_value) if isinstance(error.validator_value, list) else []
+def _bad_enum(error: SchemaError, node: Node, name: str, schema: str) -> Diagnostic:
+    allowed = list(error.argument) if isinstance(error.argument, list) else []
     shown = ", ".join(str(value) for value in allowed[:15]) + (", ..." if len(allowed) > 15 else "")
     suggestion = (
         suggest(error.instance, [str(v) for v in allowed])
@@ -479,35 +501,35 @@ def _bad_enum(error: ValidationError, node: Node, name: str, schema: str) -> Dia
     return _at(node, "UET204", message, schema, {"values": allowed, "suggestion": suggestion})
 
 
-def _best_branch(error: ValidationError) -> list[ValidationError] | None:
+def _best_branch(error: SchemaError) -> list[SchemaError] | None:
     """The errors of the alternative the value was most likely meant to match.
 
     Branches failing on the value's own type are the least likely; among the rest the one
     whose errors go deepest (the value matched more of it) with the fewest errors wins.
     """
-    branches: dict[int, list[ValidationError]] = {}
-    for sub in error.context or []:
-        index = sub.relative_schema_path[0] if sub.relative_schema_path else 0
-        branches.setdefault(int(index), []).append(sub)
+    depth = len(error.path)
+    branches = [(index, list(errors)) for index, errors in enumerate(error.branches) if errors]
     if not branches:
         return None
 
-    def rank(item: tuple[int, list[ValidationError]]) -> tuple[int, int, int, int]:
-        index, errors = item
-        type_miss = sum(1 for sub in errors if sub.validator == "type" and not sub.relative_path)
-        depth = max(len(sub.relative_path) for sub in errors)
-        return (type_miss, -depth, len(errors), index)
+    def own_type(sub: SchemaError) -> bool:
+        return sub.keyword == "type" and len(sub.path) == depth
 
-    index, errors = min(branches.items(), key=rank)
-    if all(sub.validator == "type" and not sub.relative_path for sub in errors):
+    def rank(item: tuple[int, list[SchemaError]]) -> tuple[int, int, int, int]:
+        index, errors = item
+        type_miss = sum(1 for sub in errors if own_type(sub))
+        deepest = max(len(sub.path) for sub in errors) - depth
+        return (type_miss, -deepest, len(errors), index)
+
+    _, errors = min(branches, key=rank)
+    if all(own_type(sub) for sub in errors):
         return None
-    del index
     return errors
 
 
-def _alternatives(error: ValidationError, node: Node, name: str, schema: str) -> Diagnostic:
+def _alternatives(error: SchemaError, node: Node, name: str, schema: str) -> Diagnostic:
     expected: list[str] = []
-    for branch in error.validator_value if isinstance(error.validator_value, list) else []:
+    for branch in error.argument if isinstance(error.argument, list) else []:
         if isinstance(branch, Mapping):
             label = branch.get("title") or branch.get("description")
             if not label and "type" in branch:

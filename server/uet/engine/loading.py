@@ -5,12 +5,12 @@ error-severity diagnostic is refused with the diagnostics formatted as
 ``path:line:col: error CODE message`` lines (in :class:`SpecError.problems`). The valid
 plain values are then turned into the engine's frozen specs.
 
-A JSON file is first read the fast way: the stdlib (C) parser, then the registry's compiled
-validity check (``fast_check``). Only when that does not say "valid" (a syntax error, a
-duplicate key, ``NaN``, a schema error, an oversized or non-UTF-8 file, or a schema the
-compiler does not cover) is the file checked again by the positional checker, whose
-diagnostics point at lines and columns. Both accept exactly the same files; the fast way
-costs a fraction of the positional parse on a workstream of thousands of tasks.
+A JSON file is first read the fast way: the stdlib (C) parser, then the registry's validity
+check (jsonschema-rs, ``is_valid``). Only when that does not say "valid" (a syntax error, a
+duplicate key, ``NaN``, a schema error, an oversized or non-UTF-8 file) is the file checked
+again by the positional checker, whose diagnostics point at lines and columns. Both accept
+exactly the same files; the fast way costs a fraction of the positional parse on a
+workstream of thousands of tasks.
 """
 
 import json
@@ -88,8 +88,7 @@ def _fast_value(path: Path, schema: str) -> CheckedDocument:
 
     registry = bundled_registry()
     name = registry.lookup(schema)
-    check = registry.fast_check(name) if name is not None else None
-    if check is None or not check(value):
+    if name is None or not registry.is_valid(name, value):
         raise _NotFast
     return CheckedDocument(value, text)
 
