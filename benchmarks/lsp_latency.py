@@ -9,8 +9,8 @@ prints, against the goals of issue 5:
 - server start-up: process spawn → ``initialize`` response, spawn → first diagnostics of
   a file opened at once, and the initialize round trip of a process that is ready;
 - time to diagnose a generated 1,000-artifact workspace (initialize response → indexing
-  done, which includes the imports the server defers past its early answer; and from the
-  spawn);
+  done, which includes the imports the server defers until after ``initialized``; and
+  from the spawn);
 - server RSS when idle.
 
 Usage: ``python benchmarks/lsp_latency.py [--edits N]`` (``UET_BENCH_LOG=FILE
