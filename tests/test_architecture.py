@@ -101,9 +101,6 @@ def test_every_module_says_what_it_owns(path: Path) -> None:
 DOCUMENTED = {
     "os._exit",  # the documented way for a forked child to end without clean-up
 }
-# Private uses on their way out (issue 18: jsonschema-rs replaces the hand-written validity
-# check): delete an entry with the code it names; nothing may be added here.
-BEING_REMOVED: dict[str, set[str]] = {}
 
 
 def _is_private(name: str) -> bool:
@@ -218,8 +215,7 @@ def private_uses(path: Path) -> list[str]:
 
 @pytest.mark.parametrize("path", _modules(), ids=lambda path: str(path.relative_to(PACKAGE)))
 def test_no_private_api_of_python_or_a_dependency(path: Path) -> None:
-    being_removed = BEING_REMOVED.get(str(path.relative_to(PACKAGE)), set())
-    assert set(private_uses(path)) <= being_removed
+    assert private_uses(path) == []
 
 
 @pytest.mark.parametrize(
