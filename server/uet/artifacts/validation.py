@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import referencing.exceptions
@@ -336,6 +336,20 @@ def static_properties(schema: Any, resolver: Any) -> tuple[set[str], list[str]] 
     the answer depend on the value, or a ``$ref`` leads nowhere."""
     names: set[str] = set()
     patterns: list[str] = []
+    for current in _static_closure(schema, resolver):
+        if current is None or any(
+            key in current for key in ("anyOf", "oneOf", "if", "dependentSchemas")
+        ):
+            return None
+        names.update(str(name) for name in current.get("properties", {}))
+        patterns.extend(str(pattern) for pattern in current.get("patternProperties", {}))
+    return names, patterns
+
+
+def _static_closure(schema: Any, resolver: Any) -> Iterator[Mapping[str, Any] | None]:
+    """``schema`` and every schema its ``allOf`` and ``$ref`` lead to, each once, at most
+    ``_MAX_SCHEMAS_WALKED``; ``None`` stands for a ``$ref`` that leads nowhere. A schema is
+    yielded before what it leads to is looked up."""
     stack: list[tuple[Any, Any]] = [(schema, resolver)]
     seen: set[int] = set()
     while stack and len(seen) < _MAX_SCHEMAS_WALKED:
@@ -343,10 +357,7 @@ def static_properties(schema: Any, resolver: Any) -> tuple[set[str], list[str]] 
         if not isinstance(current, Mapping) or id(current) in seen:
             continue
         seen.add(id(current))
-        if any(key in current for key in ("anyOf", "oneOf", "if", "dependentSchemas")):
-            return None
-        names.update(str(name) for name in current.get("properties", {}))
-        patterns.extend(str(pattern) for pattern in current.get("patternProperties", {}))
+        yield current
         branches = current.get("allOf")
         if isinstance(branches, list):
             stack.extend((branch, current_resolver) for branch in branches)
@@ -354,9 +365,9 @@ def static_properties(schema: Any, resolver: Any) -> tuple[set[str], list[str]] 
             try:
                 resolved = current_resolver.lookup(current["$ref"])
             except _UNRESOLVABLE:
-                return None
+                yield None
+                continue
             stack.append((resolved.contents, resolved.resolver))
-    return names, patterns
 
 
 def _unknown_properties(
@@ -429,27 +440,14 @@ def _property_entries(
     entries: dict[str, Mapping[str, Any]] = {}
     if not isinstance(schema, Mapping):
         return entries
-    stack: list[tuple[Any, Any]] = [(schema, resolver or registry.resolver_for(schema))]
-    seen: set[int] = set()
-    while stack and len(seen) < _MAX_SCHEMAS_WALKED:
-        current, current_resolver = stack.pop()
-        if not isinstance(current, Mapping) or id(current) in seen:
-            continue
-        seen.add(id(current))
+    for current in _static_closure(schema, resolver or registry.resolver_for(schema)):
+        if current is None:
+            continue  # a $ref that leads nowhere adds no entry
         properties = current.get("properties")
         if isinstance(properties, Mapping):
             for name, entry in properties.items():
                 if isinstance(entry, Mapping):
                     entries.setdefault(str(name), entry)
-        branches = current.get("allOf")
-        if isinstance(branches, list):
-            stack.extend((branch, current_resolver) for branch in branches)
-        if isinstance(current.get("$ref"), str):
-            try:
-                resolved = current_resolver.lookup(current["$ref"])
-            except _UNRESOLVABLE:
-                continue
-            stack.append((resolved.contents, resolved.resolver))
     return entries
 
 
