@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from uet.engine.store import connect
+from uet.engine.store.database import connect
 
 
 @pytest.fixture

@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from uet.artifacts.registry import bundled_registry
-from uet.engine.ids import utc_timestamp
-from uet.engine.records import run_event_records, run_record, step_attempt_records
-from uet.engine.states import NewStep, apply_step_changes
-from uet.engine.store import compact_json, connect, integrity_problems
+from uet.engine.store.database import compact_json, connect, integrity_problems
+from uet.engine.store.ids import utc_timestamp
+from uet.engine.store.lifecycle import NewStep
+from uet.engine.store.records import run_event_records, run_record, step_attempt_records
+from uet.engine.store.transitions import apply_step_changes
 
 
 def assert_valid(schema_name: str, value: Any) -> None:

@@ -12,11 +12,11 @@ from typing import Any
 
 from engine_support import check_run_artifacts, journal, task_states, write_workspace
 
-from uet.engine.progress import EngineEvent, EngineEventKind
-from uet.engine.runner import start_run
-from uet.engine.session import RunOptions
-from uet.engine.slots import AppSlots
-from uet.engine.states import RunState
+from uet.engine.running.progress import EngineEvent, EngineEventKind
+from uet.engine.running.session import RunOptions
+from uet.engine.running.slots import AppSlots
+from uet.engine.running.start import start_run
+from uet.engine.store.lifecycle import RunState
 
 ROUTER: dict[str, Any] = {
     "version": "1.0.0",

@@ -15,11 +15,11 @@ from engine_support import write_workspace
 from uet.engine import CpuPriority
 from uet.engine.adapters.base import AdapterRequest, AttemptStatus
 from uet.engine.adapters.subprocess import SubprocessAdapter
-from uet.engine.cancel import CancelToken
-from uet.engine.progress import EngineEvent, EngineEventKind
-from uet.engine.runner import start_run
-from uet.engine.session import RunOptions
-from uet.engine.states import RunState
+from uet.engine.running.cancel import CancelToken
+from uet.engine.running.progress import EngineEvent, EngineEventKind
+from uet.engine.running.session import RunOptions
+from uet.engine.running.start import start_run
+from uet.engine.store.lifecycle import RunState
 
 # The child (and a grandchild it forks) write "nice policy". The priority is set right after
 # the child starts, so it reads after a short pause: python needs longer to start.

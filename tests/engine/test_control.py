@@ -20,9 +20,9 @@ from engine_support import (
     write_workspace,
 )
 
-from uet.engine.control import cancel_run
 from uet.engine.errors import RunControlError
-from uet.engine.resume import resume_run
+from uet.engine.running.control import cancel_run
+from uet.engine.running.resume import resume_run
 from uet.engine.workspace import Workspace
 
 TREE = """
@@ -162,7 +162,7 @@ def test_two_engines_share_one_database(tmp_path: Path) -> None:
 
 
 def test_a_live_run_keeps_its_heartbeat_fresh(tmp_path: Path) -> None:
-    from uet.engine.runner import start_run
+    from uet.engine.running.start import start_run
 
     path = write_workspace(tmp_path, [{"task_id": "wait", "command": ["sleep", "2.5"]}])
     handle = start_run(path)

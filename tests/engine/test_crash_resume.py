@@ -19,7 +19,7 @@ from engine_support import (
     write_workspace,
 )
 
-from uet.engine.store import connect, integrity_problems
+from uet.engine.store.database import connect, integrity_problems
 
 KILL_CYCLES = 24
 
@@ -119,11 +119,11 @@ def test_a_run_interrupted_under_schema_version_1_resumes_after_the_upgrade(
     # A run recorded by a uet whose store kept the plan inside the runs row (version 1),
     # interrupted before it started; this uet migrates the store (version 2: plans in
     # run_plans) on the first open and resumes the run from the moved plan.
-    from uet.engine.ids import new_ulid
-    from uet.engine.migrations import MIGRATIONS
-    from uet.engine.plan import plan_run
-    from uet.engine.resume import resume_run
-    from uet.engine.store import compact_json, transaction
+    from uet.engine.planning.plan import plan_run
+    from uet.engine.running.resume import resume_run
+    from uet.engine.store.database import compact_json, transaction
+    from uet.engine.store.ids import new_ulid
+    from uet.engine.store.migrations import MIGRATIONS
     from uet.engine.workspace import find_workspace
 
     write_workspace(

@@ -24,7 +24,7 @@ from engine_support import (
     write_workspace,
 )
 
-from uet.engine.ids import ulid_seconds
+from uet.engine.store.ids import ulid_seconds
 
 
 def _uet(root: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -9,18 +9,18 @@ from pathlib import Path
 import pytest
 from engine_support import write_workspace
 
-from uet.engine.monitor import list_runs, run_metrics, system_summary, task_statuses
-from uet.engine.progress import (
+from uet.engine.running.progress import (
     EngineEvent,
     EngineEventKind,
     EventBus,
     KindFilter,
     ProgressTracker,
 )
-from uet.engine.runner import start_run
-from uet.engine.session import RunOptions
-from uet.engine.store import connect
-from uet.engine.writer import StoreWriter
+from uet.engine.running.session import RunOptions
+from uet.engine.running.start import start_run
+from uet.engine.store.database import connect
+from uet.engine.store.monitor import list_runs, run_metrics, system_summary, task_statuses
+from uet.engine.store.writer import StoreWriter
 
 
 def test_snapshot_counts_percent_running_and_eta() -> None:

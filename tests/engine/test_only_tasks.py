@@ -11,10 +11,10 @@ import pytest
 from engine_support import check_run_artifacts, journal, task_states, write_workspace
 
 from uet.engine.errors import SpecError
-from uet.engine.plan import plan_from_document
-from uet.engine.runner import start_run
-from uet.engine.session import RunOptions
-from uet.engine.states import RunState
+from uet.engine.planning.plan import plan_from_document
+from uet.engine.running.session import RunOptions
+from uet.engine.running.start import start_run
+from uet.engine.store.lifecycle import RunState
 from uet.engine.workspace import Workspace
 
 TASKS = [
@@ -101,7 +101,7 @@ def test_the_stored_plan_is_the_plan_document(tmp_path: Path, form: str) -> None
     text = _stored_plan(tmp_path, result.run_id)
     plan = plan_from_document(Workspace(tmp_path.resolve()), json.loads(text))
     assert plan.workstream.tasks[0].name == "Café – tâche"
-    from uet.engine.plan import plan_run
+    from uet.engine.planning.plan import plan_run
 
     expected = plan_run(Workspace(tmp_path.resolve()), path).document
     assert json.loads(text) == expected

@@ -18,15 +18,15 @@ from pathlib import Path
 
 from engine_support import latest_run_id, process_alive, uet_process, wait_until, write_workspace
 
-from uet.engine import reaper
 from uet.engine.adapters import processes
 from uet.engine.adapters.base import AdapterRequest, AdapterResult, AttemptStatus
 from uet.engine.adapters.subprocess import SubprocessAdapter
-from uet.engine.cancel import CancelToken
-from uet.engine.runner import start_run
-from uet.engine.session import RunOptions, process_record_path
-from uet.engine.states import RunState
-from uet.engine.store import connect
+from uet.engine.running import reaper
+from uet.engine.running.cancel import CancelToken
+from uet.engine.running.session import RunOptions, process_record_path
+from uet.engine.running.start import start_run
+from uet.engine.store.database import connect
+from uet.engine.store.lifecycle import RunState
 from uet.engine.workspace import Workspace
 
 # A failure guard only: every attempt below ends in about a second when the engine works,
@@ -117,7 +117,9 @@ def _reapers(run_id: str) -> list[int]:
             arguments = (entry / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        reaper = b"uet.engine.reaper" in b" ".join(arguments) and run_id.encode() in arguments
+        reaper = (
+            b"uet.engine.running.reaper" in b" ".join(arguments) and run_id.encode() in arguments
+        )
         if reaper and process_alive(int(entry.name)):
             found.append(int(entry.name))
     return found
@@ -163,7 +165,7 @@ def test_every_process_of_a_run_dies_with_its_engine_killed_by_sigkill(tmp_path:
 # the engine left behind is then for `uet resume` alone to stop.
 _WITHOUT_REAPER = """
 import runpy, sys
-from uet.engine import reaper
+from uet.engine.running import reaper
 def missing(*arguments):
     raise OSError("no reaper")
 reaper.start = missing

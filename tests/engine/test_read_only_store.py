@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from engine_support import latest_run_id, write_workspace
 
-from uet.engine.migrations import MIGRATIONS, SCHEMA_VERSION
+from uet.engine.store.migrations import MIGRATIONS, SCHEMA_VERSION
 
 
 def _can_mount_read_only(tmp_path: Path) -> bool:

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from engine_support import check_run_artifacts, journal, task_states, write_workspace
 
-from uet.engine.config import BreakerPolicy, RetryPolicy
-from uet.engine.resilience import (
+from uet.engine.planning.router_config import BreakerPolicy, RetryPolicy
+from uet.engine.running.resilience import (
     Breaker,
     BreakerBoard,
     CircuitState,
@@ -19,10 +19,10 @@ from uet.engine.resilience import (
     retry_controller,
     save_breaker,
 )
-from uet.engine.runner import RunResult, start_run
-from uet.engine.session import RunOptions
-from uet.engine.states import RunState
-from uet.engine.store import transaction
+from uet.engine.running.session import RunOptions
+from uet.engine.running.start import RunResult, start_run
+from uet.engine.store.database import transaction
+from uet.engine.store.lifecycle import RunState
 
 POLICY = BreakerPolicy(failure_threshold=3, recovery_timeout_seconds=60)
 
@@ -82,7 +82,7 @@ def test_backoff_is_exponential_with_jitter_and_capped(base: float) -> None:
     import tenacity
 
     from uet.engine.adapters.base import AdapterResult, AttemptStatus
-    from uet.engine.resilience import RetryableFailure
+    from uet.engine.running.resilience import RetryableFailure
 
     sleeps: list[float] = []
     controller = retry_controller(

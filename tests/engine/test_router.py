@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 from engine_support import assert_valid
 
-from uet.engine.config import RouterConfig, RoutingStrategy, parse_router_config
 from uet.engine.errors import UnroutableTaskError
-from uet.engine.ids import new_ulid, utc_timestamp
-from uet.engine.router import (
+from uet.engine.planning.router_config import RouterConfig, RoutingStrategy, parse_router_config
+from uet.engine.planning.routing import (
     AppStats,
     RoundRobin,
     app_score,
@@ -16,7 +15,8 @@ from uet.engine.router import (
     execution_request,
     route_task,
 )
-from uet.engine.spec import TaskSpec, WorkstreamSpec
+from uet.engine.planning.spec import TaskSpec, WorkstreamSpec
+from uet.engine.store.ids import new_ulid, utc_timestamp
 
 CONFIG_VALUE = {
     "version": "1.0.0",
@@ -118,7 +118,7 @@ def test_rules_naming_unknown_apps_are_problems() -> None:
 
 
 def _choose(route_candidates: tuple[str, ...], strategy: RoutingStrategy, **kwargs: object):  # type: ignore[no-untyped-def]
-    from uet.engine.router import Route
+    from uet.engine.planning.routing import Route
 
     route = Route("t1", route_candidates, strategy, "test", "rule")
     return choose_app(
@@ -216,7 +216,7 @@ def test_each_decision_is_a_valid_execution_request() -> None:
     assert request["task_id"] == "t1"
     assert_valid("execution_request", request)
     direct = route_task(task(kind="x", command=("true",)), config())
-    from uet.engine.router import Decision
+    from uet.engine.planning.routing import Decision
 
     direct_request = execution_request(
         Decision(None, direct, direct.reason),

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from engine_support import journal, latest_run_id, max_concurrency, task_states, write_workspace
 
-from uet.engine.plan import attempt_timeout, run_jobs
+from uet.engine.planning.plan import attempt_timeout, run_jobs
 
 
 def _uet(root: Path, *args: str) -> subprocess.CompletedProcess[str]:

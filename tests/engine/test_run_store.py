@@ -12,9 +12,17 @@ import pytest
 from engine_support import assert_valid, create_attempt
 
 from uet.engine.errors import MigrationError, RunNotFoundError
-from uet.engine.ids import is_ulid, new_ulid, timestamp_from_epoch
-from uet.engine.migrations import SCHEMA_VERSION
-from uet.engine.records import (
+from uet.engine.store.database import (
+    WAL_CHECKPOINT_PAGES,
+    connect,
+    integrity_problems,
+    schema_version,
+    transaction,
+)
+from uet.engine.store.ids import is_ulid, new_ulid, timestamp_from_epoch
+from uet.engine.store.lifecycle import RunState, StepOutcome, StepState, TaskState
+from uet.engine.store.migrations import SCHEMA_VERSION
+from uet.engine.store.records import (
     NewRun,
     find_run_id,
     insert_run,
@@ -22,14 +30,7 @@ from uet.engine.records import (
     run_record,
     step_attempt_records,
 )
-from uet.engine.states import RunState, StepOutcome, StepState, TaskState, transition
-from uet.engine.store import (
-    WAL_CHECKPOINT_PAGES,
-    connect,
-    integrity_problems,
-    schema_version,
-    transaction,
-)
+from uet.engine.store.transitions import transition
 
 
 def _new_run(run_id: str, tasks: tuple[str, ...] = ("a", "b")) -> NewRun:

@@ -16,10 +16,10 @@ from engine_support import (
 )
 
 from uet.engine.errors import CycleError, SpecError, UnroutableTaskError
-from uet.engine.progress import EngineEvent, EngineEventKind
-from uet.engine.runner import RunResult, start_run
-from uet.engine.session import RunOptions
-from uet.engine.states import RunState
+from uet.engine.running.progress import EngineEvent, EngineEventKind
+from uet.engine.running.session import RunOptions
+from uet.engine.running.start import RunResult, start_run
+from uet.engine.store.lifecycle import RunState
 
 
 def run(path: Path, **options: object) -> RunResult:

@@ -10,14 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from uet.engine.errors import CycleError
-from uet.engine.scheduler import (
+from uet.engine.planning.scheduler import (
     DynamicSchedule,
     build_graph,
     execution_layers,
     parallel_batches,
     ready_tasks,
 )
-from uet.engine.spec import TaskSpec
+from uet.engine.planning.spec import TaskSpec
 
 DIAMOND = {"a": [], "b": ["a"], "c": ["a"], "d": ["b", "c"], "e": []}
 

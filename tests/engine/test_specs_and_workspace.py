@@ -8,17 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from uet.engine.config import (
+from uet.engine.errors import SpecError, WorkspaceError
+from uet.engine.planning.loading import load_router_config_value, load_workstream_value
+from uet.engine.planning.plan import plan_run, resolve_invocation
+from uet.engine.planning.router_config import (
     DEFAULT_BREAKER,
     DEFAULT_RETRY,
     RouterConfig,
     RoutingStrategy,
     parse_router_config,
 )
-from uet.engine.errors import SpecError, WorkspaceError
-from uet.engine.loading import load_router_config_value, load_workstream_value
-from uet.engine.plan import plan_run, resolve_invocation
-from uet.engine.spec import ErrorStrategy, parse_workstream
+from uet.engine.planning.spec import ErrorStrategy, parse_workstream
 from uet.engine.workspace import Workspace, confine, find_workspace
 
 BASE = {

@@ -9,9 +9,9 @@ import pytest
 from engine_support import create_attempt
 
 from uet.engine.errors import IllegalTransitionError, RunNotFoundError, StoreError
-from uet.engine.ids import new_ulid
-from uet.engine.records import NewRun, insert_run
-from uet.engine.states import (
+from uet.engine.store.database import transaction
+from uet.engine.store.ids import new_ulid
+from uet.engine.store.lifecycle import (
     RUN_TRANSITIONS,
     STEP_TRANSITIONS,
     TERMINAL_RUN_STATES,
@@ -19,9 +19,9 @@ from uet.engine.states import (
     RunState,
     StepState,
     is_legal,
-    transition,
 )
-from uet.engine.store import transaction
+from uet.engine.store.records import NewRun, insert_run
+from uet.engine.store.transitions import transition
 
 LEGAL_RUN = {
     (RunState.PENDING, RunState.RUNNING),

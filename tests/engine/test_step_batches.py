@@ -10,25 +10,24 @@ from typing import Any
 
 import pytest
 
-from uet.engine.config import DEFAULT_BREAKER, DEFAULT_RETRY, RoutingStrategy
 from uet.engine.errors import IllegalTransitionError
-from uet.engine.execution import request_json
-from uet.engine.ids import new_ulid, utc_timestamp
-from uet.engine.plan import Invocation
-from uet.engine.records import NewRun, insert_run
-from uet.engine.router import Decision, Route, execution_request
-from uet.engine.spec import TaskSpec, WorkstreamSpec
-from uet.engine.states import (
+from uet.engine.planning.plan import Invocation
+from uet.engine.planning.router_config import DEFAULT_BREAKER, DEFAULT_RETRY, RoutingStrategy
+from uet.engine.planning.routing import Decision, Route, execution_request
+from uet.engine.planning.spec import TaskSpec, WorkstreamSpec
+from uet.engine.running.attempts import request_json
+from uet.engine.store.database import compact_json, transaction
+from uet.engine.store.ids import new_ulid, utc_timestamp
+from uet.engine.store.lifecycle import (
     NewStep,
     RunState,
     StepChange,
     StepOutcome,
     StepState,
     TaskState,
-    apply_step_changes,
-    transition,
 )
-from uet.engine.store import compact_json, transaction
+from uet.engine.store.records import NewRun, insert_run
+from uet.engine.store.transitions import apply_step_changes, transition
 
 TASKS = [("a", "A"), ("b", "B"), ("c", "C")]
 # Columns a step's transitions write (the rest is fixed when the attempt is created).

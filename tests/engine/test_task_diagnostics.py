@@ -8,7 +8,7 @@ from pathlib import Path
 
 from uet.artifacts import load_path
 from uet.engine import connect, start_run, task_statuses
-from uet.engine.task_diagnostics import log_tail, task_result_diagnostics
+from uet.engine.store.task_diagnostics import log_tail, task_result_diagnostics
 
 WORKSTREAM = """workstream_id: ws-mixed
 project_id: PRJ-T

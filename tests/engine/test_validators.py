@@ -11,8 +11,8 @@ from typing import Any
 
 from engine_support import check_run_artifacts, task_states, write_workspace
 
-from uet.engine.runner import start_run
-from uet.engine.states import RunState
+from uet.engine.running.start import start_run
+from uet.engine.store.lifecycle import RunState
 
 # The validator: succeeds when the task left its marker file, fails with status 7 otherwise.
 CHECKER = (

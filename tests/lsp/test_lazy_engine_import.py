@@ -31,9 +31,9 @@ steps = [
     runs_store.load_engine,  # a run starting
     lambda: runs_trust._remembered(root),  # its trust question
     lambda: runtime.import_modules(DEFERRED_IMPORTS),  # the warm-up after a (re)start
-    lambda: runtime.import_modules(["uet.engine.session", "uet.engine.control"]),
+    lambda: runtime.import_modules(["uet.engine.running.session", "uet.engine.running.control"]),
     lambda: runs_store.load_engine(),
-    lambda: runtime.import_modules(["uet.engine.adapters.spawn", "uet.engine.resume"]),
+    lambda: runtime.import_modules(["uet.engine.adapters.spawn", "uet.engine.running.resume"]),
 ]
 threads = [threading.Thread(target=run, args=(step,)) for step in steps]
 for thread in threads:

@@ -380,7 +380,7 @@ def _follow(
 ) -> int:
     """Start the run (``start``), show it until it ends, print its summary."""
     from uet.engine import SpecError
-    from uet.engine.progress import KindFilter
+    from uet.engine.running.progress import KindFilter
 
     as_json: bool = args.json
     display = (

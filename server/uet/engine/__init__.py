@@ -39,7 +39,6 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from uet.engine.adapters.spawn import CpuPriority
-    from uet.engine.control import cancel_run
     from uet.engine.errors import (
         CycleError,
         EngineError,
@@ -52,8 +51,20 @@ if TYPE_CHECKING:
         UnroutableTaskError,
         WorkspaceError,
     )
-    from uet.engine.handle import RunHandle, RunResult
-    from uet.engine.monitor import (
+    from uet.engine.running.control import cancel_run
+    from uet.engine.running.handle import RunHandle, RunResult
+    from uet.engine.running.progress import (
+        EngineEvent,
+        EngineEventKind,
+        ProgressSnapshot,
+        Subscriber,
+    )
+    from uet.engine.running.resume import resume_run
+    from uet.engine.running.session import RunOptions
+    from uet.engine.running.start import start_run
+    from uet.engine.store.database import connect, integrity_problems, open_for_reading
+    from uet.engine.store.lifecycle import EventKind, RunState, StepState, TaskState
+    from uet.engine.store.monitor import (
         RunMetrics,
         RunSummary,
         SystemSummary,
@@ -62,8 +73,7 @@ if TYPE_CHECKING:
         run_summary,
         system_summary,
     )
-    from uet.engine.progress import EngineEvent, EngineEventKind, ProgressSnapshot, Subscriber
-    from uet.engine.records import (
+    from uet.engine.store.records import (
         TaskStatus,
         find_run_id,
         run_event_records,
@@ -71,11 +81,6 @@ if TYPE_CHECKING:
         step_attempt_records,
         task_statuses,
     )
-    from uet.engine.resume import resume_run
-    from uet.engine.runner import start_run
-    from uet.engine.session import RunOptions
-    from uet.engine.states import EventKind, RunState, StepState, TaskState
-    from uet.engine.store import connect, integrity_problems, open_for_reading
     from uet.engine.workspace import Workspace, find_workspace
 
 # Public name → the module defining it. A name's module is imported on first use (PEP 562),
@@ -84,46 +89,46 @@ _SOURCES = {
     "CpuPriority": "uet.engine.adapters.spawn",
     "CycleError": "uet.engine.errors",
     "EngineError": "uet.engine.errors",
-    "EngineEvent": "uet.engine.progress",
-    "EngineEventKind": "uet.engine.progress",
-    "EventKind": "uet.engine.states",
+    "EngineEvent": "uet.engine.running.progress",
+    "EngineEventKind": "uet.engine.running.progress",
+    "EventKind": "uet.engine.store.transitions",
     "IllegalTransitionError": "uet.engine.errors",
     "MigrationError": "uet.engine.errors",
-    "ProgressSnapshot": "uet.engine.progress",
+    "ProgressSnapshot": "uet.engine.running.progress",
     "RunControlError": "uet.engine.errors",
-    "RunHandle": "uet.engine.handle",
-    "RunMetrics": "uet.engine.monitor",
+    "RunHandle": "uet.engine.running.handle",
+    "RunMetrics": "uet.engine.store.monitor",
     "RunNotFoundError": "uet.engine.errors",
-    "RunOptions": "uet.engine.session",
-    "RunResult": "uet.engine.handle",
-    "RunState": "uet.engine.states",
-    "RunSummary": "uet.engine.monitor",
+    "RunOptions": "uet.engine.running.session",
+    "RunResult": "uet.engine.running.handle",
+    "RunState": "uet.engine.store.transitions",
+    "RunSummary": "uet.engine.store.monitor",
     "SpecError": "uet.engine.errors",
-    "StepState": "uet.engine.states",
+    "StepState": "uet.engine.store.transitions",
     "StoreError": "uet.engine.errors",
-    "Subscriber": "uet.engine.progress",
-    "SystemSummary": "uet.engine.monitor",
-    "TaskState": "uet.engine.states",
-    "TaskStatus": "uet.engine.records",
+    "Subscriber": "uet.engine.running.progress",
+    "SystemSummary": "uet.engine.store.monitor",
+    "TaskState": "uet.engine.store.transitions",
+    "TaskStatus": "uet.engine.store.records",
     "UnroutableTaskError": "uet.engine.errors",
     "Workspace": "uet.engine.workspace",
     "WorkspaceError": "uet.engine.errors",
-    "cancel_run": "uet.engine.control",
-    "connect": "uet.engine.store",
-    "open_for_reading": "uet.engine.store",
-    "find_run_id": "uet.engine.records",
+    "cancel_run": "uet.engine.running.control",
+    "connect": "uet.engine.store.database",
+    "open_for_reading": "uet.engine.store.database",
+    "find_run_id": "uet.engine.store.records",
     "find_workspace": "uet.engine.workspace",
-    "integrity_problems": "uet.engine.store",
-    "list_runs": "uet.engine.monitor",
-    "resume_run": "uet.engine.resume",
-    "run_event_records": "uet.engine.records",
-    "run_metrics": "uet.engine.monitor",
-    "run_record": "uet.engine.records",
-    "run_summary": "uet.engine.monitor",
-    "start_run": "uet.engine.runner",
-    "step_attempt_records": "uet.engine.records",
-    "system_summary": "uet.engine.monitor",
-    "task_statuses": "uet.engine.records",
+    "integrity_problems": "uet.engine.store.database",
+    "list_runs": "uet.engine.store.monitor",
+    "resume_run": "uet.engine.running.resume",
+    "run_event_records": "uet.engine.store.records",
+    "run_metrics": "uet.engine.store.monitor",
+    "run_record": "uet.engine.store.records",
+    "run_summary": "uet.engine.store.monitor",
+    "start_run": "uet.engine.running.start",
+    "step_attempt_records": "uet.engine.store.records",
+    "system_summary": "uet.engine.store.monitor",
+    "task_statuses": "uet.engine.store.records",
 }
 
 

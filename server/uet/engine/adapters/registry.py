@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 from uet.engine.adapters.base import Adapter
 from uet.engine.adapters.subprocess import SubprocessAdapter
-from uet.engine.config import AppConfig, RouterConfig
+from uet.engine.planning.router_config import AppConfig, RouterConfig
 
 __all__ = ["DIRECT_TOOL_ID", "AdapterRegistry", "build_registry"]
 

@@ -20,7 +20,7 @@ engine's other threads keep running meanwhile. Everything else is done from the 
   nice value of its whole process group and, for ``IDLE``, the scheduling policy of the
   child, both inherited by what it starts later. The engine's own threads are never touched.
 
-What ties children to the engine's life is the run's reaper (:mod:`uet.engine.reaper`),
+What ties children to the engine's life is the run's reaper (:mod:`uet.engine.running.reaper`),
 not a per-child parent-death signal. The engine becomes the child subreaper of its
 descendants on the first start (:func:`~uet.engine.adapters.processes.become_subreaper`).
 

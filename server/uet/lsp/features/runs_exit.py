@@ -4,7 +4,7 @@ before the process exits (``shutdown`` cancels them earlier, on the loop).
 
 Plain Python, called by ``uet.cli.commands_server`` once the event loop has stopped (or
 from a signal handler): the loop's tasks that followed the runs are gone by then, so the
-runs are found through the engine itself (:func:`uet.engine.handle.executing_runs`).
+runs are found through the engine itself (:func:`uet.engine.running.handle.executing_runs`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ def stop_every_run(reason: str) -> int:
     """Cancel every run executing in this process and wait until they have ended (their
     tasks get SIGTERM, then SIGKILL after the kill grace period); what is still alive after
     that gets SIGKILL at once. Returns how many runs were stopped."""
-    engine_handles = sys.modules.get("uet.engine.handle")  # loaded if anything ever ran
+    engine_handles = sys.modules.get("uet.engine.running.handle")  # loaded if anything ever ran
     handles = engine_handles.executing_runs() if engine_handles is not None else []
     for handle in handles:
         handle.cancel(reason)

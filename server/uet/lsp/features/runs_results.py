@@ -1,7 +1,7 @@
 """Run results as diagnostics on the tasks of workstream files (UET401/402/403).
 
 For each workstream file the server keeps the latest result diagnostic of each task
-(``uet.engine.task_diagnostics``): a task that fails gets one, a task that succeeds in a
+(``uet.engine.store.task_diagnostics``): a task that fails gets one, a task that succeeds in a
 later run loses it, a canceled or unfinished task keeps what it had. The outcomes come
 from the runs the server executes (:func:`refresh`) and from runs made elsewhere
 (``runs_history``); :attr:`RunResults.shown_runs` remembers the newest run folded in for
@@ -121,7 +121,7 @@ def _read(
     (worker thread)."""
     load_engine()
     from uet.engine import connect, task_statuses
-    from uet.engine.task_diagnostics import task_result_diagnostics
+    from uet.engine.store.task_diagnostics import task_result_diagnostics
 
     connection = connect(db_path)
     try:

@@ -94,8 +94,8 @@ class FinishedResults:
 # Engine modules the run feature imports by their own names (not through ``uet.engine``).
 _ENGINE_MODULES_USED_DIRECTLY = (
     "uet.engine.trust",
-    "uet.engine.task_diagnostics",
-    "uet.engine.store",
+    "uet.engine.store.task_diagnostics",
+    "uet.engine.store.database",
     "uet.engine.adapters.base",
 )
 
@@ -165,7 +165,7 @@ def finished_results(
     import sqlite3
 
     from uet.engine import EngineError, Workspace
-    from uet.engine.store import open_read_only
+    from uet.engine.store.database import open_read_only
 
     try:
         database = Workspace(root).db_path  # refused when .uet leads out of the workspace
@@ -291,7 +291,7 @@ def _read_finished(
     candidates: Mapping[str, tuple[ParsedFile, str]],
 ) -> list[PastResult]:
     from uet.engine import task_statuses
-    from uet.engine.task_diagnostics import task_result_diagnostics
+    from uet.engine.store.task_diagnostics import task_result_diagnostics
 
     newer: dict[str, list[str]] = {}  # path → ids of finished runs not shown yet, oldest first
     for row in connection.execute(_FINISHED).fetchall():

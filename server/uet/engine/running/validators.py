@@ -14,9 +14,9 @@ never retried as if the command had failed.
 from __future__ import annotations
 
 from uet.engine.adapters.base import AdapterResult, AttemptStatus
-from uet.engine.plan import TaskPlan, Validation
-from uet.engine.session import RunSession
-from uet.engine.states import EventKind
+from uet.engine.planning.plan import TaskPlan, Validation
+from uet.engine.running.session import RunSession
+from uet.engine.store.lifecycle import EventKind
 
 __all__ = ["run_validations"]
 

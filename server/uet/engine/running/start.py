@@ -3,10 +3,10 @@
 :func:`start_run` checks and plans the workstream in the caller's thread (so an invalid
 workstream or an unroutable task raises :class:`~uet.engine.errors.SpecError` before
 anything starts), records the run, and executes it on a background thread. The returned
-:class:`~uet.engine.handle.RunHandle` lets the caller subscribe to progress events, cancel,
-and wait. Resuming a run whose engine died is :func:`uet.engine.resume.resume_run`
+:class:`~uet.engine.running.handle.RunHandle` lets the caller subscribe to progress events, cancel,
+and wait. Resuming a run whose engine died is :func:`uet.engine.running.resume.resume_run`
 (not imported here: a new run does not need it); cancelling from another process is
-:func:`uet.engine.control.cancel_run`.
+:func:`uet.engine.running.control.cancel_run`.
 """
 
 from __future__ import annotations
@@ -15,15 +15,15 @@ import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
-from uet.engine.control import Owner, claim_run
-from uet.engine.handle import RunHandle, RunResult, new_session, open_run_store
-from uet.engine.ids import new_ulid
-from uet.engine.plan import plan_run
-from uet.engine.progress import Subscriber
-from uet.engine.records import NewRun, insert_run
-from uet.engine.resilience import Breaker, load_breakers
-from uet.engine.router import AppStats
-from uet.engine.session import RunOptions, load_app_stats
+from uet.engine.planning.plan import plan_run
+from uet.engine.planning.routing import AppStats
+from uet.engine.running.control import Owner, claim_run
+from uet.engine.running.handle import RunHandle, RunResult, new_session, open_run_store
+from uet.engine.running.progress import Subscriber
+from uet.engine.running.resilience import Breaker, load_breakers
+from uet.engine.running.session import RunOptions, load_app_stats
+from uet.engine.store.ids import new_ulid
+from uet.engine.store.records import NewRun, insert_run
 from uet.engine.workspace import Workspace, find_workspace
 
 __all__ = ["RunHandle", "RunResult", "start_run"]

@@ -1,7 +1,7 @@
 """The handle on a run executing on its own thread, and how a run's session is assembled.
 
-:class:`RunHandle` is what :func:`~uet.engine.runner.start_run` and
-:func:`~uet.engine.resume.resume_run` return: it runs the driver on a background thread and
+:class:`RunHandle` is what :func:`~uet.engine.running.start.start_run` and
+:func:`~uet.engine.running.resume.resume_run` return: it runs the driver on a background thread and
 lets the caller subscribe to progress events, cancel, and wait for the :class:`RunResult`.
 :func:`new_session` builds the shared state of one run (writer thread, cancel token,
 progress, breakers, adapters, schedule, app slots) with the writer's periodic work: the
@@ -17,19 +17,24 @@ from pathlib import Path
 from typing import NamedTuple
 
 from uet.engine.adapters.registry import build_registry
-from uet.engine.cancel import CancelToken
-from uet.engine.control import HEARTBEAT_INTERVAL_SECONDS, Owner, heartbeat, pending_cancel_request
-from uet.engine.driver import drive
-from uet.engine.plan import RunPlan
-from uet.engine.progress import EventBus, ProgressSnapshot, ProgressTracker, Subscriber
-from uet.engine.resilience import Breaker, BreakerBoard
-from uet.engine.router import AppStats
-from uet.engine.scheduler import DynamicSchedule
-from uet.engine.session import RunOptions, RunSession
-from uet.engine.slots import AppSlots
-from uet.engine.states import RunState
+from uet.engine.planning.plan import RunPlan
+from uet.engine.planning.routing import AppStats
+from uet.engine.planning.scheduler import DynamicSchedule
+from uet.engine.running.cancel import CancelToken
+from uet.engine.running.control import (
+    HEARTBEAT_INTERVAL_SECONDS,
+    Owner,
+    heartbeat,
+    pending_cancel_request,
+)
+from uet.engine.running.dispatch import drive
+from uet.engine.running.progress import EventBus, ProgressSnapshot, ProgressTracker, Subscriber
+from uet.engine.running.resilience import Breaker, BreakerBoard
+from uet.engine.running.session import RunOptions, RunSession
+from uet.engine.running.slots import AppSlots
+from uet.engine.store.lifecycle import RunState
+from uet.engine.store.writer import StoreWriter
 from uet.engine.workspace import Workspace
-from uet.engine.writer import StoreWriter
 
 __all__ = [
     "RunHandle",

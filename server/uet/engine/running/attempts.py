@@ -5,16 +5,16 @@ app whose circuit opened meanwhile is avoided), asks the app's breaker first (an
 ends the task without calling the app, so retries stop), gets its own step_attempt row with
 the execution_request of its decision (which shares the attempt's id, and is written as JSON
 text assembled from parts many attempts share: :func:`request_json`), and runs through the
-app's adapter. Retries go through tenacity (:func:`~uet.engine.resilience.retry_controller`)
+app's adapter. Retries go through tenacity (:func:`~uet.engine.running.resilience.retry_controller`)
 with the retry policy of the app first chosen, sleeping on the run's cancel token so that a
 cancel cuts a back-off short.
 
 A task whose routing rules name validators runs them after its command succeeded, within
-the same attempt (:mod:`uet.engine.validators`).
+the same attempt (:mod:`uet.engine.running.validators`).
 
 An app with ``limits.max_parallel`` runs at most that many attempts at once. A task whose
 first attempt finds no free slot is parked (:data:`PARKED`) and its worker moves on; the
-task comes back when a slot is released (:mod:`uet.engine.slots`).
+task comes back when a slot is released (:mod:`uet.engine.running.slots`).
 """
 
 from __future__ import annotations
@@ -24,15 +24,15 @@ from json.encoder import encode_basestring_ascii as _json_string
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from uet.engine.adapters.base import AdapterResult, AttemptStatus
-from uet.engine.ids import new_ulid, utc_timestamp
-from uet.engine.plan import Invocation, TaskPlan
-from uet.engine.progress import EngineEventKind
-from uet.engine.resilience import RetryableFailure, is_retryable, retry_controller
-from uet.engine.router import Decision, choose_app, execution_request
-from uet.engine.session import RunSession
-from uet.engine.spec import TaskSpec, WorkstreamSpec
-from uet.engine.states import EventKind, NewStep, StepOutcome, StepState, TaskState
-from uet.engine.store import compact_json
+from uet.engine.planning.plan import Invocation, TaskPlan
+from uet.engine.planning.routing import Decision, choose_app, execution_request
+from uet.engine.planning.spec import TaskSpec, WorkstreamSpec
+from uet.engine.running.progress import EngineEventKind
+from uet.engine.running.resilience import RetryableFailure, is_retryable, retry_controller
+from uet.engine.running.session import RunSession
+from uet.engine.store.database import compact_json
+from uet.engine.store.ids import new_ulid, utc_timestamp
+from uet.engine.store.lifecycle import EventKind, NewStep, StepOutcome, StepState, TaskState
 
 if TYPE_CHECKING:  # tenacity is imported only by runs that may retry
     import tenacity
@@ -242,7 +242,7 @@ def _slotted_attempt(
             session.record_stats(app_id, result.succeeded, result.duration_ms)
     checked = result
     if task_plan.validations and result.succeeded:
-        from uet.engine.validators import run_validations  # rules with validate_with only
+        from uet.engine.running.validators import run_validations  # rules with validate_with only
 
         checked = run_validations(session, task_plan, number, result)
     if checked is not result:
@@ -279,7 +279,7 @@ def request_json(
     """The execution_request artifact of one attempt as the run store keeps it: exactly
     what ``compact_json(execution_request(...))`` writes (tested), assembled from parts
     that many attempts share (the workstream's ids and the routing part, made by
-    :func:`~uet.engine.router.execution_request` itself and kept in ``shared``) instead of
+    :func:`~uet.engine.planning.routing.execution_request` itself and kept in ``shared``) instead of
     a whole dict built and encoded for every task. ``request_id`` is a ULID and
     ``created_at`` a timestamp (neither needs escaping)."""
     route = decision.route

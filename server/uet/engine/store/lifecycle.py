@@ -1,5 +1,5 @@
 """The states of runs, step attempts and tasks, which transitions between them are legal,
-and the records of step transitions: data only (:mod:`uet.engine.states` performs
+and the records of step transitions: data only (:mod:`uet.engine.store.transitions` performs
 transitions, and re-exports all of it).
 
 Run states follow ``common.schema.json#/$defs/run_state``; step states are the step_attempt
@@ -143,7 +143,7 @@ class StepChange(NamedTuple):
 
 class NewStep(NamedTuple):
     """A step attempt created ``pending`` at ``created_at`` (its ``started_at``), written by
-    :func:`uet.engine.states.apply_step_changes` with the changes of the same batch."""
+    :func:`uet.engine.store.transitions.apply_step_changes` with the changes of the same batch."""
 
     step_attempt_id: str
     run_id: str

@@ -13,7 +13,7 @@ order), and otherwise takes the best score ``0.7 × success rate + 0.3 × latenc
 no history while another never failed, since its latency is unknown
 (docs/schema-conventions.md, "Routing"). Each decision becomes an
 execution_request artifact (:func:`execution_request`), stored with its attempt.
-Routes and decisions are ``NamedTuple``s, like the specs (see :mod:`uet.engine.spec`).
+Routes and decisions are ``NamedTuple``s, like the specs (see :mod:`uet.engine.planning.spec`).
 """
 
 import math
@@ -22,9 +22,9 @@ from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 from uet.engine.adapters.registry import DIRECT_TOOL_ID
-from uet.engine.config import RouterConfig, RoutingRule, RoutingStrategy
 from uet.engine.errors import UnroutableTaskError
-from uet.engine.spec import EMPTY, TaskSpec, WorkstreamSpec
+from uet.engine.planning.router_config import RouterConfig, RoutingRule, RoutingStrategy
+from uet.engine.planning.spec import EMPTY, TaskSpec, WorkstreamSpec
 
 __all__ = [
     "LATENCY_WEIGHT",

@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from uet.engine.errors import MigrationError, StoreError
-from uet.engine.ids import new_ulid, utc_timestamp
-from uet.engine.migrations import MIGRATIONS, SCHEMA_VERSION
+from uet.engine.store.ids import new_ulid, utc_timestamp
+from uet.engine.store.migrations import MIGRATIONS, SCHEMA_VERSION
 
 __all__ = [
     "BUSY_TIMEOUT_SECONDS",

@@ -12,21 +12,30 @@ they depend on, transitively; the other tasks are not part of the run at all.
 
 Routing rules with ``validate_with`` add validations to every task they match (whichever
 rule chose its app): the validator apps' own commands, run after the task's command
-succeeded (:mod:`uet.engine.validators`).
+succeeded (:mod:`uet.engine.running.validators`).
 
 Limits have one precedence (docs/schema-conventions.md, "Limits"): the workstream's
 ``concurrency.max_parallel`` and an app's ``limits.timeout_seconds`` (and
-``limits.max_parallel``, :mod:`uet.engine.slots`) are ceilings; ``--jobs`` and a task's
+``limits.max_parallel``, :mod:`uet.engine.running.slots`) are ceilings; ``--jobs`` and a task's
 ``timeout_seconds`` may ask for less, never more (:func:`run_jobs`, :func:`attempt_timeout`).
 
-The plan's records are ``NamedTuple``s, like the specs (see :mod:`uet.engine.spec` for why).
+The plan's records are ``NamedTuple``s, like the specs (see
+:mod:`uet.engine.planning.spec` for why).
 """
 
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from uet.engine.config import (
+from uet.engine.errors import SpecError, UnroutableTaskError, WorkspaceError
+from uet.engine.planning.loading import (
+    CheckedDocument,
+    load_router_config_value,
+    load_workstream_value,
+    router_config_from_value,
+    workstream_from_value,
+)
+from uet.engine.planning.router_config import (
     DEFAULT_BREAKER,
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_RETRY,
@@ -35,18 +44,10 @@ from uet.engine.config import (
     RetryPolicy,
     RouterConfig,
 )
-from uet.engine.errors import SpecError, UnroutableTaskError, WorkspaceError
-from uet.engine.loading import (
-    CheckedDocument,
-    load_router_config_value,
-    load_workstream_value,
-    router_config_from_value,
-    workstream_from_value,
-)
-from uet.engine.router import Route, route_task, rule_matches
-from uet.engine.scheduler import TaskGraph, build_graph
-from uet.engine.spec import Command, TaskSpec, WorkstreamSpec
-from uet.engine.store import compact_json
+from uet.engine.planning.routing import Route, route_task, rule_matches
+from uet.engine.planning.scheduler import TaskGraph, build_graph
+from uet.engine.planning.spec import Command, TaskSpec, WorkstreamSpec
+from uet.engine.store.database import compact_json
 from uet.engine.workspace import Workspace, confine
 
 __all__ = [

@@ -1,16 +1,16 @@
 """Typed, frozen view of a router config: apps, routing rules and defaults.
 
-Like :mod:`uet.engine.spec`, parsing takes a schema-valid plain value and returns
+Like :mod:`uet.engine.planning.spec`, parsing takes a schema-valid plain value and returns
 ``(config, problems)``; it reports what the schema cannot see (rules naming unknown apps).
 Defaults are the documented ones (``docs/schema-conventions.md``) and live here only.
-The records are ``NamedTuple``s, like the specs (see :mod:`uet.engine.spec` for why).
+The records are ``NamedTuple``s, like the specs (see :mod:`uet.engine.planning.spec` for why).
 """
 
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Any, NamedTuple
 
-from uet.engine.spec import EMPTY, Command
+from uet.engine.planning.spec import EMPTY, Command
 
 __all__ = [
     "DEFAULT_BREAKER",

@@ -19,7 +19,10 @@ import sqlite3
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from uet.engine.control import (
+from uet.engine.errors import RunControlError
+from uet.engine.planning.plan import plan_from_document
+from uet.engine.planning.spec import ErrorStrategy
+from uet.engine.running.control import (
     Owner,
     claim_run,
     close_interrupted_attempts,
@@ -27,16 +30,13 @@ from uet.engine.control import (
     owner_alive,
     pending_cancel_request,
 )
-from uet.engine.errors import RunControlError
-from uet.engine.handle import RunHandle, new_session
-from uet.engine.plan import plan_from_document
-from uet.engine.progress import Subscriber
-from uet.engine.records import find_run_id
-from uet.engine.resilience import load_breakers
-from uet.engine.session import RunOptions, RunSession, load_app_stats
-from uet.engine.spec import ErrorStrategy
-from uet.engine.states import EventKind, RunState, StepState, TaskState
-from uet.engine.store import append_event, connect, transaction
+from uet.engine.running.handle import RunHandle, new_session
+from uet.engine.running.progress import Subscriber
+from uet.engine.running.resilience import load_breakers
+from uet.engine.running.session import RunOptions, RunSession, load_app_stats
+from uet.engine.store.database import append_event, connect, transaction
+from uet.engine.store.lifecycle import EventKind, RunState, StepState, TaskState
+from uet.engine.store.records import find_run_id
 from uet.engine.workspace import Workspace, find_workspace
 
 __all__ = ["INTERRUPTED_REASON", "resume_run"]

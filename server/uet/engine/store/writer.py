@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar, cast
 
 from uet.engine.errors import StoreError
-from uet.engine.store import connect, transaction
+from uet.engine.store.database import connect, transaction
 
 __all__ = ["GROUP_COMMIT_SECONDS", "Operation", "StoreWriter"]
 

@@ -4,7 +4,7 @@ applying the error strategy, and closing the run.
 Runs on the run's own thread (:func:`drive`) and on the executor's workers
 (:func:`handle_job`). Outcomes update the schedule under the session lock; newly ready tasks
 are submitted at once, so a task starts as soon as its own dependencies are done. A task
-parked for a slot of its app (:mod:`uet.engine.slots`) has no outcome yet: its worker moves
+parked for a slot of its app (:mod:`uet.engine.running.slots`) has no outcome yet: its worker moves
 on, and the task is submitted again when a slot is released (or canceled with the rest).
 
 Error strategies: ``fail_fast`` cancels the rest (running tasks are stopped, waiting ones
@@ -17,12 +17,13 @@ from __future__ import annotations
 import logging
 import sqlite3
 
-from uet.engine.execution import PARKED, TaskOutcome, run_task
-from uet.engine.executor import Executor, Job, ThreadPoolExecutor
-from uet.engine.progress import EngineEventKind
-from uet.engine.session import RunSession
-from uet.engine.spec import ErrorStrategy
-from uet.engine.states import EventKind, RunState, TaskState, transition
+from uet.engine.planning.spec import ErrorStrategy
+from uet.engine.running.attempts import PARKED, TaskOutcome, run_task
+from uet.engine.running.jobs import Executor, Job, ThreadPoolExecutor
+from uet.engine.running.progress import EngineEventKind
+from uet.engine.running.session import RunSession
+from uet.engine.store.lifecycle import EventKind, RunState, TaskState
+from uet.engine.store.transitions import transition
 
 __all__ = ["FinalState", "drive", "handle_job"]
 

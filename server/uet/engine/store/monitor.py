@@ -3,12 +3,12 @@ summary. Read-only; safe to call from any process while runs execute (WAL reader
 block the writer).
 
 A run the store has as ``pending`` or ``running`` whose engine is gone (its process died
-or its heartbeat is stale: :func:`uet.engine.control.owner_alive`) is shown as
+or its heartbeat is stale: :func:`uet.engine.running.control.owner_alive`) is shown as
 :data:`INTERRUPTED`, with the command that finishes it (``uet resume RUN_ID``): the store
 keeps it ``running`` so that resume can claim it.
 
 The per-task status (:class:`TaskStatus`, :func:`task_statuses`) lives with the other row
-readers in :mod:`uet.engine.records` (``uet run`` prints it after every run without
+readers in :mod:`uet.engine.store.records` (``uet run`` prints it after every run without
 loading this module) and is re-exported here.
 """
 
@@ -18,10 +18,10 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
-from uet.engine.control import owner_alive
 from uet.engine.errors import RunNotFoundError
-from uet.engine.records import TaskStatus, task_statuses
-from uet.engine.resilience import load_breakers
+from uet.engine.running.control import owner_alive
+from uet.engine.running.resilience import load_breakers
+from uet.engine.store.records import TaskStatus, task_statuses
 
 __all__ = [
     "INTERRUPTED",

@@ -3,9 +3,10 @@ run_record, step_attempt and run_event artifacts (plain dicts valid against the 
 and as per-task statuses (:func:`task_statuses`, what ``uet run`` and ``uet status`` print).
 
 State changes are not written here, nor are step attempts created here: both go through
-:func:`uet.engine.states.apply_step_changes` (or :func:`~uet.engine.states.transition`).
+:func:`~uet.engine.store.transitions.apply_step_changes` (or
+:func:`~uet.engine.store.transitions.transition`).
 Optional fields that are unset are left out of the artifacts rather than written as null.
-The records are ``NamedTuple``s, like the specs (see :mod:`uet.engine.spec` for why).
+The records are ``NamedTuple``s, like the specs (see :mod:`uet.engine.planning.spec` for why).
 """
 
 import json
@@ -14,9 +15,9 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from uet.engine.errors import RunNotFoundError
-from uet.engine.ids import utc_timestamp
-from uet.engine.states import EventKind, RunState, TaskState
-from uet.engine.store import append_event, compact_json, insert_rows
+from uet.engine.store.database import append_event, compact_json, insert_rows
+from uet.engine.store.ids import utc_timestamp
+from uet.engine.store.lifecycle import EventKind, RunState, TaskState
 
 __all__ = [
     "NewRun",

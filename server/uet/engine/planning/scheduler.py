@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import NamedTuple
 
 from uet.engine.errors import CycleError
-from uet.engine.spec import TaskSpec
+from uet.engine.planning.spec import TaskSpec
 
 __all__ = [
     "DynamicSchedule",

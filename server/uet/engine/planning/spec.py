@@ -1,6 +1,6 @@
 """Typed, frozen views of the workstream a run executes.
 
-The loader (:mod:`uet.engine.loading`) validates files against the schemas first; the
+The loader (:mod:`uet.engine.planning.loading`) validates files against the schemas first; the
 functions here turn the validated plain values into immutable records and report what a
 schema cannot see (duplicate task ids, dependencies on unknown tasks) as problems. They never
 raise on user input: they return ``(spec, problems)``.

@@ -17,9 +17,9 @@ import json
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from uet.engine.config import RouterConfig, parse_router_config
 from uet.engine.errors import SpecError
-from uet.engine.spec import WorkstreamSpec, parse_workstream
+from uet.engine.planning.router_config import RouterConfig, parse_router_config
+from uet.engine.planning.spec import WorkstreamSpec, parse_workstream
 from uet.engine.workspace import Workspace
 
 __all__ = [

@@ -17,18 +17,18 @@ from pathlib import Path
 from typing import NamedTuple
 
 from uet.engine.errors import RunControlError
-from uet.engine.ids import new_ulid, ulid_seconds
-from uet.engine.records import find_run_id
-from uet.engine.states import (
+from uet.engine.store.database import append_event, connect, transaction
+from uet.engine.store.ids import new_ulid, ulid_seconds
+from uet.engine.store.lifecycle import (
     TERMINAL_RUN_STATES,
     EventKind,
     RunState,
     StepOutcome,
     StepState,
     TaskState,
-    transition,
 )
-from uet.engine.store import append_event, connect, transaction
+from uet.engine.store.records import find_run_id
+from uet.engine.store.transitions import transition
 
 __all__ = [
     "HEARTBEAT_INTERVAL_SECONDS",
@@ -206,7 +206,7 @@ def kill_orphan_groups(
 def read_process_record(run_logs_dir: Path) -> list[tuple[int, float | None, str]]:
     """The ``(process group, time recorded, attempt id)`` lines of a run's process-group
     record (none when it does not exist)."""
-    from uet.engine.session import process_record_path
+    from uet.engine.running.session import process_record_path
 
     try:
         text = process_record_path(run_logs_dir).read_text(encoding="utf-8", errors="replace")

@@ -1,8 +1,7 @@
 """Performing state transitions: the one function that moves a run or a step attempt to a
 new state (:func:`transition`) and its batch form for steps (:func:`apply_step_changes`).
 
-The states and the table of legal transitions are :mod:`uet.engine.lifecycle`'s, re-exported
-here (``from uet.engine.states import RunState`` is how the engine names them).
+The states and the table of legal transitions are defined in :mod:`uet.engine.store.lifecycle`.
 
 **Invariant:** every run or step state change goes through :func:`transition` (or its batch
 form for steps, :func:`apply_step_changes`, which ``transition`` itself uses), which checks
@@ -23,10 +22,9 @@ from json.encoder import encode_basestring_ascii as _json_string
 from typing import Any
 
 from uet.engine.errors import IllegalTransitionError, RunNotFoundError, StoreError
-from uet.engine.ids import new_ulid, utc_timestamp
-from uet.engine.lifecycle import (
-    RUN_TRANSITIONS,
-    STEP_TRANSITIONS,
+from uet.engine.store.database import append_event, compact_json, insert_rows
+from uet.engine.store.ids import new_ulid, utc_timestamp
+from uet.engine.store.lifecycle import (
     TERMINAL_RUN_STATES,
     TERMINAL_STEP_STATES,
     EventKind,
@@ -38,24 +36,8 @@ from uet.engine.lifecycle import (
     TaskState,
     is_legal,
 )
-from uet.engine.store import append_event, compact_json, insert_rows
 
-__all__ = [
-    "RUN_TRANSITIONS",
-    "STEP_TRANSITIONS",
-    "TERMINAL_RUN_STATES",
-    "TERMINAL_STEP_STATES",
-    "EventKind",
-    "NewStep",
-    "RunState",
-    "StepChange",
-    "StepOutcome",
-    "StepState",
-    "TaskState",
-    "apply_step_changes",
-    "is_legal",
-    "transition",
-]
+__all__ = ["apply_step_changes", "transition"]
 
 
 # A run has ended (ended_at is set) in these states, even though failed may still move on.

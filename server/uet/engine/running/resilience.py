@@ -23,7 +23,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from uet.engine.adapters.base import AdapterResult, AttemptStatus
-from uet.engine.config import BreakerPolicy, RetryPolicy
+from uet.engine.planning.router_config import BreakerPolicy, RetryPolicy
 
 if TYPE_CHECKING:  # imported when a run needs a retry loop: most tasks never do
     import tenacity

@@ -2,7 +2,8 @@
 
 A :class:`RunSession` bundles the plan, the writer, the cancel token, the progress tracker,
 the event bus, the breakers and the routing statistics of one run. Its ``record_*`` methods
-queue run-store writes (state changes always through :func:`~uet.engine.states.transition`);
+queue run-store writes (state changes always through
+:func:`~uet.engine.store.transitions.transition`);
 the scheduler state itself is guarded by :attr:`RunSession.lock` in the driver.
 """
 
@@ -16,7 +17,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from uet.engine import reaper
 from uet.engine.adapters.base import (
     DEFAULT_KILL_GRACE_SECONDS,
     DEFAULT_LOG_MAX_BYTES,
@@ -24,28 +24,29 @@ from uet.engine.adapters.base import (
 )
 from uet.engine.adapters.registry import AdapterRegistry
 from uet.engine.adapters.spawn import CpuPriority, Marks
-from uet.engine.cancel import CancelToken
-from uet.engine.control import Owner
-from uet.engine.executor import Executor
-from uet.engine.ids import utc_timestamp
-from uet.engine.plan import Invocation, RunPlan
-from uet.engine.progress import EngineEvent, EngineEventKind, EventBus, ProgressTracker
-from uet.engine.records import set_task_state
-from uet.engine.resilience import Breaker, BreakerBoard, save_breaker
-from uet.engine.router import AppStats, RoundRobin
-from uet.engine.scheduler import DynamicSchedule
-from uet.engine.slots import AppSlots
-from uet.engine.states import (
+from uet.engine.planning.plan import Invocation, RunPlan
+from uet.engine.planning.routing import AppStats, RoundRobin
+from uet.engine.planning.scheduler import DynamicSchedule
+from uet.engine.running import reaper
+from uet.engine.running.cancel import CancelToken
+from uet.engine.running.control import Owner
+from uet.engine.running.jobs import Executor
+from uet.engine.running.progress import EngineEvent, EngineEventKind, EventBus, ProgressTracker
+from uet.engine.running.resilience import Breaker, BreakerBoard, save_breaker
+from uet.engine.running.slots import AppSlots
+from uet.engine.store.database import append_event
+from uet.engine.store.ids import utc_timestamp
+from uet.engine.store.lifecycle import (
     EventKind,
     NewStep,
     StepChange,
     StepOutcome,
     StepState,
     TaskState,
-    apply_step_changes,
 )
-from uet.engine.store import append_event
-from uet.engine.writer import StoreWriter
+from uet.engine.store.records import set_task_state
+from uet.engine.store.transitions import apply_step_changes
+from uet.engine.store.writer import StoreWriter
 
 __all__ = [
     "PROCESS_RECORD_NAME",
@@ -204,7 +205,7 @@ class RunSession:
     def open_process_record(self) -> None:
         """Open the run's process-group record for appending (each child's group is written
         there as soon as it starts; see :mod:`uet.engine.adapters.spawn`) and start the
-        run's reaper (:mod:`uet.engine.reaper`), which stops the run's processes if the
+        run's reaper (:mod:`uet.engine.running.reaper`), which stops the run's processes if the
         engine dies."""
         path = process_record_path(self.logs_dir)
         path.parent.mkdir(parents=True, exist_ok=True)
