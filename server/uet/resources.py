@@ -3,8 +3,8 @@
 In a wheel, top-level ``schemas/`` and ``profiles/`` are installed as ``uet/_data/...``;
 in a source checkout (editable install, tests) the same folders are read from the
 repository root, so there is exactly one copy of each file. Both are plain folders next
-to this file; ``importlib.resources`` (~5 ms of imports: zipfile, tempfile...) is only
-asked when the package is not installed as files (a zip).
+to this file; ``importlib.resources`` (which imports zipfile, tempfile and more) is
+only asked when the package is not installed as files (a zip).
 """
 
 from __future__ import annotations
