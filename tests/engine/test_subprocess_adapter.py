@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from engine_support import process_alive, wait_until
 
-from uet.engine.adapters import programs
 from uet.engine.adapters import subprocess as subprocess_module
 from uet.engine.adapters.base import AdapterRequest, AttemptStatus
 from uet.engine.adapters.logs import CappedLog
@@ -355,32 +354,3 @@ def test_an_error_while_supervising_kills_and_reaps_the_child(tmp_path: Path) ->
     with pytest.raises(ChildProcessError):  # reaped already
         os.waitpid(spawned[0], os.WNOHANG)
     assert not process_alive(spawned[0])
-
-
-def test_programs_are_found_on_path_as_shutil_which_finds_them(tmp_path: Path) -> None:
-    import shutil
-
-    def folder(name: str) -> Path:
-        path = tmp_path / name
-        path.mkdir()
-        return path
-
-    not_executable, a_directory, executable, later = (
-        folder(name) for name in ("plain", "dirs", "bin", "later")
-    )
-    (not_executable / "tool").write_text("#!/bin/sh\n")
-    (a_directory / "tool").mkdir()
-    for place in (executable, later):
-        (place / "tool").write_text("#!/bin/sh\n")
-        (place / "tool").chmod(0o755)
-    search_paths = [
-        os.pathsep.join(str(path) for path in (not_executable, a_directory, executable, later)),
-        os.pathsep.join(str(path) for path in (later, executable)),
-        os.pathsep.join(str(path) for path in (not_executable, a_directory)),
-        os.pathsep.join(["", str(executable)]),
-        "",
-    ]
-    for search_path in search_paths:
-        for program in ("tool", "missing"):
-            expected = shutil.which(program, path=search_path) if search_path else None
-            assert programs.which(program, search_path) == expected, (program, search_path)

@@ -7,12 +7,11 @@ reports with), then on ``PATH``, as ``Popen`` would. So a generated task naming 
 runs the project's own pytest even when another virtual environment (uet's) is active, and
 the committed workstream still names the program plainly: it works on every machine.
 
-The ``PATH`` lookup is remembered once per process (most tasks of a run start the same few
-programs); the tool folders of a directory are remembered until the directory changes (a
-``.venv`` created there), and a program in them is checked on every lookup, so a tool
-installed into the project's environment later is used by the next task. The lookup is
-``shutil.which``'s own, written here so that a run does not import ``shutil`` and the
-compression modules it brings for this alone.
+Both lookups are ``shutil.which``'s. The ``PATH`` lookup is remembered (most tasks of a run
+start the same few programs) until starting a remembered file fails; the tool folders of a
+directory are remembered until the directory changes (a ``.venv`` created there), and a
+program in them is looked up on every task, so a tool installed into the project's
+environment later is used by the next task.
 
 The child gets the project's environment too (:func:`project_environment`): the same tool
 folders first on its ``PATH`` and ``VIRTUAL_ENV`` naming the nearest virtual environment, as
@@ -22,85 +21,54 @@ activating it would. So what the program starts by name (``make test`` running a
 
 from __future__ import annotations
 
+import functools
 import os
+import shutil
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 
 from uet.bootstrap.toolchain import workspace_tool_folders
 
-__all__ = [
-    "candidates",
-    "encoded",
-    "executable",
-    "forget",
-    "project_environment",
-    "project_executable",
-    "which",
-]
+__all__ = ["executable", "forget", "project_environment", "project_executable"]
 
-_lookup_lock = threading.Lock()
-_lookups: dict[tuple[str, str], str] = {}  # (program, PATH) -> absolute executable
-_encodings: dict[str, tuple[bytes]] = {}  # absolute executable -> (its bytes,)
+_folders_lock = threading.Lock()
 # working directory -> (its mtime, the tool folders that apply there, each with the
 # virtual environment it belongs to or None)
 _folders: dict[str, tuple[int, tuple[tuple[str, str | None], ...]]] = {}
 
 
-def encoded(path: str) -> tuple[bytes]:
-    """The absolute ``path`` of an executable as the one file ``exec`` tries (cached: every
-    task of a run usually starts the same few programs)."""
-    found = _encodings.get(path)
-    if found is None:
-        found = _encodings[path] = (os.fsencode(path),)
-    return found
-
-
 def executable(program: str, search_path: str, cwd: str | Path | None = None) -> str | None:
     """``program`` found in the tool folders of ``cwd`` (the task's working directory), else
-    on ``search_path`` (cached), or ``None`` to let ``exec`` look it up: a program with a
-    directory part, one not found (starting it then fails with the usual error), or one
-    found through a relative ``PATH`` entry (which means the child's cwd)."""
+    on ``search_path``, or ``None`` to let ``exec`` look it up: a program with a directory
+    part, one not found (starting it then fails with the usual error), or one found through
+    a relative ``PATH`` entry (which means the child's cwd)."""
     if os.sep in program:
         return None
     if cwd is not None:
         own = project_executable(program, cwd)
         if own is not None:
             return own
-    key = (program, search_path)
-    found = _lookups.get(key)
-    if found is not None:
-        return found
-    found = which(program, search_path)
-    if found is None or not os.path.isabs(found):  # noqa: PTH117 - a str, as exec takes
-        return None
-    with _lookup_lock:
-        _lookups[key] = found
-    return found
+    found = _on_path(program, search_path)
+    return found if found is not None and os.path.isabs(found) else None  # noqa: PTH117
 
 
-def which(program: str, search_path: str) -> str | None:
-    """The first executable file named ``program`` in the folders of ``search_path``, as
-    ``shutil.which`` finds it on POSIX (whose module, with its compression imports, a run
-    would otherwise load for this alone)."""
-    seen: set[str] = set()
-    for folder in search_path.split(os.pathsep):
-        if folder in seen:
-            continue
-        seen.add(folder)
-        candidate = os.path.join(folder, program)  # noqa: PTH118
-        if os.access(candidate, os.X_OK) and not os.path.isdir(candidate):  # noqa: PTH112
-            return candidate
-    return None
+@functools.lru_cache(maxsize=256)
+def _on_path(program: str, search_path: str) -> str | None:
+    return shutil.which(program, path=search_path) if search_path else None
+
+
+def forget() -> None:
+    """Forget the files found on ``PATH`` (one moved or changed: look them up again)."""
+    _on_path.cache_clear()
 
 
 def project_executable(program: str, cwd: str | Path) -> str | None:
     """``program`` in the tool folders that apply in ``cwd`` (nearest first), or ``None``."""
-    for folder, _ in _tool_folders(os.fspath(cwd)):
-        candidate = os.path.join(folder, program)  # noqa: PTH118
-        if os.access(candidate, os.X_OK) and not os.path.isdir(candidate):  # noqa: PTH112
-            return candidate
-    return None
+    folders = _tool_folders(os.fspath(cwd))
+    if not folders:
+        return None
+    return shutil.which(program, path=os.pathsep.join(folder for folder, _ in folders))
 
 
 def project_environment(cwd: str | Path, env: Mapping[str, str] | None) -> Mapping[str, str] | None:
@@ -126,7 +94,7 @@ def _tool_folders(cwd: str) -> tuple[tuple[str, str | None], ...]:
     """The tool folders of ``cwd`` with their virtual environments, looked for again when
     ``cwd`` changed since."""
     try:
-        stamp = os.stat(cwd).st_mtime_ns  # noqa: PTH116 - a str, once per task
+        stamp = Path(cwd).stat().st_mtime_ns
     except OSError:
         return ()
     known = _folders.get(cwd)
@@ -136,24 +104,6 @@ def _tool_folders(cwd: str) -> tuple[tuple[str, str | None], ...]:
         (str(folder.path), None if folder.environment is None else str(folder.environment))
         for folder in workspace_tool_folders(Path(cwd))
     )
-    with _lookup_lock:
+    with _folders_lock:
         _folders[cwd] = (stamp, found)
     return found
-
-
-def forget(program: str, search_path: str) -> None:
-    """Drop the remembered file of ``program`` on ``search_path`` (it moved or changed)."""
-    with _lookup_lock:
-        _lookups.pop((program, search_path), None)
-
-
-def candidates(program: str, env: Mapping[str, str] | None) -> Sequence[bytes]:
-    """The files ``exec`` tries, in order (as ``os.execvpe`` and ``Popen`` do)."""
-    # os.path, not pathlib: these are bytes, as exec takes them.
-    name = os.fsencode(program)
-    if os.path.dirname(name):  # noqa: PTH120
-        return (name,)
-    return tuple(
-        os.path.join(os.fsencode(folder), name)  # noqa: PTH118
-        for folder in os.get_exec_path(env)
-    )

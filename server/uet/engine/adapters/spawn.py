@@ -25,7 +25,7 @@ not a per-child parent-death signal. The engine becomes the child subreaper of i
 descendants on the first start (:func:`~uet.engine.adapters.processes.become_subreaper`).
 
 A program named without a directory is looked up in the tool folders of ``cwd`` (the
-workspace's virtual environment, ``node_modules/.bin``), then on ``PATH`` once per process
+workspace's virtual environment, ``node_modules/.bin``), then on ``PATH``, remembered
 (:mod:`.programs`); when starting the remembered file fails, it is looked up again at once.
 The child's ``PATH`` starts with those tool folders and ``VIRTUAL_ENV`` names the nearest
 virtual environment, so what the program itself starts by name is the project's too.
@@ -187,7 +187,7 @@ def spawn(
         if executable is None:
             raise
         # The remembered file moved or changed: look the program up afresh, once.
-        programs.forget(argv[0], search_path)
+        programs.forget()
         child = _start(argv, programs.executable(argv[0], search_path, cwd), cwd, child_env)
     if marks is not None and marks.record_fd >= 0:
         _record(child, marks)
