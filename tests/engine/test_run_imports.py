@@ -1,6 +1,6 @@
 """What ``uet run`` loads: a valid JSON workstream runs without jsonschema, ``referencing``,
-the positional checker, the monitoring queries or ``dataclasses``, and ``uet.engine`` loads
-its modules by name, on first use.
+the positional checker or the monitoring queries, and ``uet.engine`` loads its modules by
+name, on first use.
 
 The module lists come from the real command (``python -m uet run``) in a fresh interpreter:
 the names in ``sys.modules`` when the process ends.
@@ -20,21 +20,14 @@ from engine_support import write_workspace
 from uet.cli.main import main
 
 # What a run of a valid JSON workstream must not need: the full validator stack (jsonschema-rs
-# vouches for the file), the positional checker behind it, the run-store queries
-# of ``uet runs`` / ``uet status``, and ``dataclasses`` (the run path's records are
-# ``NamedTuple``s and slotted classes: a dataclass compiles its methods on every import,
-# and the module brings inspect and ast along).
+# vouches for the file), the positional checker behind it, and the run-store queries of
+# ``uet runs`` / ``uet status``.
 NOT_FOR_A_RUN = (
-    "dataclasses",
     "jsonschema",
     "referencing",
     "uet.artifacts.checking",
     "uet.artifacts.validation",
     "uet.engine.store.monitor",
-    # Standard-library modules the run path does without (each costs 1-2 ms of start-up):
-    # the writer has its own small future. (``random`` is not listed: jsonschema-rs, which
-    # checks the workstream, imports it through email.utils.)
-    "concurrent",
 )
 TASKS = [
     {"task_id": "first", "command": ["true"]},

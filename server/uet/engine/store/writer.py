@@ -24,8 +24,10 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, TypeVar
 
 from uet.engine.errors import StoreError
 from uet.engine.store.database import connect, transaction
@@ -37,58 +39,23 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 Operation = Callable[[sqlite3.Connection], Any]
 _MAX_BATCH = 2000
-# Commit at most this often while writes keep coming (a WAL commit writes whole pages, so
-# one commit per few tasks costs more than the tasks' rows). Waiters (call, flush) never
-# wait for it. A crash loses at most this much of the most recent history, which resume
-# treats like any interruption. Measured on the overhead benchmark (about 1,700 tasks a
-# second): 20 ms commits ~35 tasks at a time, 50 ms ~90, which took the writer's CPU per
-# task from about 0.06 to 0.045 ms; longer windows gained little more.
+# Commit at most this often while writes keep coming: a WAL commit writes whole pages, so
+# committing every few tasks costs more than the tasks' rows, and a longer window gains
+# little more (benchmarks/engine_overhead.py). Waiters (call, flush) never wait for it. A
+# crash loses at most this much of the most recent history, which resume treats like any
+# interruption.
 GROUP_COMMIT_SECONDS = 0.05
 
 
-class Future(Generic[T]):
-    """The result of a queued write, set once by the writer thread and waited for by its
-    caller (what ``concurrent.futures.Future`` does here, without importing that package
-    on every run)."""
-
-    __slots__ = ("_done", "_error", "_value")
-
-    def __init__(self) -> None:
-        self._done = threading.Event()
-        self._value: T | None = None
-        self._error: BaseException | None = None
-
-    def set_result(self, value: T) -> None:
-        """Complete with ``value``."""
-        self._value = value
-        self._done.set()
-
-    def set_exception(self, error: BaseException) -> None:
-        """Complete with ``error`` (raised to the waiter)."""
-        self._error = error
-        self._done.set()
-
-    def result(self) -> T:
-        """Wait until completed; the value, or the error raised."""
-        self._done.wait()
-        if self._error is not None:
-            raise self._error
-        return cast(T, self._value)  # set before _done was
-
-
+@dataclass
 class _Item:
     """One queued write: ``operation`` (``None`` for a stop request), the future its caller
     waits on (``None`` for fire-and-forget writes), and its result once applied."""
 
-    __slots__ = ("future", "operation", "result", "stop")
-
-    def __init__(
-        self, operation: Operation | None, future: Future[Any] | None = None, *, stop: bool = False
-    ) -> None:
-        self.operation = operation
-        self.future = future
-        self.stop = stop
-        self.result: Any = None
+    operation: Operation | None
+    future: Future[Any] | None = None
+    stop: bool = False
+    result: Any = None
 
 
 class StoreWriter:
