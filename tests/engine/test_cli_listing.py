@@ -13,7 +13,7 @@ import pytest
 from engine_support import write_workspace
 
 from uet.cli.main import main
-from uet.engine.store.database import connect
+from uet.engine import connect
 
 
 def _uet(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

@@ -43,12 +43,12 @@ COMMANDS: dict[str, str] = {
     "profiles": "commands_bootstrap",
     "bootstrap": "commands_bootstrap",
     "doctor": "commands_bootstrap",
-    "run": "commands_engine",
-    "resume": "commands_engine",
-    "cancel": "commands_engine",
-    "runs": "commands_engine",
-    "status": "commands_engine",
-    "logs": "commands_engine",
+    "run": "commands_run",
+    "resume": "commands_run",
+    "cancel": "commands_cancel",
+    "runs": "commands_run_history",
+    "status": "commands_run_history",
+    "logs": "commands_run_history",
     "serve": "commands_server",
 }
 

@@ -17,9 +17,16 @@ import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from uet.engine import EngineEvent
+    from uet.engine import EngineEvent, TaskStatus, Workspace
 
-__all__ = ["JsonDisplay", "PlainDisplay", "RichDisplay", "duration", "output_tail"]
+__all__ = [
+    "JsonDisplay",
+    "PlainDisplay",
+    "RichDisplay",
+    "duration",
+    "output_tail",
+    "print_failed_output",
+]
 
 # How much of a failed task's output the summary shows, like ninja: its last lines, read
 # from the end of its log, each cut to a width.
@@ -166,3 +173,19 @@ def output_tail(path: os.PathLike[str] | str, more: str) -> list[str]:
     if tail and (start or len(lines) > TAIL_LINES):
         tail.insert(0, f"    | … (earlier output: {more})")
     return tail
+
+
+def print_failed_output(workspace: Workspace, run_id: str, task: TaskStatus) -> None:
+    """Under a failed task's line (``uet run``'s summary, ``uet status``): the last lines of
+    its output (see :func:`output_tail`)."""
+    from uet.engine import WorkspaceError
+
+    if task.state != "failed" or not task.logs_path:
+        return
+    try:
+        path = workspace.log_file(task.logs_path)
+    except WorkspaceError:
+        return  # a log linked out of the workspace is not read
+    lines = output_tail(path, f"uet logs {run_id} {task.task_id}")
+    if lines:
+        print("\n".join(lines))
