@@ -204,7 +204,10 @@ def test_user_edits_survive_unless_forced(tmp_path: Path) -> None:
     apply_plan(plan)
     assert (root / "PROJECT_PROFILE.yaml").read_text("utf-8") == edited
     assert "ruff" in json.loads((root / "router_config.json").read_text("utf-8"))["apps"]
-    assert "# my note" in render_diff(plan) or "changed by you" in render_diff(plan)
+    diff = render_diff(plan)
+    assert "# PROJECT_PROFILE.yaml: changed by you; kept (use --force to overwrite)\n" in diff
+    assert "a/PROJECT_PROFILE.yaml" not in diff  # a kept file shows no diff
+    assert "--- a/router_config.json\n+++ b/router_config.json\n" in diff
 
     forced = plan_bootstrap(root, "software-dev-python", force=True, analysis=analysis)
     assert {item.path: item.action for item in forced.files}["PROJECT_PROFILE.yaml"] is (
