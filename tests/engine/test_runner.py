@@ -137,25 +137,37 @@ def test_progress_events_reach_subscribers(tmp_path: Path) -> None:
     assert events[-1].snapshot.eta_seconds == 0.0
 
 
-def test_a_run_whose_store_lost_a_write_does_not_succeed(tmp_path: Path) -> None:
-    path = write_workspace(tmp_path, [{"task_id": "slow", "program": ["sleep", "0.3"]}])
-    handle = start_run(path)
-    # A queued write that fails (no such table) while the task runs: the run's history is
-    # incomplete, so the run cannot be recorded as a success.
-    handle._session.writer.submit(lambda connection: connection.execute("DELETE FROM nowhere"))
-    result = handle.wait(timeout=30)
-    assert result is not None
+def test_a_run_whose_store_lost_a_write_does_not_succeed(
+    tmp_path: Path, connection: sqlite3.Connection
+) -> None:
+    # The store refuses one write the run queues without waiting for it (the event of a
+    # retry), as a full disk would: the run's history is incomplete, so the run cannot be
+    # recorded as a success although its task succeeded.
+    connection.execute(
+        "CREATE TRIGGER lose_retry_events BEFORE INSERT ON run_events"
+        " WHEN NEW.kind = 'retry_scheduled' BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+    )
+    retrying = {
+        "kind": "tool",
+        "command": ["unused"],
+        "capabilities": {"task_kinds": ["flaky"]},
+        "retry": {"retryable_exit_codes": [75]},
+    }
+    path = write_workspace(
+        tmp_path,
+        [{"task_id": "flaky", "kind": "flaky", "program": ["flaky", "1", "75"]}],
+        router={"version": "1.0.0", "apps": {"retrying": retrying}, "routing": {"rules": []}},
+    )
+    result = run(path, sleep=lambda _seconds: None)
     assert result.state is RunState.FAILED
-    assert result.reason is not None and result.reason.startswith("the run store lost a write")
-    connection = sqlite3.connect(tmp_path / ".uet" / "runs.db")
-    try:
-        stored = connection.execute(
-            "SELECT state, state_reason FROM runs WHERE run_id = ?", (result.run_id,)
-        ).fetchone()
-    finally:
-        connection.close()
-    assert stored == ("failed", result.reason)
-    assert task_states(tmp_path / ".uet" / "runs.db", result.run_id)["slow"][0] == "succeeded"
+    assert result.reason == "the run store lost a write: disk full"
+    stored = connection.execute(
+        "SELECT state, state_reason FROM runs WHERE run_id = ?", (result.run_id,)
+    ).fetchone()
+    assert tuple(stored) == ("failed", result.reason)
+    assert task_states(tmp_path / ".uet" / "runs.db", result.run_id)["flaky"][0] == "succeeded"
+    retries = connection.execute("SELECT COUNT(*) FROM run_events WHERE kind = 'retry_scheduled'")
+    assert retries.fetchone()[0] == 0
 
 
 def test_invalid_workstream_is_refused_with_diagnostics(tmp_path: Path) -> None:
