@@ -39,8 +39,8 @@ _LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
 COMMANDS: dict[str, str] = {
     "validate": "commands_artifacts",
     "schemas": "commands_artifacts",
-    "scan": "commands_bootstrap",
-    "profiles": "commands_bootstrap",
+    "scan": "commands_scan",
+    "profiles": "commands_scan",
     "bootstrap": "commands_bootstrap",
     "doctor": "commands_bootstrap",
     "run": "commands_run",
