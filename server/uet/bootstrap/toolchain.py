@@ -19,14 +19,14 @@ An environment that is only known to its manager (a Hatch environment in Hatch's
 folder) is not found; its tools then come from ``PATH``.
 
 The scan (``uet scan``, ``uet profiles``) and the engine (``uet run``) use this same module,
-so a generated task runs the program the scan reported. It imports only what ``uet run``
-already loads: the TOML reader, hashing and ``shutil`` only when a lookup needs them.
+so a generated task runs the program the scan reported.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import stat
 import sys
 from collections.abc import Iterable, Mapping
@@ -154,8 +154,6 @@ def locate(
         candidate = folder.path / name
         if _is_executable(candidate):
             return ToolLocation(name, str(candidate), folder.source)
-    import shutil  # the scan only: ``uet run`` looks programs up without shutil
-
     on_path = shutil.which(name, path=search_path)
     return None if on_path is None else ToolLocation(name, on_path, PATH_SOURCE)
 
