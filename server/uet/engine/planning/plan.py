@@ -18,11 +18,11 @@ Limits have one precedence (docs/schema-conventions.md, "Limits"): the workstrea
 ``concurrency.max_parallel`` and an app's ``limits.timeout_seconds`` (and
 ``limits.max_parallel``, :mod:`uet.engine.running.slots`) are ceilings; ``--jobs`` and a task's
 ``timeout_seconds`` may ask for less, never more (:func:`run_jobs`, :func:`attempt_timeout`).
-
-The plan's records are ``NamedTuple``s, like the specs (see
-:mod:`uet.engine.planning.spec` for why).
 """
 
+from __future__ import annotations
+
+import shlex
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -296,22 +296,21 @@ def resolve_invocation(
 ) -> Invocation:
     """The invocation of ``task`` on ``app``: the task's ``command`` if given, else the
     app's ``command`` plus the task's ``args``."""
-    if app is None:  # the task's own command (runs once per task of most workstreams)
+    if app is None:  # the task's own command
         if task.command is None:
             raise SpecError("there is no command to run")
-        # Positional, in Invocation's field order (half the cost of keywords, once per task).
         return Invocation(
-            None,  # app_id
-            _argv(task.command, (), False),  # argv
-            confine(workspace, task.cwd),  # cwd
-            task.env,  # env
-            task.timeout_seconds or config.default_timeout_seconds,  # timeout_seconds
-            task.max_attempts  # max_attempts
+            app_id=None,
+            argv=_argv(task.command, (), False),
+            cwd=confine(workspace, task.cwd),
+            env=task.env,
+            timeout_seconds=task.timeout_seconds or config.default_timeout_seconds,
+            max_attempts=task.max_attempts
             or DEFAULT_RETRY.max_attempts
             or config.default_max_attempts
             or DEFAULT_MAX_ATTEMPTS,
-            DEFAULT_RETRY,  # retry
-            DEFAULT_BREAKER,  # breaker
+            retry=DEFAULT_RETRY,
+            breaker=DEFAULT_BREAKER,
         )
     if task.command is not None:
         argv = _argv(task.command, (), app.shell)
@@ -342,8 +341,6 @@ def _argv(command: Command, args: tuple[str, ...], shell: bool) -> tuple[str, ..
         if not command:
             raise SpecError("the command is empty")
         return (*command, *args) if args else command
-    import shlex  # only for commands written as one string
-
     if shell:
         text = command if isinstance(command, str) else shlex.join(command)
         if args:

@@ -7,6 +7,8 @@ events. Subscribers are called synchronously on the engine's threads and must re
 quickly (hand work to their own thread or loop); one that raises is logged and kept.
 """
 
+from __future__ import annotations
+
 import logging
 import threading
 import time
@@ -183,12 +185,18 @@ class ProgressTracker:
         with self._lock:
             self._running.setdefault(task_id, self._clock())
 
-    def finished(self, task_id: str, outcome: str) -> None:
-        """A task got its outcome (``succeeded``, ``failed``, ``skipped``, ``canceled``)."""
+    def finished(self, task_id: str, outcome: str, duration: float | None = None) -> None:
+        """A task got its outcome (``succeeded``, ``failed``, ``skipped``, ``canceled``).
+
+        ``duration`` (seconds) is for callers that timed the task themselves; by default it
+        is the time since :meth:`started`.
+        """
         with self._lock:
             began = self._running.pop(task_id, None)
-            if began is not None and outcome in ("succeeded", "failed"):
-                self._duration_total += self._clock() - began
+            if duration is None and began is not None:
+                duration = self._clock() - began
+            if duration is not None and outcome in ("succeeded", "failed"):
+                self._duration_total += duration
                 self._durations += 1
             self._counts[outcome] += 1
 
@@ -204,15 +212,14 @@ class ProgressTracker:
                 left = self._total - (succeeded + failed + skipped + canceled)
                 mean = self._duration_total / self._durations
                 eta = mean * left / min(self._parallelism, max(left, 1))
-            # Positional: the engine takes one or two of these per task.
             return ProgressSnapshot(
-                self._run_id,
-                self._total,
-                succeeded,
-                failed,
-                skipped,
-                canceled,
-                tuple(self._running),
-                now - self._started,
-                eta,
+                run_id=self._run_id,
+                total=self._total,
+                succeeded=succeeded,
+                failed=failed,
+                skipped=skipped,
+                canceled=canceled,
+                running=tuple(self._running),
+                elapsed_seconds=now - self._started,
+                eta_seconds=eta,
             )
