@@ -18,6 +18,8 @@ that leads out.
 nothing for source control to show (``uet bootstrap`` writes the same file).
 """
 
+from __future__ import annotations
+
 import os
 from pathlib import Path
 from typing import NamedTuple

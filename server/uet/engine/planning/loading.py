@@ -13,6 +13,8 @@ exactly the same files; the fast way costs a fraction of the positional parse on
 workstream of thousands of tasks.
 """
 
+from __future__ import annotations
+
 import json
 from pathlib import Path
 from typing import Any, NamedTuple

@@ -15,6 +15,8 @@ deterministic for a given completion order.
 with its lock.
 """
 
+from __future__ import annotations
+
 import graphlib
 import heapq
 from collections.abc import Iterable, Mapping, Sequence

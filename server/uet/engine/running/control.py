@@ -8,6 +8,8 @@ heartbeat is stale) is an *orphan*: resume and cancel claim it with a compare-an
 and close those attempts as interrupted.
 """
 
+from __future__ import annotations
+
 import os
 import signal
 import sqlite3
@@ -64,7 +66,7 @@ class Owner(NamedTuple):
     host: str
 
     @classmethod
-    def current(cls) -> "Owner":
+    def current(cls) -> Owner:
         """A new owner identity for this process."""
         return cls(new_ulid(), os.getpid(), host_name())
 

@@ -7,6 +7,8 @@ spawning its subprocesses. A job is plain data (run id, task id): everything els
 run store, so a distributed executor can ship jobs to workers that open the same store.
 """
 
+from __future__ import annotations
+
 import queue
 import threading
 from collections.abc import Callable

@@ -1,6 +1,6 @@
 """The states of runs, step attempts and tasks, which transitions between them are legal,
 and the records of step transitions: data only (:mod:`uet.engine.store.transitions` performs
-transitions, and re-exports all of it).
+transitions).
 
 Run states follow ``common.schema.json#/$defs/run_state``; step states are the step_attempt
 schema's (``pending → running → completed | error | canceled``). The original UET code,
@@ -8,6 +8,8 @@ schema and SQL disagreed on step states; the schema's list is the one kept (see
 ``docs/compat.md``). Task states (``run_tasks.state``) are the outcome of each task, derived
 from its attempts.
 """
+
+from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import StrEnum

@@ -21,6 +21,8 @@ with a plan of a few hundred KB inside it every update rewrote the plan's overfl
 only drops columns from 3.35 on.
 """
 
+from __future__ import annotations
+
 from typing import NamedTuple
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "Migration"]

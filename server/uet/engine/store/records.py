@@ -6,8 +6,9 @@ State changes are not written here, nor are step attempts created here: both go 
 :func:`~uet.engine.store.transitions.apply_step_changes` (or
 :func:`~uet.engine.store.transitions.transition`).
 Optional fields that are unset are left out of the artifacts rather than written as null.
-The records are ``NamedTuple``s, like the specs (see :mod:`uet.engine.planning.spec` for why).
 """
+
+from __future__ import annotations
 
 import json
 import sqlite3
