@@ -92,6 +92,14 @@ if mode == "sleep":
 elif mode == "fail":
     note("end")
     sys.exit(int(args[0]) if args else 1)
+elif mode == "await":  # until every task named in args has ended (30 s at most)
+    deadline = time.monotonic() + 30
+    wanted = {f"end {other}" for other in args}
+    while not wanted <= {" ".join(line.split()[:2]) for line in open(journal)}:
+        if time.monotonic() > deadline:
+            note("end")
+            sys.exit(1)
+        time.sleep(0.01)
 elif mode == "flaky":
     counter = journal + "." + name + ".count"
     count = int(open(counter).read()) if os.path.exists(counter) else 0
@@ -115,7 +123,10 @@ def write_workspace(
     """A workspace (``.uet/`` marker) holding ``ws.json`` and optionally a router config.
 
     Task ``program`` entries ``[mode, *args]`` become commands running :data:`PROGRAM`,
-    which journals start and end times to ``journal.txt``.
+    which journals start and end times to ``journal.txt``. Modes: ``sleep SECONDS``,
+    ``fail [CODE]``, ``flaky FAILURES CODE`` (fails its first runs) and ``await TASK...``
+    (ends once those tasks have ended; fails after 30 s, so a run that cannot get there
+    fails instead of depending on how long anything took).
     """
 
     root = Path(root)
