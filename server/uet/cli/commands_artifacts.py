@@ -171,7 +171,7 @@ def _print_records(
     """Print the diagnostics in the format asked for (``text``: full on a terminal,
     concise otherwise; see :mod:`uet.cli.diagnostic_display`)."""
     if args.format == "json":
-        # one write: json.dump writes each token separately (400,000 writes for 10,000 records)
+        # one write: json.dump would write each token to stdout separately
         sys.stdout.write(json.dumps(records, indent=2, ensure_ascii=False) + "\n")
         return
     if args.format == "github":

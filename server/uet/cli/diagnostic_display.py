@@ -100,8 +100,9 @@ def write_full(
     """Each diagnostic with its source excerpt, then the coloured summary, in one write.
 
     rich decides whether to colour (a terminal, ``NO_COLOR``, ``FORCE_COLOR``, ``TERM``)
-    and renders the styles; the text is assembled here, which is ~10x faster than printing
-    rich ``Text`` objects one by one (10,000 diagnostics on a terminal)."""
+    and renders the styles; the text is assembled here and written once, rather than
+    printed as one rich ``Text`` object per part, which is far slower for thousands of
+    diagnostics."""
     from rich.console import Console
 
     output = stream or sys.stdout
