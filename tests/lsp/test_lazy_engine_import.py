@@ -13,7 +13,7 @@ SCRIPT = """
 import sys, threading
 from pathlib import Path
 from uet.lsp import runtime
-from uet.lsp.features import runs_results, runs_store, runs_trust
+from uet.lsp.features.runs import store as runs_store, trust as runs_trust
 from uet.lsp.features.bootstrap import DEFERRED_IMPORTS
 
 root = Path(sys.argv[1])

@@ -29,8 +29,8 @@ from pygls.exceptions import JsonRpcException
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 from uet.engine import ProgressSnapshot
-from uet.lsp.features.runs_editor import source_wanted
-from uet.lsp.features.runs_progress import format_seconds, report_message, summary_message
+from uet.lsp.features.runs.editor import source_wanted
+from uet.lsp.features.runs.progress import format_seconds, report_message, summary_message
 
 from .conftest import (
     SERVER,

@@ -21,8 +21,8 @@ import pytest
 
 from uet.artifacts import load_path
 from uet.engine import RunState, Workspace, start_run
-from uet.lsp.features import runs_store
-from uet.lsp.features.runs_store import FinishedResults
+from uet.lsp.features.runs import store as runs_store
+from uet.lsp.features.runs.store import FinishedResults
 
 from .conftest import WORKSPACES, codes, range_text
 from .test_runs import (  # noqa: F401 - fixtures
@@ -133,7 +133,7 @@ def test_runs_of_part_of_a_workstream_keep_the_other_tasks_outcomes(
     """A later run of one task (uet.runTask, ``uet run --task``) must not hide the failure
     an earlier full run left on another task: runs are folded in oldest first."""
     from uet.engine import RunOptions
-    from uet.lsp.features.runs_results import RunResults
+    from uet.lsp.features.runs.results import RunResults
 
     root, path, full_run = flaky_store
     later = start_run(

@@ -5,7 +5,7 @@ The protocol owns stdout, so logging goes to stderr (the editor's output channel
 
 However the server ends (``shutdown`` then ``exit``, ``exit`` alone, the end of its input,
 SIGTERM or SIGHUP), the runs it executes are canceled and their processes are gone before
-the process exits (:func:`uet.lsp.features.runs.stop_every_run`).
+the process exits (:func:`uet.lsp.features.runs.exit.stop_every_run`).
 """
 
 from __future__ import annotations
@@ -113,7 +113,7 @@ def _ending() -> Iterator[None]:
 
 
 def _stop_runs(reason: str) -> None:
-    from uet.lsp.features.runs_exit import stop_every_run
+    from uet.lsp.features.runs.exit import stop_every_run
 
     stop_every_run(reason)
 

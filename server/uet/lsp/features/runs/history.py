@@ -6,14 +6,14 @@ indexing) the server reads, for each workstream file of the index, the finished 
 that file from its engine workspace's run store that it has not shown yet (oldest first, so
 each task keeps its latest outcome even when later runs covered other tasks only), and
 shows their failed, timed-out and skipped tasks as the same UET401/402/403 diagnostics as
-the runs it executes (``runs_results``; a run is read once, and never over a newer one).
+the runs it executes (``results``; a run is read once, and never over a newer one).
 While the server runs, a cheap poll notices runs that other processes finish: every
 :data:`POLL_SECONDS` it stats each run store it knows (the database and its write-ahead
 log, in the thread pool) and reads the store again only when one of them changed. A store
 in which this server is executing a run is not polled: that run's own events drive its
 results, and the store is read when the run has ended (its stamp changed).
 
-Stores are read read-only (``runs_store.finished_results``): a missing, locked, corrupt or
+Stores are read read-only (``store.finished_results``): a missing, locked, corrupt or
 foreign database is logged and skipped, never an error for the user.
 """
 
@@ -26,9 +26,9 @@ from pathlib import Path
 
 from uet.artifacts import ParsedFile
 from uet.lsp import documents
-from uet.lsp.features import runs_store
-from uet.lsp.features.runs_control import RunBoard
-from uet.lsp.features.runs_store import StoreStamp
+from uet.lsp.features.runs import store
+from uet.lsp.features.runs.control import RunBoard
+from uet.lsp.features.runs.store import StoreStamp
 from uet.lsp.server import UetLanguageServer
 
 __all__ = ["POLL_SECONDS", "RunHistory", "install"]
@@ -79,7 +79,7 @@ async def _reload(server: UetLanguageServer, board: RunBoard, history: RunHistor
             if _is_workstream(server, path)
         ]
         previous = history.files
-        history.files = await server.in_pool(runs_store.workspaces_of, files) if files else {}
+        history.files = await server.in_pool(store.workspaces_of, files) if files else {}
         for root in set(history.stamps) - set(history.files):
             del history.stamps[root]
         roots = list(history.files)
@@ -115,7 +115,7 @@ async def _load(
         report = server.state.index.report(path)
         if report is not None:
             candidates[path] = (report.parsed, results.newest_run(path))
-    found = await server.in_pool(runs_store.finished_results, root, candidates)
+    found = await server.in_pool(store.finished_results, root, candidates)
     history.stamps[root] = found.stamp
     changed: set[str] = set()
     for result in found.results:
@@ -136,4 +136,4 @@ def _is_workstream(server: UetLanguageServer, path: str) -> bool:
 
 
 def _stamps(roots: list[Path]) -> list[StoreStamp]:
-    return [runs_store.store_stamp(root) for root in roots]
+    return [store.store_stamp(root) for root in roots]

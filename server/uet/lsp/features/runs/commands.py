@@ -1,21 +1,13 @@
-"""Running workstreams from the editor: the run commands, code lenses and code actions.
-
-Commands (``workspace/executeCommand``, documented in docs/lsp-extensions.md):
+"""The run commands (``workspace/executeCommand``, documented in docs/lsp-extensions.md):
 ``uet.runWorkstream [target] [options]``, ``uet.runTask target task [options]``,
 ``uet.cancelRun [run]``, ``uet.resumeRun run [options]``, ``uet.listRuns [limit]`` and
 ``uet.openLog run [task]``. A target is a workstream file URI or a workstream id; options
 are ``{"wait": bool, "jobs": int}``. A run command returns as soon as the run executes
 (with ``wait``: when it has ended); the run goes on on the engine's threads and is
-followed on the loop (``runs_progress``). ``$/cancelRequest`` of a run command that is
-still open cancels its run (``UetProtocol`` cancels the command's task).
+followed on the loop (``progress``). ``$/cancelRequest`` of a run command that is still
+open cancels its run (``UetProtocol`` cancels the command's task).
 
-Code lenses and code actions are in ``runs_editor``; the command handlers here are async
-adapters (decode the arguments, call ``runs_control``). Results of runs the server did not
-execute come from ``runs_history``. Shutdown cancels every run the server executes: their
-processes would outlive it otherwise.
-
-Importing this module (and the other ``runs_*`` modules) does not load ``uet.engine``:
-the engine is imported by the first run or run-store read, in the thread pool.
+The handlers are async adapters: decode the arguments, call ``control``.
 """
 
 from __future__ import annotations
@@ -33,17 +25,9 @@ from pygls.exceptions import JsonRpcInvalidParams
 
 from uet.artifacts.facts import WORKSTREAM
 from uet.lsp import documents
-from uet.lsp.features import runs_control, runs_editor, runs_history, runs_results
-from uet.lsp.features.runs_control import RunBoard, RunRequest
-from uet.lsp.features.runs_editor import (
-    CANCEL_RUN,
-    LIST_RUNS,
-    OPEN_LOG,
-    RESUME_RUN,
-    RUN_TASK,
-    RUN_WORKSTREAM,
-)
-from uet.lsp.features.runs_progress import ActiveRun
+from uet.lsp.features.runs import control
+from uet.lsp.features.runs.control import RunBoard, RunRequest
+from uet.lsp.features.runs.progress import ActiveRun
 from uet.lsp.server import UetLanguageServer
 
 __all__ = [
@@ -54,7 +38,15 @@ __all__ = [
     "RUN_TASK",
     "RUN_WORKSTREAM",
     "register",
+    "stop_runs",
 ]
+
+RUN_WORKSTREAM = "uet.runWorkstream"
+RUN_TASK = "uet.runTask"
+CANCEL_RUN = "uet.cancelRun"
+RESUME_RUN = "uet.resumeRun"
+LIST_RUNS = "uet.listRuns"
+OPEN_LOG = "uet.openLog"
 
 CANCEL_WAIT_SECONDS = 10.0  # how long uet.cancelRun waits for the run to end
 SHUTDOWN_WAIT_SECONDS = 2.0  # how long shutdown waits for canceled runs to end
@@ -69,18 +61,15 @@ class CommandOptions:
     jobs: int | None = None
 
 
-def register(server: UetLanguageServer) -> None:
-    """Add the run commands, code lenses and code actions."""
-    board = RunBoard()
-    runs_results.install(server, board.results)
-    history = runs_history.install(server, board)
+def register(server: UetLanguageServer, board: RunBoard) -> None:
+    """Add the run commands, acting on the runs of ``board``."""
 
     @server.command(RUN_WORKSTREAM)
     async def run_workstream(ls: UetLanguageServer, *arguments: Any) -> dict[str, Any]:
         with _cancellable(ls):
             target, options = _target_and_options(arguments)
             path = await _workstream_path(ls, target)
-            started = await runs_control.start(ls, board, RunRequest(path, None, options.jobs))
+            started = await control.start(ls, board, RunRequest(path, None, options.jobs))
             return await _answer(ls, started.run, options, started.fresh)
 
     @server.command(RUN_TASK)
@@ -94,7 +83,7 @@ def register(server: UetLanguageServer) -> None:
             options = _options(arguments[2] if len(arguments) > 2 else None)
             path = await _workstream_path(ls, target)
             request = RunRequest(path, (task_id,), options.jobs)
-            started = await runs_control.start(ls, board, request)
+            started = await control.start(ls, board, request)
             return await _answer(ls, started.run, options, started.fresh)
 
     @server.command(RESUME_RUN)
@@ -103,7 +92,7 @@ def register(server: UetLanguageServer) -> None:
             run_text, options = _target_and_options(arguments)
             if run_text is None:
                 raise JsonRpcInvalidParams("expected [run id, options?]")
-            run = await runs_control.resume(ls, board, run_text, options.jobs)
+            run = await control.resume(ls, board, run_text, options.jobs)
             return await _answer(ls, run, options)
 
     @server.command(CANCEL_RUN)
@@ -116,14 +105,14 @@ def register(server: UetLanguageServer) -> None:
         limit = arguments[0] if arguments else 20
         if len(arguments) > 1 or not isinstance(limit, int) or isinstance(limit, bool):
             raise JsonRpcInvalidParams("expected [limit?] (an integer)")
-        return await runs_control.recent_runs(ls, board, max(1, min(limit, 500)))
+        return await control.recent_runs(ls, board, max(1, min(limit, 500)))
 
     @server.command(OPEN_LOG)
     async def open_log(ls: UetLanguageServer, *arguments: Any) -> dict[str, Any]:
         if not 1 <= len(arguments) <= 2 or not all(isinstance(item, str) for item in arguments):
             raise JsonRpcInvalidParams("expected [run id, task id?]")
         task_id = str(arguments[1]) if len(arguments) == 2 else None
-        run_id, path = await runs_control.log_of(ls, board, str(arguments[0]), task_id)
+        run_id, path = await control.log_of(ls, board, str(arguments[0]), task_id)
         if path is None:
             # Not a failure: the task wrote nothing, or its log was deleted since.
             wanted = f"task '{task_id}'" if task_id else "any task"
@@ -144,9 +133,6 @@ def register(server: UetLanguageServer) -> None:
                 types.ShowMessageParams(type=types.MessageType.Info, message=f"UET log: {path}")
             )
         return {"uri": uri, "path": str(path), "shown": shown}
-
-    runs_editor.register(server, board)
-    runs_editor.chain_shutdown(server, lambda ls: _shut_down(ls, board, history))
 
 
 # -- commands ----------------------------------------------------------------------------
@@ -176,7 +162,7 @@ async def _answer(
         try:
             await run.done.wait()
         except asyncio.CancelledError:
-            runs_control.cancel(server, run, "canceled by the client ($/cancelRequest)")
+            control.cancel(server, run, "canceled by the client ($/cancelRequest)")
             raise
     status = run.status()
     if not fresh:
@@ -191,14 +177,14 @@ async def _cancel(
     if run_text is None:
         targets = list(board.active.values())
         if not targets:
-            raise runs_control.refuse(server, "no run started from the editor is executing")
+            raise control.refuse(server, "no run started from the editor is executing")
     else:
         active = board.find(run_text)
         if active is None:
             return [await _cancel_elsewhere(server, board, run_text)]
         targets = [active]
     for run in targets:
-        runs_control.cancel(server, run, "canceled from the editor")
+        control.cancel(server, run, "canceled from the editor")
     await _wait_all(targets, CANCEL_WAIT_SECONDS)
     return [run.status() for run in targets]
 
@@ -207,7 +193,7 @@ async def _cancel_elsewhere(
     server: UetLanguageServer, board: RunBoard, run_text: str
 ) -> dict[str, Any]:
     """Cancel a run this server does not execute (a CLI run) through the run store."""
-    workspace, run_id = await runs_control.locate_run(server, board, run_text)
+    workspace, run_id = await control.locate_run(server, board, run_text)
     from uet.engine import EngineError, cancel_run  # loaded by locate_run
 
     try:
@@ -221,19 +207,15 @@ async def _cancel_elsewhere(
             )
         )
     except EngineError as error:
-        raise runs_control.refuse(server, str(error)) from None
+        raise control.refuse(server, str(error)) from None
     return {"runId": run_id, "workspace": str(workspace.root), "state": str(state)}
 
 
-async def _shut_down(
-    server: UetLanguageServer, board: RunBoard, history: runs_history.RunHistory
-) -> None:
-    """On shutdown: stop polling and stop every run (their processes would outlive the
-    server otherwise)."""
-    history.stop()
+async def stop_runs(server: UetLanguageServer, board: RunBoard) -> None:
+    """On shutdown: stop every run (their processes would outlive the server otherwise)."""
     targets = list(board.active.values())
     for run in targets:
-        runs_control.cancel(server, run, "the language server shut down")
+        control.cancel(server, run, "the language server shut down")
     await _wait_all(targets, SHUTDOWN_WAIT_SECONDS)
 
 
@@ -258,15 +240,15 @@ async def _workstream_path(server: UetLanguageServer, target: str | None) -> Pat
         located = server.state.index.definitions(WORKSTREAM, target)
         if located:
             return Path(located[0].path)
-    raise runs_control.refuse(server, f"no workstream {target!r} in the workspace")
+    raise control.refuse(server, f"no workstream {target!r} in the workspace")
 
 
 async def _pick_workstream(server: UetLanguageServer) -> str:
     ids = server.state.index.ids(WORKSTREAM)
     if not ids:
-        raise runs_control.refuse(server, "there is no workstream in the workspace")
+        raise control.refuse(server, "there is no workstream in the workspace")
     if not server.state.client.show_message_request:
-        raise runs_control.refuse(server, "name the workstream to run (its URI or id)")
+        raise control.refuse(server, "name the workstream to run (its URI or id)")
     chosen = await server.window_show_message_request_async(
         types.ShowMessageRequestParams(
             type=types.MessageType.Info,
@@ -275,7 +257,7 @@ async def _pick_workstream(server: UetLanguageServer) -> str:
         )
     )
     if chosen is None:
-        raise runs_control.refuse(server, "no workstream chosen: nothing was started")
+        raise control.refuse(server, "no workstream chosen: nothing was started")
     return chosen.title
 
 

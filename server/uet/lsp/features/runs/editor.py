@@ -24,27 +24,16 @@ from lsprotocol import types
 from uet.artifacts import FileReport, Span
 from uet.artifacts.facts import TASK, WORKSTREAM, FileFacts, extract_facts
 from uet.lsp import convert, documents
-from uet.lsp.features.runs_control import RunBoard, refusal_problems
+from uet.lsp.features.runs.commands import CANCEL_RUN, OPEN_LOG, RUN_TASK, RUN_WORKSTREAM
+from uet.lsp.features.runs.control import RunBoard, refusal_problems
 from uet.lsp.server import UetLanguageServer
 
 __all__ = [
-    "CANCEL_RUN",
-    "LIST_RUNS",
-    "OPEN_LOG",
-    "RESUME_RUN",
-    "RUN_TASK",
-    "RUN_WORKSTREAM",
     "chain_shutdown",
     "register",
     "source_wanted",
 ]
 
-RUN_WORKSTREAM = "uet.runWorkstream"
-RUN_TASK = "uet.runTask"
-CANCEL_RUN = "uet.cancelRun"
-RESUME_RUN = "uet.resumeRun"
-LIST_RUNS = "uet.listRuns"
-OPEN_LOG = "uet.openLog"
 WORKSTREAM_SCHEMA = "workstream_spec"
 _RESULT_CODES = frozenset({"UET401", "UET402"})
 

@@ -1,10 +1,10 @@
 """Starting, resuming, cancelling and finding runs for the editor (no protocol decoding).
 
 Every blocking step (planning, the run store, trust answers, cross-process cancel) runs in
-the server's thread pool (the store reads are in ``runs_store``, trust in ``runs_trust``);
+the server's thread pool (the store reads are in ``store``, trust in ``trust``);
 the engine executes the run on its own threads. A run started here is *adopted*: it gets
-an :class:`~uet.lsp.features.runs_progress.ActiveRun` on the board and a
-:func:`~uet.lsp.features.runs_progress.follow` task on the loop.
+an :class:`~uet.lsp.features.runs.progress.ActiveRun` on the board and a
+:func:`~uet.lsp.features.runs.progress.follow` task on the loop.
 
 One run per workstream file at a time: a start while the file's run executes (or is being
 started) starts nothing; the answer is the running run, and the user is offered to cancel
@@ -34,10 +34,10 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
 from uet.artifacts import Diagnostic, Severity
-from uet.lsp.features import runs_results, runs_store
-from uet.lsp.features.runs_progress import ActiveRun, EventRelay, follow, notify_status
-from uet.lsp.features.runs_results import RunResults
-from uet.lsp.features.runs_trust import RunRefused, refuse, require_trust
+from uet.lsp.features.runs import results, store
+from uet.lsp.features.runs.progress import ActiveRun, EventRelay, follow, notify_status
+from uet.lsp.features.runs.results import RunResults
+from uet.lsp.features.runs.trust import RunRefused, refuse, require_trust
 from uet.lsp.server import UetLanguageServer
 
 if TYPE_CHECKING:
@@ -146,7 +146,7 @@ async def _start(
     if problems:
         raise refuse(server, problems)
     folder = server.state.folder_of(str(request.path)) or request.path.parent
-    workspace = await server.in_pool(runs_store.workspace_of, request.path, folder)
+    workspace = await server.in_pool(store.workspace_of, request.path, folder)
     await require_trust(server, board.questions, workspace.root, request.path)
     from uet.engine import start_run
 
@@ -250,7 +250,7 @@ async def recent_runs(
 ) -> list[dict[str, Any]]:
     """The newest runs of every known workspace (editor and CLI runs alike)."""
     roots = await known_workspaces(server, board)
-    return await server.in_pool(runs_store.read_runs, roots, limit)
+    return await server.in_pool(store.read_runs, roots, limit)
 
 
 async def locate_run(
@@ -258,12 +258,12 @@ async def locate_run(
 ) -> tuple[Workspace, str]:
     """The workspace holding run ``run_text`` (id or unique prefix) and its full id; the
     engine is loaded (in the pool) for the handler's imports from it that follow."""
-    await server.in_pool(runs_store.load_engine)
+    await server.in_pool(store.load_engine)
     active = board.find(run_text)
     if active is not None:
         return active.handle.workspace, active.run_id
     roots = await known_workspaces(server, board)
-    found = await server.in_pool(runs_store.find_run, roots, run_text)
+    found = await server.in_pool(store.find_run, roots, run_text)
     if found is None:
         raise refuse(server, f"no run {run_text!r} in {_names(roots)}")
     return found
@@ -276,7 +276,7 @@ async def log_of(
     failed task, else its last task that has a log); ``None`` when the run recorded no log
     for it, or the file is gone (deleted since)."""
     workspace, run_id = await locate_run(server, board, run_text)
-    path = await server.in_pool(runs_store.log_path, workspace, run_id, task_id)
+    path = await server.in_pool(store.log_path, workspace, run_id, task_id)
     if path is None or not await server.in_pool(path.is_file):
         return run_id, None
     return run_id, path
@@ -284,7 +284,7 @@ async def log_of(
 
 async def known_workspaces(server: UetLanguageServer, board: RunBoard) -> list[Path]:
     """Engine workspaces of the folders and of the runs started here."""
-    found = await server.in_pool(runs_store.folder_workspaces, tuple(server.state.folders))
+    found = await server.in_pool(store.folder_workspaces, tuple(server.state.folders))
     return sorted({*found, *board.roots})
 
 
@@ -372,9 +372,7 @@ async def _follow(server: UetLanguageServer, board: RunBoard, run: ActiveRun) ->
             server,
             run,
             on_cancel=lambda: cancel(server, run, "canceled from the editor's progress"),
-            on_results=lambda active, tasks: runs_results.refresh(
-                server, board.results, active, tasks
-            ),
+            on_results=lambda active, tasks: results.refresh(server, board.results, active, tasks),
         )
     finally:
         board.active.pop(run.run_id, None)

@@ -18,7 +18,7 @@ from pathlib import Path
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
-from uet.lsp.features.runs_store import load_engine
+from uet.lsp.features.runs.store import load_engine
 from uet.lsp.server import UetLanguageServer
 
 __all__ = ["DISTRUST", "TRUST", "RunRefused", "client_distrusts", "refuse", "require_trust"]

@@ -4,7 +4,7 @@ For each workstream file the server keeps the latest result diagnostic of each t
 (``uet.engine.store.task_diagnostics``): a task that fails gets one, a task that succeeds in a
 later run loses it, a canceled or unfinished task keeps what it had. The outcomes come
 from the runs the server executes (:func:`refresh`) and from runs made elsewhere
-(``runs_history``); :attr:`RunResults.shown_runs` remembers the newest run folded in for
+(``history``); :attr:`RunResults.shown_runs` remembers the newest run folded in for
 each file, so an older run never overrides a newer one and no run is read twice. The
 diagnostics are merged into the file's own through ``ServerState.diagnostic_sources`` and
 re-anchored on the task's current ``task_id`` node at every publish, so they follow edits
@@ -27,8 +27,8 @@ from uet.artifacts import Diagnostic, ParsedFile
 from uet.artifacts.facts import TASK
 from uet.artifacts.index import WorkspaceIndex
 from uet.lsp import documents
-from uet.lsp.features.runs_progress import ActiveRun
-from uet.lsp.features.runs_store import load_engine
+from uet.lsp.features.runs.progress import ActiveRun
+from uet.lsp.features.runs.store import load_engine
 from uet.lsp.server import UetLanguageServer
 
 if TYPE_CHECKING:
