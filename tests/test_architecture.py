@@ -88,6 +88,37 @@ def test_import_direction(path: Path) -> None:
         assert target == area or target in allowed, f"uet.{area} must not import {name}"
 
 
+# The engine's layers, lowest first: its shared basics (errors, workspace, trust, cancel),
+# the run store, planning, adapters, running, and the library API on top. A layer imports
+# only itself and lower ones.
+ENGINE_LAYERS = ("", "store", "planning", "adapters", "running", "library")
+ENGINE = PACKAGE / "engine"
+
+
+def _engine_layer(relative: Path) -> str:
+    return relative.parts[0] if len(relative.parts) > 1 else ""
+
+
+@pytest.mark.parametrize(
+    "path",
+    [path for path in _modules() if ENGINE in path.parents and path.name != "__init__.py"]
+    + [path for path in ENGINE.glob("*/__init__.py")],
+    ids=lambda path: str(path.relative_to(ENGINE)),
+)
+def test_engine_layers(path: Path) -> None:
+    layer = _engine_layer(path.relative_to(ENGINE))
+    assert layer in ENGINE_LAYERS, f"new engine subpackage {layer!r}: add it to ENGINE_LAYERS"
+    rank = ENGINE_LAYERS.index(layer)
+    for name in _imports(path):
+        parts = name.split(".")
+        if parts[:2] != ["uet", "engine"] or len(parts) == 2:
+            continue
+        target = parts[2] if parts[2] in ENGINE_LAYERS else ""
+        assert ENGINE_LAYERS.index(target) <= rank, (
+            f"uet.engine.{layer or path.stem} must not import {name} (a higher layer)"
+        )
+
+
 @pytest.mark.parametrize("path", _modules(), ids=lambda path: str(path.relative_to(PACKAGE)))
 def test_every_module_says_what_it_owns(path: Path) -> None:
     tree = ast.parse(path.read_text("utf-8"))

@@ -15,7 +15,7 @@ from engine_support import write_workspace
 from uet.engine import CpuPriority
 from uet.engine.adapters.base import AdapterRequest, AttemptStatus
 from uet.engine.adapters.subprocess import SubprocessAdapter
-from uet.engine.running.cancel import CancelToken
+from uet.engine.cancel import CancelToken
 from uet.engine.running.progress import EngineEvent, EngineEventKind
 from uet.engine.running.session import RunOptions
 from uet.engine.running.start import start_run

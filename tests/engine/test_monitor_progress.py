@@ -19,7 +19,7 @@ from uet.engine.running.progress import (
 from uet.engine.running.session import RunOptions
 from uet.engine.running.start import start_run
 from uet.engine.store.database import connect
-from uet.engine.store.monitor import list_runs, run_metrics, system_summary, task_statuses
+from uet.engine.running.monitor import list_runs, run_metrics, system_summary, task_statuses
 from uet.engine.store.writer import StoreWriter
 
 

@@ -22,7 +22,7 @@ from uet.engine.adapters import processes
 from uet.engine.adapters.base import AdapterRequest, AdapterResult, AttemptStatus
 from uet.engine.adapters.subprocess import SubprocessAdapter
 from uet.engine.running import reaper
-from uet.engine.running.cancel import CancelToken
+from uet.engine.cancel import CancelToken
 from uet.engine.running.session import RunOptions, process_record_path
 from uet.engine.running.start import start_run
 from uet.engine.store.database import connect

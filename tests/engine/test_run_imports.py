@@ -27,7 +27,7 @@ NOT_FOR_A_RUN = (
     "referencing",
     "uet.artifacts.checking",
     "uet.artifacts.validation",
-    "uet.engine.store.monitor",
+    "uet.engine.running.monitor",
 )
 TASKS = [
     {"task_id": "first", "command": ["true"]},

@@ -17,7 +17,7 @@ from uet.engine.adapters import subprocess as subprocess_module
 from uet.engine.adapters.base import AdapterRequest, AttemptStatus
 from uet.engine.adapters.logs import CappedLog
 from uet.engine.adapters.subprocess import SubprocessAdapter
-from uet.engine.running.cancel import CancelToken
+from uet.engine.cancel import CancelToken
 
 ADAPTER = SubprocessAdapter()
 

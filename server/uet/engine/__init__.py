@@ -53,6 +53,15 @@ if TYPE_CHECKING:
     )
     from uet.engine.running.control import cancel_run
     from uet.engine.running.handle import RunHandle, RunResult
+    from uet.engine.running.monitor import (
+        RunMetrics,
+        RunSummary,
+        SystemSummary,
+        list_runs,
+        run_metrics,
+        run_summary,
+        system_summary,
+    )
     from uet.engine.running.progress import (
         EngineEvent,
         EngineEventKind,
@@ -64,15 +73,6 @@ if TYPE_CHECKING:
     from uet.engine.running.start import start_run
     from uet.engine.store.database import connect, integrity_problems, open_for_reading
     from uet.engine.store.lifecycle import EventKind, RunState, StepState, TaskState
-    from uet.engine.store.monitor import (
-        RunMetrics,
-        RunSummary,
-        SystemSummary,
-        list_runs,
-        run_metrics,
-        run_summary,
-        system_summary,
-    )
     from uet.engine.store.records import (
         TaskStatus,
         find_run_id,
@@ -91,24 +91,24 @@ _SOURCES = {
     "EngineError": "uet.engine.errors",
     "EngineEvent": "uet.engine.running.progress",
     "EngineEventKind": "uet.engine.running.progress",
-    "EventKind": "uet.engine.store.transitions",
+    "EventKind": "uet.engine.store.lifecycle",
     "IllegalTransitionError": "uet.engine.errors",
     "MigrationError": "uet.engine.errors",
     "ProgressSnapshot": "uet.engine.running.progress",
     "RunControlError": "uet.engine.errors",
     "RunHandle": "uet.engine.running.handle",
-    "RunMetrics": "uet.engine.store.monitor",
+    "RunMetrics": "uet.engine.running.monitor",
     "RunNotFoundError": "uet.engine.errors",
     "RunOptions": "uet.engine.running.session",
     "RunResult": "uet.engine.running.handle",
-    "RunState": "uet.engine.store.transitions",
-    "RunSummary": "uet.engine.store.monitor",
+    "RunState": "uet.engine.store.lifecycle",
+    "RunSummary": "uet.engine.running.monitor",
     "SpecError": "uet.engine.errors",
-    "StepState": "uet.engine.store.transitions",
+    "StepState": "uet.engine.store.lifecycle",
     "StoreError": "uet.engine.errors",
     "Subscriber": "uet.engine.running.progress",
-    "SystemSummary": "uet.engine.store.monitor",
-    "TaskState": "uet.engine.store.transitions",
+    "SystemSummary": "uet.engine.running.monitor",
+    "TaskState": "uet.engine.store.lifecycle",
     "TaskStatus": "uet.engine.store.records",
     "UnroutableTaskError": "uet.engine.errors",
     "Workspace": "uet.engine.workspace",
@@ -119,15 +119,15 @@ _SOURCES = {
     "find_run_id": "uet.engine.store.records",
     "find_workspace": "uet.engine.workspace",
     "integrity_problems": "uet.engine.store.database",
-    "list_runs": "uet.engine.store.monitor",
+    "list_runs": "uet.engine.running.monitor",
     "resume_run": "uet.engine.running.resume",
     "run_event_records": "uet.engine.store.records",
-    "run_metrics": "uet.engine.store.monitor",
+    "run_metrics": "uet.engine.running.monitor",
     "run_record": "uet.engine.store.records",
-    "run_summary": "uet.engine.store.monitor",
+    "run_summary": "uet.engine.running.monitor",
     "start_run": "uet.engine.running.start",
     "step_attempt_records": "uet.engine.store.records",
-    "system_summary": "uet.engine.store.monitor",
+    "system_summary": "uet.engine.running.monitor",
     "task_statuses": "uet.engine.store.records",
 }
 

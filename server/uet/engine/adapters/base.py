@@ -13,7 +13,7 @@ from types import MappingProxyType
 from typing import NamedTuple, Protocol
 
 from uet.engine.adapters.spawn import CpuPriority, Marks
-from uet.engine.running.cancel import CancelToken
+from uet.engine.cancel import CancelToken
 
 __all__ = [
     "DEFAULT_KILL_GRACE_SECONDS",

@@ -10,12 +10,9 @@ from typing import NamedTuple
 
 from uet.engine.adapters.base import Adapter
 from uet.engine.adapters.subprocess import SubprocessAdapter
-from uet.engine.planning.router_config import AppConfig, RouterConfig
+from uet.engine.planning.router_config import DIRECT_TOOL_ID, AppConfig, RouterConfig
 
-__all__ = ["DIRECT_TOOL_ID", "AdapterRegistry", "build_registry"]
-
-# The tool id recorded for tasks that run their own ``command`` without a router app.
-DIRECT_TOOL_ID = "uet.command"
+__all__ = ["AdapterRegistry", "build_registry"]
 
 
 class AdapterRegistry(NamedTuple):

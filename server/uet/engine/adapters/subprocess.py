@@ -44,7 +44,7 @@ from uet.engine.adapters.base import (
 )
 from uet.engine.adapters.logs import CappedLog
 from uet.engine.adapters.spawn import Child, spawn
-from uet.engine.running.cancel import CancelToken
+from uet.engine.cancel import CancelToken
 
 __all__ = [
     "ESCAPE_GRACE_SECONDS",

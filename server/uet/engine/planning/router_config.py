@@ -16,6 +16,7 @@ __all__ = [
     "DEFAULT_BREAKER",
     "DEFAULT_MAX_ATTEMPTS",
     "DEFAULT_RETRY",
+    "DIRECT_TOOL_ID",
     "AppConfig",
     "BreakerPolicy",
     "RetryPolicy",
@@ -24,6 +25,9 @@ __all__ = [
     "RoutingStrategy",
     "parse_router_config",
 ]
+
+# The tool id recorded for tasks that run their own ``command`` without a router app.
+DIRECT_TOOL_ID = "uet.command"
 
 
 class RoutingStrategy(StrEnum):

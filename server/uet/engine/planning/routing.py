@@ -21,9 +21,13 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
-from uet.engine.adapters.registry import DIRECT_TOOL_ID
 from uet.engine.errors import UnroutableTaskError
-from uet.engine.planning.router_config import RouterConfig, RoutingRule, RoutingStrategy
+from uet.engine.planning.router_config import (
+    DIRECT_TOOL_ID,
+    RouterConfig,
+    RoutingRule,
+    RoutingStrategy,
+)
 from uet.engine.planning.spec import EMPTY, TaskSpec, WorkstreamSpec
 
 __all__ = [

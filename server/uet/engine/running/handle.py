@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import NamedTuple
 
 from uet.engine.adapters.registry import build_registry
+from uet.engine.cancel import CancelToken
 from uet.engine.planning.plan import RunPlan
 from uet.engine.planning.routing import AppStats
 from uet.engine.planning.scheduler import DynamicSchedule
-from uet.engine.running.cancel import CancelToken
 from uet.engine.running.control import (
     HEARTBEAT_INTERVAL_SECONDS,
     Owner,

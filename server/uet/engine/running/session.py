@@ -24,11 +24,11 @@ from uet.engine.adapters.base import (
 )
 from uet.engine.adapters.registry import AdapterRegistry
 from uet.engine.adapters.spawn import CpuPriority, Marks
+from uet.engine.cancel import CancelToken
 from uet.engine.planning.plan import Invocation, RunPlan
 from uet.engine.planning.routing import AppStats, RoundRobin
 from uet.engine.planning.scheduler import DynamicSchedule
 from uet.engine.running import reaper
-from uet.engine.running.cancel import CancelToken
 from uet.engine.running.control import Owner
 from uet.engine.running.jobs import Executor
 from uet.engine.running.progress import EngineEvent, EngineEventKind, EventBus, ProgressTracker

@@ -19,7 +19,7 @@ import threading
 from collections import deque
 from collections.abc import Mapping
 
-from uet.engine.running.cancel import CancelToken
+from uet.engine.cancel import CancelToken
 
 __all__ = ["AppSlots"]
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from uet.artifacts import Diagnostic, ParsedFile, Related, Severity, Span
 from uet.artifacts.facts import TASK, extract_facts
-from uet.engine.store.monitor import TaskStatus
+from uet.engine.store.records import TaskStatus
 
 __all__ = ["TAIL_LINES", "log_tail", "task_result_diagnostics"]
 
