@@ -1,21 +1,24 @@
-"""The user settings of uet-lsp: one frozen, typed, fully defaulted model.
+"""The user settings of uet-lsp: one frozen, typed, fully defaulted dataclass.
 
-Why one model: the language server parses it from ``workspace/configuration`` (per folder)
+Why one class: the language server parses it from ``workspace/configuration`` (per folder)
 or ``initializationOptions``; later the run commands read ``trustedWorkspace`` from it; and
 the VS Code ``contributes.configuration`` block and docs/configuration.md are generated
 from it (``configuration_contributions`` / ``configuration_markdown``), so there is one
 source for names, types, defaults and descriptions. Invalid values never fail: each bad
 setting falls back to its default and yields a message for the user.
+
+Why no validation library: the settings are booleans, bounded integers, choices, lists of
+globs and one map of them, each checked in a few lines by its type (``_checked``). The
+server reads them before its first diagnostics, and importing a model library (pydantic)
+was a sixth of its start-up (benchmarks/README.md).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from pydantic.alias_generators import to_camel
+from dataclasses import dataclass, field, fields
+from typing import Any, Literal, get_args, get_origin, get_type_hints
 
 __all__ = [
     "SECTION",
@@ -31,100 +34,102 @@ LogLevel = Literal["error", "warning", "info", "debug"]
 _FIVE_MIB = 5 * 1024 * 1024
 
 
-class Settings(BaseModel):
-    """Every ``uet.*`` setting, with its default."""
+def _about(
+    description: str,
+    *,
+    scope: str = "resource",
+    minimum: int | None = None,
+    maximum: int | None = None,
+) -> dict[str, Any]:
+    """What the editor's settings UI shows of a setting (a field's metadata)."""
+    bounds = {"minimum": minimum, "maximum": maximum}
+    return {"description": description, "scope": scope} | {
+        key: value for key, value in bounds.items() if value is not None
+    }
 
-    model_config = ConfigDict(
-        frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True
-    )
 
-    schemas: dict[str, tuple[str, ...]] = Field(
+@dataclass(frozen=True)
+class Settings:
+    """Every ``uet.*`` setting, with its default (camelCase in the editor: ``maxFileSize``)."""
+
+    schemas: dict[str, tuple[str, ...]] = field(
         default_factory=dict,
-        description=(
+        metadata=_about(
             "Schema associations: schema name (e.g. `workstream_spec`) or `none` → glob "
             "patterns (gitignore syntax, relative to the workspace folder). They are tried "
             "after a file's modeline and `$schema` and before the built-in naming conventions; "
-            "`none` opts matching files out."
+            "`none` opts matching files out.",
         ),
-        json_schema_extra={"scope": "resource", "example": {"workstream_spec": ["plans/*.yaml"]}},
     )
-    schema_conventions: bool = Field(
+    schema_conventions: bool = field(
         default=True,
-        description=(
+        metadata=_about(
             "Associate files with schemas by the built-in file-name and folder conventions "
-            "(for example `workstreams/*.yaml`, `router_config.json`)."
+            "(for example `workstreams/*.yaml`, `router_config.json`).",
         ),
-        json_schema_extra={"scope": "resource"},
     )
-    max_file_size: int = Field(
+    max_file_size: int = field(
         default=_FIVE_MIB,
-        ge=1024,
-        description=(
+        metadata=_about(
             "Largest artifact file, in bytes, that is validated; a larger file gets one "
-            "diagnostic instead."
+            "diagnostic instead.",
+            minimum=1024,
         ),
-        json_schema_extra={"scope": "resource"},
     )
-    debounce: int = Field(
+    debounce: int = field(
         default=150,
-        ge=0,
-        le=5000,
-        description=(
+        metadata=_about(
             "Delay in milliseconds before re-validating a document whose last validation was "
             "slow. Documents that validate in a few milliseconds are validated on every "
-            "change without delay."
+            "change without delay.",
+            minimum=0,
+            maximum=5000,
         ),
-        json_schema_extra={"scope": "resource"},
     )
-    exclude: tuple[str, ...] = Field(
+    exclude: tuple[str, ...] = field(
         default=(),
-        description=(
+        metadata=_about(
             "Glob patterns (gitignore syntax, relative to the workspace folder) of files the "
             "workspace index skips, in addition to `.gitignore` and folders such as "
-            "`node_modules`, `.venv` and `.git`."
+            "`node_modules`, `.venv` and `.git`.",
         ),
-        json_schema_extra={"scope": "resource", "example": ["fixtures/**"]},
     )
-    log_level: LogLevel = Field(
+    log_level: LogLevel = field(
         default="info",
-        description="How much the server writes to its log (the editor's output channel).",
-        json_schema_extra={"scope": "window"},
-    )
-    trusted_workspace: bool = Field(
-        default=False,
-        description=(
-            "Allow uet to run the tools named by the workspace's artifacts (workstream runs). "
-            "Validation, completion and navigation never run anything."
+        metadata=_about(
+            "How much the server writes to its log (the editor's output channel).",
+            scope="window",
         ),
-        json_schema_extra={"scope": "resource"},
     )
-    run_priority: Literal["idle", "low", "normal"] = Field(
+    trusted_workspace: bool = field(
+        default=False,
+        metadata=_about(
+            "Allow uet to run the tools named by the workspace's artifacts (workstream runs). "
+            "Validation, completion and navigation never run anything.",
+        ),
+    )
+    run_priority: Literal["idle", "low", "normal"] = field(
         default="idle",
-        description=(
+        metadata=_about(
             "CPU priority of task processes started from the editor. idle: they use only CPU "
             "time nothing else wants, so the editor stays responsive while a run uses every "
             "core (Linux SCHED_IDLE; nice 19 elsewhere); low: nice value raised by 10; "
-            "normal: the editor's priority."
+            "normal: the editor's priority.",
         ),
-        json_schema_extra={"scope": "resource"},
     )
 
-    @field_validator("schemas", mode="before")
-    @classmethod
-    def _globs_as_lists(cls, value: Any) -> Any:
-        """Accept a single glob where a list is expected, as yaml.schemas does."""
-        if isinstance(value, Mapping):
-            return {
-                key: [globs] if isinstance(globs, str) else globs for key, globs in value.items()
-            }
-        return value
+
+def _camel(name: str) -> str:
+    first, *rest = name.split("_")
+    return first + "".join(word.capitalize() for word in rest)
 
 
 def parse_settings(raw: object) -> tuple[Settings, list[str]]:
     """Settings from a client's ``uet`` section, and a message per value that was ignored.
 
     ``raw`` may be the section itself or an object holding it under ``uet`` (both shapes
-    occur in ``initializationOptions``). ``None`` means "nothing configured".
+    occur in ``initializationOptions``). ``None`` means "nothing configured". Keys are the
+    editor's camelCase names (the Python names are accepted too).
     """
     if raw is None:
         return Settings(), []
@@ -133,48 +138,82 @@ def parse_settings(raw: object) -> tuple[Settings, list[str]]:
     section = raw.get(SECTION)
     if isinstance(section, Mapping):
         raw = section
+    known = {key: item for item in fields(Settings) for key in (item.name, _camel(item.name))}
+    types = get_type_hints(Settings)
     messages: list[str] = []
-    known = {field.alias or name for name, field in Settings.model_fields.items()}
-    known |= set(Settings.model_fields)
     values: dict[str, Any] = {}
     for key, value in raw.items():
-        if key not in known:
+        item = known.get(key)
+        if item is None:
             messages.append(f"unknown setting '{SECTION}.{key}' ignored")
-        elif value is not None:
-            values[str(key)] = value
-    while True:
+            continue
+        if value is None:
+            continue
         try:
-            return Settings.model_validate(values), messages
-        except ValidationError as error:
-            bad = {str(item["loc"][0]) for item in error.errors() if item["loc"]}
-            for item in error.errors():
-                where = ".".join(str(part) for part in item["loc"])
-                messages.append(
-                    f"invalid setting '{SECTION}.{where}': {item['msg']}; using the default"
-                )
-            if not bad & values.keys():
-                return Settings(), messages
-            for key in bad:
-                values.pop(key, None)
+            values[item.name] = _checked(types[item.name], value, item.metadata)
+        except ValueError as error:
+            messages.append(f"invalid setting '{SECTION}.{key}': {error}; using the default")
+    return Settings(**values), messages
+
+
+def _checked(kind: Any, value: Any, limits: Mapping[str, Any]) -> Any:
+    """``value`` as a setting of type ``kind`` within ``limits``; ValueError says why not."""
+    origin, args = get_origin(kind), get_args(kind)
+    if origin is Literal:
+        if value in args:
+            return value
+        raise ValueError(f"expected one of {', '.join(args)}")
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        raise ValueError("expected true or false")
+    if kind is int:
+        whole = isinstance(value, float) and value.is_integer()
+        if not whole and (isinstance(value, bool) or not isinstance(value, int)):
+            raise ValueError("expected a whole number")
+        low, high = limits.get("minimum"), limits.get("maximum")
+        if (low is not None and value < low) or (high is not None and value > high):
+            wanted = f"of at least {low}" if high is None else f"from {low} to {high}"
+            raise ValueError(f"expected a number {wanted}")
+        return int(value)
+    if origin is tuple:
+        if isinstance(value, list | tuple) and all(isinstance(item, str) for item in value):
+            return tuple(value)
+        raise ValueError("expected a list of glob patterns")
+    if isinstance(value, Mapping):  # schema name → globs; one glob alone is a list of one
+        return {
+            str(name): _checked(args[1], [globs] if isinstance(globs, str) else globs, {})
+            for name, globs in value.items()
+        }
+    raise ValueError("expected an object")
+
+
+def _json_schema(kind: Any) -> dict[str, Any]:
+    """The JSON schema of a setting's type, as VS Code's settings UI reads it."""
+    origin, args = get_origin(kind), get_args(kind)
+    globs = {"type": "array", "items": {"type": "string"}}
+    if origin is Literal:
+        return {"enum": list(args), "type": "string"}
+    if origin is tuple:
+        return globs
+    if origin is dict:
+        return {"additionalProperties": globs, "type": "object"}
+    return {"type": "boolean" if kind is bool else "integer"}
 
 
 def configuration_contributions() -> dict[str, dict[str, Any]]:
     """The VS Code ``contributes.configuration.properties`` entries, ``uet.<name>`` each."""
-    schema = Settings.model_json_schema(by_alias=True)
+    defaults = Settings()
+    types = get_type_hints(Settings)
     properties: dict[str, dict[str, Any]] = {}
-    for name, field in Settings.model_fields.items():
-        alias = field.alias or name
-        entry = dict(schema["properties"][alias])
-        entry.pop("title", None)
-        extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
-        entry.pop("example", None)
-        entry["scope"] = extra.get("scope", "resource")
-        entry["default"] = Settings().model_dump(mode="json", by_alias=True)[alias]
-        if "enum" in entry or "const" in entry:
-            entry.setdefault("type", "string")
-        if entry.get("type") == "object":
-            entry["additionalProperties"] = {"type": "array", "items": {"type": "string"}}
-        properties[f"{SECTION}.{alias}"] = entry
+    for item in fields(Settings):
+        default = getattr(defaults, item.name)
+        entry = {
+            **_json_schema(types[item.name]),
+            **item.metadata,
+            "default": list(default) if isinstance(default, tuple) else default,
+        }
+        properties[f"{SECTION}.{_camel(item.name)}"] = dict(sorted(entry.items()))
     return properties
 
 
