@@ -11,12 +11,11 @@ the process exits (:func:`uet.lsp.features.runs.exit.stop_every_run`).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
 import os
+import select
 import signal
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +23,8 @@ if TYPE_CHECKING:
     from uet.lsp.server import UetLanguageServer
 
 __all__ = ["register", "run_serve"]
+
+log = logging.getLogger("uet.lsp")
 
 _LEVELS = ("error", "warning", "info", "debug")
 # The signals that end the server like ``exit`` does (the editor or the session went away).
@@ -71,45 +72,85 @@ def run_serve(args: argparse.Namespace) -> int:
             print("uet serve: --tcp expects HOST:PORT", file=sys.stderr)
             return 2
         server = _server(args)
-        with _ending():
+        with _Ending(None) as ending:
             server.start_tcp(host, int(port))
-        return 0
+        return ending.status(0)
     from uet.lsp.framing import MessageReader, SerialOutput
 
     server = _server(args)
     output = SerialOutput(sys.stdout.buffer)
-    with open(sys.stdin.fileno(), "rb", closefd=False) as client:  # typed: it has read1
-        messages = MessageReader(client, output)
-        with _ending():
-            # readline/read/write suffice: pygls uses nothing else of the streams
-            server.start_io(messages, output)  # type: ignore[arg-type]
-    return server.exit_status
+    with _ClientInput(sys.stdin.fileno()) as client, _Ending(client) as ending:
+        # readline/read/write suffice: pygls uses nothing else of the streams
+        server.start_io(MessageReader(client, output), output)  # type: ignore[arg-type]
+    return ending.status(server.exit_status)
 
 
-@contextlib.contextmanager
-def _ending() -> Iterator[None]:
-    """Serve within; afterwards, however serving ended (``exit``, end of input), every run
-    the server executes is stopped. SIGTERM and SIGHUP stop the runs at once and end the
-    process with 128 + the signal, without waiting for the thread that reads the input (the
-    client may never close it, and pygls would wait for that thread)."""
+class _ClientInput:
+    """The client's end of stdio, which ``end`` (a signal handler) can end as if the client
+    had closed it: pygls reads it in a worker thread, and on the way out it waits for that
+    thread, which would otherwise wait for a client that may never close its end."""
 
-    def on_signal(signum: int, frame: object) -> None:
-        del frame
-        for number in _END_SIGNALS:  # a second signal while runs stop changes nothing
-            signal.signal(number, signal.SIG_IGN)
-        _stop_runs(f"the language server ended ({signal.Signals(signum).name})")
-        logging.shutdown()
-        os._exit(128 + signum)
+    def __init__(self, descriptor: int) -> None:
+        self._descriptor = descriptor
+        self._ended, self._end = os.pipe()
 
-    previous = {signum: signal.signal(signum, on_signal) for signum in _END_SIGNALS}
-    try:
-        yield
-    finally:
+    def read1(self, size: int = 1 << 16, /) -> bytes:
+        """What the client sent next (at most ``size`` bytes); ``b""`` once the input ended."""
+        readable, _, _ = select.select([self._descriptor, self._ended], [], [])
+        if self._ended in readable:
+            return b""
+        return os.read(self._descriptor, size)
+
+    def end(self) -> None:
+        os.write(self._end, b"\0")
+
+    def __enter__(self) -> _ClientInput:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        os.close(self._ended)
+        os.close(self._end)
+
+
+class _Ending:
+    """Serve within; afterwards, however serving ended (``exit``, end of input, SIGTERM,
+    SIGHUP), every run the server executes is stopped before the process exits. A signal
+    ends the client's input (``_ClientInput``), or on TCP raises ``SystemExit``, so that
+    the server stops as it does at the end of its input, ``finally`` blocks and ``atexit``
+    included; the process then exits with 128 + the signal."""
+
+    def __init__(self, client: _ClientInput | None) -> None:
+        self._client = client
+        self._signal: signal.Signals | None = None
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> _Ending:
+        self._previous = {number: signal.signal(number, self._on_signal) for number in _END_SIGNALS}
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        named = ""
+        if self._signal is not None:
+            log.info("ending on %s", self._signal.name)
+            named = f" ({self._signal.name})"
         try:
-            _stop_runs("the language server ended")
+            _stop_runs(f"the language server ended{named}")
         finally:
-            for signum, handler in previous.items():
-                signal.signal(signum, handler)
+            for number, handler in self._previous.items():
+                signal.signal(number, handler)
+
+    def status(self, otherwise: int) -> int:
+        """The exit status: 128 + the signal that ended serving, else ``otherwise``."""
+        return otherwise if self._signal is None else 128 + self._signal
+
+    def _on_signal(self, number: int, frame: object) -> None:
+        del frame
+        for other in _END_SIGNALS:  # a second signal while the server ends changes nothing
+            signal.signal(other, signal.SIG_IGN)
+        self._signal = signal.Signals(number)
+        if self._client is None:
+            raise SystemExit(128 + number)
+        self._client.end()
 
 
 def _stop_runs(reason: str) -> None:
