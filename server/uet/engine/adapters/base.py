@@ -6,6 +6,8 @@ stopping early when the cancel token fires. Adapters never touch the run store: 
 the engine's job, so an adapter can be tested (and replaced) on its own.
 """
 
+from __future__ import annotations
+
 from collections.abc import Callable, Mapping
 from enum import StrEnum
 from pathlib import Path

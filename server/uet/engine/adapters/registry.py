@@ -5,6 +5,8 @@ to the shared :class:`SubprocessAdapter`; the registry is the seam where other a
 kinds plug in. Direct ``command`` tasks (no app) use :data:`DIRECT_TOOL_ID`.
 """
 
+from __future__ import annotations
+
 from collections.abc import Mapping
 from typing import NamedTuple
 

@@ -3,8 +3,9 @@
 Like :mod:`uet.engine.planning.spec`, parsing takes a schema-valid plain value and returns
 ``(config, problems)``; it reports what the schema cannot see (rules naming unknown apps).
 Defaults are the documented ones (``docs/schema-conventions.md``) and live here only.
-The records are ``NamedTuple``s, like the specs (see :mod:`uet.engine.planning.spec` for why).
 """
+
+from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from enum import StrEnum

@@ -13,8 +13,9 @@ order), and otherwise takes the best score ``0.7 × success rate + 0.3 × latenc
 no history while another never failed, since its latency is unknown
 (docs/schema-conventions.md, "Routing"). Each decision becomes an
 execution_request artifact (:func:`execution_request`), stored with its attempt.
-Routes and decisions are ``NamedTuple``s, like the specs (see :mod:`uet.engine.planning.spec`).
 """
+
+from __future__ import annotations
 
 import math
 import threading
@@ -70,7 +71,7 @@ class AppStats(NamedTuple):
     successes: int = 0
     mean_duration_ms: float | None = None
 
-    def with_outcome(self, success: bool, duration_ms: float) -> "AppStats":
+    def with_outcome(self, success: bool, duration_ms: float) -> AppStats:
         """These stats plus one finished attempt."""
         total = self.attempts + 1
         previous = self.mean_duration_ms if self.mean_duration_ms is not None else duration_ms

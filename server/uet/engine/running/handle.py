@@ -8,6 +8,8 @@ progress, breakers, adapters, schedule, app slots) with the writer's periodic wo
 heartbeat and cancel requests made by other processes.
 """
 
+from __future__ import annotations
+
 import logging
 import sqlite3
 import threading
@@ -64,10 +66,10 @@ class RunResult(NamedTuple):
 
 # The runs executing in this process (launched and not ended yet).
 _executing_lock = threading.Lock()
-_executing: "set[RunHandle]" = set()
+_executing: set[RunHandle] = set()
 
 
-def executing_runs() -> "list[RunHandle]":
+def executing_runs() -> list[RunHandle]:
     """The runs executing in this process now: what a process about to end must stop."""
     with _executing_lock:
         return list(_executing)
@@ -137,7 +139,7 @@ class RunHandle:
         assert self._result is not None
         return self._result
 
-    def launch(self) -> "RunHandle":
+    def launch(self) -> RunHandle:
         """Start executing on the run's thread (once); returns this handle."""
         with _executing_lock:
             _executing.add(self)
@@ -168,7 +170,7 @@ class RunStore(NamedTuple):
     """A run's connection to its store: the writer thread and its periodic work."""
 
     writer: StoreWriter
-    ticker: "_Ticker"
+    ticker: _Ticker
 
 
 def open_run_store(db_path: Path, run_id: str, owner: Owner) -> RunStore:
@@ -177,8 +179,8 @@ def open_run_store(db_path: Path, run_id: str, owner: Owner) -> RunStore:
 
     A run talks to its store through this one connection from the start, so that recording
     the new run does not open and close a connection of its own: closing the last
-    connection of a WAL database checkpoints it (two fsyncs, ~5 ms), and a run should pay
-    that once, at its end.
+    connection of a WAL database checkpoints it, which waits for the disk, and a run should
+    pay that once, at its end.
     """
     ticker = _Ticker(run_id, owner)
     writer = StoreWriter(db_path, tick=ticker, name=f"uet-writer-{run_id}")

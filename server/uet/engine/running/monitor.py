@@ -17,6 +17,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
+from statistics import fmean, median
 
 from uet.engine.errors import RunNotFoundError
 from uet.engine.running.control import owner_alive
@@ -122,8 +123,6 @@ def run_summary(connection: sqlite3.Connection, run_id: str) -> RunSummary:
 
 def run_metrics(connection: sqlite3.Connection, run_id: str) -> RunMetrics:
     """Attempt counts, durations and throughput of ``run_id``."""
-    from statistics import fmean, median  # ~10 ms of imports that only this needs
-
     summary = run_summary(connection, run_id)
     durations = [
         float(row[0])

@@ -7,6 +7,8 @@ queue run-store writes (state changes always through
 the scheduler state itself is guarded by :attr:`RunSession.lock` in the driver.
 """
 
+from __future__ import annotations
+
 import itertools
 import logging
 import os
