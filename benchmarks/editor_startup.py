@@ -16,15 +16,17 @@ reports a diagnostic too):
   Driver: ``editor_startup_vscode.mjs``; code-server is started anew for every run.
 
 Every run gets a fresh copy of ``editor-clients/fixtures/workspace``; the two servers take
-turns, run after run. Prints min and median per editor and server, and the ratio
-uet / yaml-language-server. Installs what it needs through
+turns, run after run. Prints min and median per editor and server, the ratio
+uet / yaml-language-server and, for the first diagnostics (Neovim) and the first squiggle
+(VS Code), the verdict against issue 18's goal: no slower than yaml-language-server (the
+ratio of the medians at most 1.0: PASS / MISSED). Installs what it needs through
 ``editor-clients/scripts/ensure-deps.sh`` (Debian packages, code-server and the extension's
 npm packages, Neovim from PyPI, yaml-language-server from npm, all cached outside the
 repository); nothing else from the network.
 
     .venv/bin/python benchmarks/editor_startup.py [--runs N] [--editors neovim,neovim-latest,vscode]
 
-Figures vary with the machine and its load; this script asserts nothing.
+Figures vary with the machine and its load.
 """
 
 from __future__ import annotations
@@ -46,7 +48,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
+from yaml_ls import REPO, bundled_schema, ensure_deps
+from yaml_ls import version as yaml_ls_version
+
 HERE = REPO / "benchmarks"
 CLIENTS = REPO / "editor-clients"
 SCRIPTS = CLIENTS / "scripts"
@@ -55,70 +59,8 @@ FILE = "workstreams/ws-invalid.yaml"
 UET = REPO / ".venv" / "bin" / "uet"
 SERVERS = ("uet", "yaml")
 SERVER_LABELS = {"uet": "uet", "yaml": "yaml-language-server"}
+GOALS = {"diagnostics_ms": 1.0, "squiggle_ms": 1.0}  # uet / yaml-language-server, at most
 Result = dict[str, Any]
-
-
-def ensure_deps(parts: list[str]) -> dict[str, str]:
-    """Installs (or finds in the cache) what ``parts`` name; returns ensure-deps.sh's variables."""
-    out = subprocess.run(
-        ["bash", str(SCRIPTS / "ensure-deps.sh"), *parts],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
-
-
-def bundled_schema(target: Path) -> Path:
-    """The workstream schema as one self-contained file, for yaml-language-server.
-
-    The repository's schemas refer to each other by relative ``$ref`` against an ``$id`` that
-    is not a real address: yaml-language-server would try to fetch them. Every referenced
-    file's ``$defs`` move into the one file (``<file>__<def>``), each referenced file's root
-    becomes a def of its own, and ``$id``/``$schema`` go.
-    """
-    schemas = REPO / "schemas"
-    root_name = "workstream_spec"
-    defs: dict[str, Any] = {}
-    pending, seen = [root_name], set()
-
-    def rewrite(node: Any, owner: str) -> Any:
-        if isinstance(node, list):
-            return [rewrite(item, owner) for item in node]
-        if not isinstance(node, dict):
-            return node
-        out: dict[str, Any] = {}
-        for key, value in node.items():
-            if key in ("$id", "$schema", "$defs"):
-                continue
-            out[key] = local_ref(value, owner) if key == "$ref" else rewrite(value, owner)
-        return out
-
-    def local_ref(ref: str, owner: str) -> str:
-        file, _, pointer = ref.partition("#")
-        name = file.removesuffix(".schema.json") if file else owner
-        if file and name not in seen:
-            pending.append(name)
-        if pointer.startswith("/$defs/"):
-            return f"#/$defs/{name}__{pointer.removeprefix('/$defs/')}"
-        return "#" if name == root_name else f"#/$defs/{name}"
-
-    bundle: dict[str, Any] = {}
-    while pending:
-        name = pending.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        schema = json.loads((schemas / f"{name}.schema.json").read_text())
-        for def_name, definition in schema.get("$defs", {}).items():
-            defs[f"{name}__{def_name}"] = rewrite(definition, name)
-        if name == root_name:
-            bundle = rewrite(schema, name)
-        else:
-            defs[name] = rewrite(schema, name)
-    bundle["$defs"] = defs
-    target.write_text(json.dumps(bundle, indent=1))
-    return target
 
 
 def fresh_workspace(scratch: Path, label: str) -> Path:
@@ -330,7 +272,7 @@ def report(rows: list[tuple[str, str, dict[str, list[Result]]]], runs: int) -> N
     print(f"open file -> first diagnostics, server start included; min / median ms of {runs} runs")
     head = (
         f"{'editor':<20} {'measure':<28} {'uet':>15} {'yaml-language-server':>21} "
-        f"{'ratio min':>10} {'ratio med':>10}"
+        f"{'ratio min':>10} {'ratio med':>10}  verdict"
     )
     print(head)
     print("-" * len(head))
@@ -338,9 +280,13 @@ def report(rows: list[tuple[str, str, dict[str, list[Result]]]], runs: int) -> N
         uet = [r[key] for r in results["uet"] if key in r]
         yaml = [r[key] for r in results["yaml"] if key in r]
         measure = MEASURES[key]
+        verdict = ""
+        if key in GOALS and uet and yaml:
+            met = statistics.median(uet) / statistics.median(yaml) <= GOALS[key]
+            verdict = f"{'PASS' if met else 'MISSED'} (<= {GOALS[key]})"
         print(
             f"{editor:<20} {measure:<28} {summary(uet):>15} {summary(yaml):>21} "
-            f"{ratio(uet, yaml, min):>10} {ratio(uet, yaml, statistics.median):>10}"
+            f"{ratio(uet, yaml, min):>10} {ratio(uet, yaml, statistics.median):>10}  {verdict}"
         )
 
 
@@ -421,8 +367,11 @@ def main() -> int:
                 print(f"unknown editor: {editor}", file=sys.stderr)
                 return 2
     report(rows, args.runs)
-    version = Path(deps["UET_YAML_LS"]).parents[2].name.removeprefix("yaml-language-server-")
-    print(f"yaml-language-server {version} (npm), given a JSON schema for the same file", end="")
+    print(
+        f"yaml-language-server {yaml_ls_version(deps['UET_YAML_LS'])} (npm), given a JSON schema"
+        " for the same file",
+        end="",
+    )
     if "vscode" in editors:
         print(
             "; in VS Code through a minimal client extension built here\n"

@@ -2,10 +2,12 @@
 
 No pygls on the client side: the benchmarks time the server exactly as an editor sees it,
 so the client only frames messages (``Content-Length``), matches responses to requests,
-answers the server's requests (``workspace/configuration`` with no settings, everything
-else with ``null``) and records what the benchmarks look at: pushed diagnostics (awaited
-through :meth:`Client.expect_diagnostics`) and ``$/progress`` notifications (with their
-arrival time). Used by ``lsp_latency.py`` and ``lsp_during_run.py``.
+answers the server's requests (``workspace/configuration`` from the sections it was given,
+``null`` for the others; everything else with ``null``) and records what the benchmarks look
+at: pushed diagnostics (awaited through :meth:`Client.expect_diagnostics`) and
+``$/progress`` notifications (with their arrival time). It drives ``uet serve`` or, given
+its command, another server (yaml-language-server, the anchor of ``lsp_latency.py``). Used
+by ``lsp_latency.py`` and ``lsp_during_run.py``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,31 +34,47 @@ class ResponseError(RuntimeError):
 class Client:
     """A minimal LSP client over the server's stdin/stdout."""
 
-    def __init__(self, process: asyncio.subprocess.Process) -> None:
+    def __init__(
+        self, process: asyncio.subprocess.Process, configuration: dict[str, Any] | None = None
+    ) -> None:
         self.process = process
+        self.configuration = configuration or {}  # workspace/configuration: section → value
         self.ids = itertools.count(1)
         self.pending: dict[int, asyncio.Future[Any]] = {}
-        self.waiters: list[tuple[str, Any, asyncio.Future[Any]]] = []
+        self.waiters: list[tuple[str, Any, Callable[[list[Any]], bool], asyncio.Future[Any]]] = []
         self.progress: list[tuple[float, str, dict[str, Any]]] = []  # (time, token, value)
         self.progress_done: asyncio.Event = asyncio.Event()  # any progress has ended
         self.reader = asyncio.create_task(self._read())
 
     @classmethod
-    async def start(cls) -> tuple[Client, float]:
-        """Spawn ``uet serve``; returns the client and the ``perf_counter`` of the spawn.
+    async def start(
+        cls, command: list[str] | None = None, configuration: dict[str, Any] | None = None
+    ) -> tuple[Client, float]:
+        """Spawn ``uet serve`` (or ``command``); returns the client and the ``perf_counter``
+        of the spawn. ``configuration``: what ``workspace/configuration`` answers, by section.
 
-        ``UET_BENCH_LOG=FILE UET_BENCH_LOG_LEVEL=debug`` keep the server's log (per-request
+        ``UET_BENCH_LOG=FILE UET_BENCH_LOG_LEVEL=debug`` keep uet's log (per-request
         timings); by default it logs errors only, to nowhere.
         """
+        if command is None:
+            level = os.environ.get("UET_BENCH_LOG_LEVEL", "error")
+            log = os.environ.get("UET_BENCH_LOG", os.devnull)
+            command = [
+                sys.executable,
+                "-m",
+                "uet",
+                "serve",
+                "--log-level",
+                level,
+                "--log-file",
+                log,
+            ]
         started = time.perf_counter()
-        level = os.environ.get("UET_BENCH_LOG_LEVEL", "error")
-        log = os.environ.get("UET_BENCH_LOG", os.devnull)
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "uet", "serve", "--log-level", level, "--log-file", log,
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            *command, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.DEVNULL,
         )  # fmt: skip
-        return cls(process), started
+        return cls(process, configuration), started
 
     def send(self, message: dict[str, Any]) -> None:
         body = json.dumps({"jsonrpc": "2.0", **message}).encode()
@@ -79,6 +98,7 @@ class Client:
         """``initialize`` (+ ``initialized``) as an editor with work-done progress and
         markdown hovers; ``pull``: with pull diagnostics. Returns the round-trip seconds."""
         capabilities: dict[str, Any] = {
+            "workspace": {"configuration": True},
             "window": {"workDoneProgress": True},
             "textDocument": {
                 "synchronization": {"didSave": True},
@@ -100,10 +120,13 @@ class Client:
         self.notify("initialized", {})
         return elapsed
 
-    def expect_diagnostics(self, uri: str, version: int | None) -> asyncio.Future[Any]:
-        """A future of the next ``publishDiagnostics`` of ``uri`` (with ``version``)."""
+    def expect_diagnostics(
+        self, uri: str, version: int | None, where: Callable[[list[Any]], bool] | None = None
+    ) -> asyncio.Future[Any]:
+        """A future of the next ``publishDiagnostics`` of ``uri`` (with ``version``, unless
+        ``None``) whose diagnostics satisfy ``where`` (if given)."""
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self.waiters.append((uri, version, future))
+        self.waiters.append((uri, version, where, future))
         return future
 
     def ended(self, token: str) -> bool:
@@ -164,7 +187,8 @@ class Client:
         if "id" in message:  # a server→client request: configuration, registration, ...
             result: Any = None
             if method == "workspace/configuration":
-                result = [None] * len(message["params"]["items"])
+                items = message["params"]["items"]
+                result = [self.configuration.get(item.get("section")) for item in items]
             self.send({"id": message["id"], "result": result})
             return
         params = message.get("params") or {}
@@ -175,8 +199,10 @@ class Client:
                 self.progress_done.set()
         elif method == "textDocument/publishDiagnostics":
             for waiter in list(self.waiters):
-                uri, version, future = waiter
-                if uri == params["uri"] and (version is None or params.get("version") == version):
+                uri, version, where, future = waiter
+                if uri != params["uri"] or (where and not where(params["diagnostics"])):
+                    continue
+                if version is None or params.get("version") == version:
                     self.waiters.remove(waiter)
                     if not future.done():
                         future.set_result(params["diagnostics"])
