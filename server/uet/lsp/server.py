@@ -35,7 +35,7 @@ from pygls.protocol import LanguageServerProtocol
 
 from uet import __version__
 from uet.artifacts import bundled_registry
-from uet.lsp import runtime
+from uet.lsp import hooks, runtime
 from uet.lsp.framing import INVALID_REQUEST, error_frame
 from uet.lsp.state import ServerState
 
@@ -333,11 +333,13 @@ _SNAKE = re.compile(r"(?<=[a-z0-9])_([a-z])")
 
 
 def create_server() -> UetLanguageServer:
-    """A server with every feature registered, in the order of ``FEATURES``."""
+    """A server with every feature registered, in the order of ``FEATURES``, and the
+    handlers that collect their contributions (``uet.lsp.hooks``)."""
     from uet.lsp.features import FEATURES
 
     quiet_client_errors()
     server = UetLanguageServer()
     for feature in FEATURES:
         feature.register(server)
+    hooks.install(server)  # the methods several features contribute to
     return server

@@ -39,7 +39,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Coroutine, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -99,28 +99,26 @@ def register(server: UetLanguageServer) -> None:
             state.analyses.pop(root, None)
         ls.spawn(_send_statuses(ls, state, folders), "send uet/status")
 
-    server.state.hooks.code_actions.append(code_actions)
-    server.state.hooks.hovers.append(hover)
-    server.state.hooks.indexed.append(indexed)
-    server.state.hooks.deferred_imports.extend(DEFERRED_IMPORTS)
-
-    @server.command(convert_bootstrap.BOOTSTRAP_COMMAND)
     async def bootstrap(ls: UetLanguageServer, *arguments: Any) -> dict[str, Any]:
         profile_id, folder_uri = _arguments(arguments)
-        root = _root(ls, folder_uri)
-        return await _cancellable(ls, _bootstrap(ls, state, root, profile_id))
+        return await _bootstrap(ls, state, _root(ls, folder_uri), profile_id)
 
-    @server.command(convert_bootstrap.PREVIEW_COMMAND)
     async def preview(ls: UetLanguageServer, *arguments: Any) -> dict[str, Any]:
         profile_id, folder_uri = _arguments(arguments)
-        root = _root(ls, folder_uri)
-        return await _cancellable(ls, _preview(ls, state, root, profile_id))
+        return await _preview(ls, state, _root(ls, folder_uri), profile_id)
 
-    @server.command(convert_bootstrap.SELECT_PROFILE_COMMAND)
     async def select_profile(ls: UetLanguageServer, *arguments: Any) -> dict[str, Any]:
         profile_id, folder_uri = _arguments(arguments)
-        root = _root(ls, folder_uri)
-        return await _cancellable(ls, _select(ls, state, root, profile_id))
+        return await _select(ls, state, _root(ls, folder_uri), profile_id)
+
+    hooks = server.state.hooks
+    hooks.add_code_actions(code_actions, types.CodeActionKind.Source)
+    hooks.hovers.append(hover)
+    hooks.indexed.append(indexed)
+    hooks.deferred_imports.extend(DEFERRED_IMPORTS)
+    hooks.add_command(convert_bootstrap.BOOTSTRAP_COMMAND, bootstrap, cancellable=True)
+    hooks.add_command(convert_bootstrap.PREVIEW_COMMAND, preview, cancellable=True)
+    hooks.add_command(convert_bootstrap.SELECT_PROFILE_COMMAND, select_profile, cancellable=True)
 
 
 async def _send_statuses(
@@ -317,17 +315,3 @@ def _kind_text(kind: str) -> str:
 
 def _subject(server: UetLanguageServer, root: Path) -> str:
     return "workspace" if len(server.state.folders) <= 1 else f"folder {root.name}"
-
-
-async def _cancellable(
-    server: UetLanguageServer, work: Coroutine[Any, Any, dict[str, Any]]
-) -> dict[str, Any]:
-    """Run a command so that ``$/cancelRequest`` cancels it (see ``UetProtocol``)."""
-    msg_id = server.protocol.msg_id
-    task = asyncio.current_task()
-    if task is not None:
-        server.command_tasks[msg_id] = task
-    try:
-        return await work
-    finally:
-        server.command_tasks.pop(msg_id, None)

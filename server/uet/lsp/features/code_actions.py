@@ -2,9 +2,10 @@
 (``uet.artifacts.quickfix``): add missing properties, replace an invalid enum value, rename
 or remove an unknown key, replace an unknown id with the suggestion, remove an unknown
 dependency. The fixes a diagnostic suggests are ``isPreferred`` and listed first (clients
-that number the list, like Neovim, make the first one the easiest to pick). Other features
-add their actions through ``ServerState.hooks.code_actions`` (bootstrap: ``source``
-actions), after the quick fixes."""
+that number the list, like Neovim, make the first one the easiest to pick). The quick fixes
+are this feature's contribution to ``textDocument/codeAction`` (``uet.lsp.hooks``); the
+features registered after it add theirs after the quick fixes (bootstrap: ``source``
+actions; runs: the run actions)."""
 
 from __future__ import annotations
 
@@ -19,22 +20,9 @@ __all__ = ["register"]
 
 
 def register(server: UetLanguageServer) -> None:
-    """Add ``textDocument/codeAction`` (quick fixes, then the hooks' actions)."""
+    """Contribute the quick fixes to ``textDocument/codeAction``."""
     server.state.hooks.deferred_imports.append("uet.artifacts.quickfix")
-
-    @server.feature(
-        types.TEXT_DOCUMENT_CODE_ACTION,
-        types.CodeActionOptions(
-            code_action_kinds=[types.CodeActionKind.QuickFix, types.CodeActionKind.Source]
-        ),
-    )
-    async def code_action(
-        ls: UetLanguageServer, params: types.CodeActionParams
-    ) -> list[types.CodeAction] | None:
-        actions = await _quick_fixes(ls, params)
-        for contribute in ls.state.hooks.code_actions:
-            actions.extend(await contribute(ls, params))
-        return actions or None
+    server.state.hooks.add_code_actions(_quick_fixes, types.CodeActionKind.QuickFix)
 
 
 async def _quick_fixes(

@@ -58,7 +58,6 @@ def register(server: UetLanguageServer) -> None:
         if folder is not None:
             ls.spawn(sync(ls, [folder]), "rescan on save")
 
-    @server.command(VALIDATE_COMMAND)
     async def validate_workspace(ls: UetLanguageServer) -> dict[str, int]:
         """Re-check every artifact of every folder now; answer with the totals."""
         checked = await sync(ls, ls.state.folders, full=True)
@@ -78,6 +77,8 @@ def register(server: UetLanguageServer) -> None:
             )
         )
         return counts
+
+    server.state.hooks.add_command(VALIDATE_COMMAND, validate_workspace)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
     async def folders_changed(

@@ -25,7 +25,6 @@ def register(server: UetLanguageServer) -> None:
     async def request(ls: UetLanguageServer, params: Any) -> dict[str, Any]:
         return await schema_for_document(ls, _uri_of(params))
 
-    @server.command(SHOW_SCHEMA)
     async def show_schema(ls: UetLanguageServer, uri: str) -> dict[str, Any]:
         answer = await schema_for_document(ls, uri)
         name = answer["schema"] or "no schema"
@@ -35,6 +34,8 @@ def register(server: UetLanguageServer) -> None:
             )
         )
         return answer
+
+    server.state.hooks.add_command(SHOW_SCHEMA, show_schema)
 
 
 async def schema_for_document(server: UetLanguageServer, uri: str) -> dict[str, Any]:

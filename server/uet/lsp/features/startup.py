@@ -18,7 +18,7 @@ from pathlib import Path
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
-from uet.lsp import runtime
+from uet.lsp import hooks, runtime
 from uet.lsp.documents import path_of
 from uet.lsp.features import configuration, indexing
 from uet.lsp.server import UetLanguageServer
@@ -30,7 +30,8 @@ log = logging.getLogger("uet.lsp")
 
 
 def register(server: UetLanguageServer) -> None:
-    """Add the ``initialize``, ``initialized`` and ``shutdown`` handlers."""
+    """Add the ``initialize``, ``initialized`` and ``shutdown`` handlers (``shutdown``
+    stops indexing, then awaits the features' ``hooks.shutdown``)."""
 
     @server.feature(types.INITIALIZE)
     def initialize(ls: UetLanguageServer, params: types.InitializeParams) -> None:
@@ -46,9 +47,10 @@ def register(server: UetLanguageServer) -> None:
         await _register_dynamic(ls)
 
     @server.feature(types.SHUTDOWN)
-    def shutdown(ls: UetLanguageServer, params: None) -> None:
+    async def shutdown(ls: UetLanguageServer, params: None) -> None:
         if ls.state.indexing is not None:
             ls.state.indexing.cancel()
+        await hooks.shut_down(ls)
 
 
 def workspace_folders(server: UetLanguageServer) -> list[Path]:

@@ -42,4 +42,4 @@ def register(server: UetLanguageServer) -> None:
         watcher.stop()
         await commands.stop_runs(ls, board)
 
-    editor.chain_shutdown(server, shut_down)
+    server.state.hooks.shutdown.append(shut_down)

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,52 +60,44 @@ class CommandOptions:
 
 
 def register(server: UetLanguageServer, board: RunBoard) -> None:
-    """Add the run commands, acting on the runs of ``board``."""
+    """Add the run commands, acting on the runs of ``board``; those that start or resume
+    a run are cancellable (``$/cancelRequest`` then cancels the run)."""
 
-    @server.command(RUN_WORKSTREAM)
     async def run_workstream(ls: UetLanguageServer, *arguments: Any) -> dict[str, Any]:
-        with _cancellable(ls):
-            target, options = _target_and_options(arguments)
-            path = await _workstream_path(ls, target)
-            started = await control.start(ls, board, RunRequest(path, None, options.jobs))
-            return await _answer(ls, started.run, options, started.fresh)
+        target, options = _target_and_options(arguments)
+        path = await _workstream_path(ls, target)
+        started = await control.start(ls, board, RunRequest(path, None, options.jobs))
+        return await _answer(ls, started.run, options, started.fresh)
 
-    @server.command(RUN_TASK)
     async def run_task(ls: UetLanguageServer, *arguments: Any) -> dict[str, Any]:
-        with _cancellable(ls):
-            if len(arguments) < 2 or not all(isinstance(item, str) for item in arguments[:2]):
-                raise JsonRpcInvalidParams("expected [workstream URI or id, task id, options?]")
-            if len(arguments) > 3:
-                raise JsonRpcInvalidParams("expected at most 3 arguments")
-            target, task_id = str(arguments[0]), str(arguments[1])
-            options = _options(arguments[2] if len(arguments) > 2 else None)
-            path = await _workstream_path(ls, target)
-            request = RunRequest(path, (task_id,), options.jobs)
-            started = await control.start(ls, board, request)
-            return await _answer(ls, started.run, options, started.fresh)
+        if len(arguments) < 2 or not all(isinstance(item, str) for item in arguments[:2]):
+            raise JsonRpcInvalidParams("expected [workstream URI or id, task id, options?]")
+        if len(arguments) > 3:
+            raise JsonRpcInvalidParams("expected at most 3 arguments")
+        target, task_id = str(arguments[0]), str(arguments[1])
+        options = _options(arguments[2] if len(arguments) > 2 else None)
+        path = await _workstream_path(ls, target)
+        request = RunRequest(path, (task_id,), options.jobs)
+        started = await control.start(ls, board, request)
+        return await _answer(ls, started.run, options, started.fresh)
 
-    @server.command(RESUME_RUN)
     async def resume(ls: UetLanguageServer, *arguments: Any) -> dict[str, Any]:
-        with _cancellable(ls):
-            run_text, options = _target_and_options(arguments)
-            if run_text is None:
-                raise JsonRpcInvalidParams("expected [run id, options?]")
-            run = await control.resume(ls, board, run_text, options.jobs)
-            return await _answer(ls, run, options)
+        run_text, options = _target_and_options(arguments)
+        if run_text is None:
+            raise JsonRpcInvalidParams("expected [run id, options?]")
+        run = await control.resume(ls, board, run_text, options.jobs)
+        return await _answer(ls, run, options)
 
-    @server.command(CANCEL_RUN)
     async def cancel(ls: UetLanguageServer, *arguments: Any) -> dict[str, Any]:
         run_text = _optional_string(arguments, "expected [run id?]")
         return {"runs": await _cancel(ls, board, run_text)}
 
-    @server.command(LIST_RUNS)
     async def list_runs(ls: UetLanguageServer, *arguments: Any) -> list[dict[str, Any]]:
         limit = arguments[0] if arguments else 20
         if len(arguments) > 1 or not isinstance(limit, int) or isinstance(limit, bool):
             raise JsonRpcInvalidParams("expected [limit?] (an integer)")
         return await control.recent_runs(ls, board, max(1, min(limit, 500)))
 
-    @server.command(OPEN_LOG)
     async def open_log(ls: UetLanguageServer, *arguments: Any) -> dict[str, Any]:
         if not 1 <= len(arguments) <= 2 or not all(isinstance(item, str) for item in arguments):
             raise JsonRpcInvalidParams("expected [run id, task id?]")
@@ -134,21 +124,13 @@ def register(server: UetLanguageServer, board: RunBoard) -> None:
             )
         return {"uri": uri, "path": str(path), "shown": shown}
 
-
-# -- commands ----------------------------------------------------------------------------
-
-
-@contextmanager
-def _cancellable(server: UetLanguageServer) -> Iterator[None]:
-    """Let ``$/cancelRequest`` of this command request cancel the command's task."""
-    msg_id = server.protocol.msg_id
-    task = asyncio.current_task()
-    if msg_id is not None and task is not None:
-        server.command_tasks[msg_id] = task
-    try:
-        yield
-    finally:
-        server.command_tasks.pop(msg_id, None)
+    hooks = server.state.hooks
+    hooks.add_command(RUN_WORKSTREAM, run_workstream, cancellable=True)
+    hooks.add_command(RUN_TASK, run_task, cancellable=True)
+    hooks.add_command(RESUME_RUN, resume, cancellable=True)
+    hooks.add_command(CANCEL_RUN, cancel)
+    hooks.add_command(LIST_RUNS, list_runs)
+    hooks.add_command(OPEN_LOG, open_log)
 
 
 async def _answer(

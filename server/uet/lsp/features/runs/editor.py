@@ -1,4 +1,4 @@
-"""Where users click to run: code lenses, code actions, and the names of the run commands.
+"""Where users click to run: code lenses and code actions.
 
 Code lenses "▶ Run workstream" above a workstream and "▶ Run task" above each task; while a
 run of the file executes, only "■ Cancel run" in their place, and a workstream with errors
@@ -7,17 +7,14 @@ start and end, if the client supports it). Clients without code lens (Neovim ≤
 the same as ``source`` code actions on the workstream / the task under the cursor. Every
 client gets "Open the log of task …" for a run-result diagnostic (UET401/402).
 
-The code actions reach ``textDocument/codeAction`` through ``ServerState.hooks``; the work
-to do on ``shutdown`` is chained after ``startup``'s handler (:func:`chain_shutdown`: a
-server has one handler per method and there is no shutdown hook).
+Both are contributions (``uet.lsp.hooks``) to ``textDocument/codeLens`` and
+``textDocument/codeAction``.
 """
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from lsprotocol import types
 
@@ -28,21 +25,16 @@ from uet.lsp.features.runs.commands import CANCEL_RUN, OPEN_LOG, RUN_TASK, RUN_W
 from uet.lsp.features.runs.control import RunBoard, refusal_problems
 from uet.lsp.server import UetLanguageServer
 
-__all__ = [
-    "chain_shutdown",
-    "register",
-    "source_wanted",
-]
+__all__ = ["register", "source_wanted"]
 
 WORKSTREAM_SCHEMA = "workstream_spec"
 _RESULT_CODES = frozenset({"UET401", "UET402"})
 
 
 def register(server: UetLanguageServer, board: RunBoard) -> None:
-    """Add ``textDocument/codeLens`` and the run code actions."""
+    """Contribute the run code lenses and code actions."""
 
-    @server.feature(types.TEXT_DOCUMENT_CODE_LENS)
-    async def code_lens(
+    async def code_lenses(
         ls: UetLanguageServer, params: types.CodeLensParams
     ) -> list[types.CodeLens] | None:
         found = await _workstream_facts(ls, params.text_document.uri)
@@ -78,7 +70,9 @@ def register(server: UetLanguageServer, board: RunBoard) -> None:
             )
         return actions
 
-    server.state.hooks.code_actions.append(run_actions)
+    hooks = server.state.hooks
+    hooks.code_lenses.append(code_lenses)
+    hooks.add_code_actions(run_actions, types.CodeActionKind.QuickFix, types.CodeActionKind.Source)
 
 
 def source_wanted(only: Sequence[str] | None) -> bool:
@@ -162,25 +156,3 @@ def _log_actions(diagnostics: Sequence[types.Diagnostic]) -> list[types.CodeActi
             )
         )
     return actions
-
-
-# -- shutdown ----------------------------------------------------------------------------
-
-
-def chain_shutdown(
-    server: UetLanguageServer, extra: Callable[[UetLanguageServer], Awaitable[None]]
-) -> None:
-    """Run ``extra`` after the ``shutdown`` handler registered earlier."""
-    previous = server.protocol.fm.features.pop(types.SHUTDOWN, None)
-
-    @server.feature(types.SHUTDOWN)
-    async def shutdown(ls: UetLanguageServer, params: None) -> None:
-        if previous is not None:
-            await _call(previous, params)
-        await extra(ls)
-
-
-async def _call(handler: Callable[..., Any], params: Any) -> Any:
-    """Call a registered handler (already bound to the server), sync or async."""
-    result = handler(params)
-    return await result if inspect.isawaitable(result) else result
