@@ -19,13 +19,15 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "server" / "uet"
 PROTOCOL_LIBRARIES = ("pygls", "lsprotocol")
 # Which first-party areas each area may import (besides itself).
+# ``lazy_exports`` (the packages' lazy ``__getattr__``) is a leaf every area may use.
 ALLOWED: dict[str, set[str]] = {
-    "artifacts": {"resources", "__init__"},
-    "bootstrap": {"artifacts", "resources", "__init__"},
-    "engine": {"artifacts", "bootstrap", "resources", "__init__"},
-    "context": {"artifacts", "resources", "__init__"},
-    "settings": {"artifacts", "resources", "__init__"},
+    "artifacts": {"resources", "lazy_exports", "__init__"},
+    "bootstrap": {"artifacts", "resources", "lazy_exports", "__init__"},
+    "engine": {"artifacts", "bootstrap", "resources", "lazy_exports", "__init__"},
+    "context": {"artifacts", "resources", "lazy_exports", "__init__"},
+    "settings": {"artifacts", "resources", "lazy_exports", "__init__"},
     "resources": {"__init__"},
+    "lazy_exports": {"__init__"},
     "__init__": set(),
     "lsp": {
         "artifacts",
@@ -34,6 +36,7 @@ ALLOWED: dict[str, set[str]] = {
         "context",
         "settings",
         "resources",
+        "lazy_exports",
         "__init__",
     },
     "cli": {
@@ -43,6 +46,7 @@ ALLOWED: dict[str, set[str]] = {
         "context",
         "settings",
         "resources",
+        "lazy_exports",
         "lsp",
         "__init__",
     },

@@ -17,8 +17,9 @@ not pull in YAML, pathspec and the checker with it (the CLI and the server start
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from uet.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
     from uet.artifacts.association import Association, AssociationSettings, associate
@@ -66,13 +67,7 @@ _SOURCES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    source = _SOURCES.get(name)
-    if source is None:
-        raise AttributeError(f"module 'uet.artifacts' has no attribute {name!r}")
-    value = getattr(importlib.import_module(source), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_exports(__name__, _SOURCES, globals())
 
 
 __all__ = [

@@ -23,10 +23,11 @@ Store
     ``run_summary``, ``task_statuses``, ``run_metrics``, ``system_summary`` answer
     monitoring questions (a run whose engine is gone is shown ``interrupted``).
 
-Names are loaded on first use (PEP 562): importing ``uet.engine`` imports none of its
-modules, and each name brings only its own module and what that needs. A host that must
-not import later (an event loop) resolves the names it will use in a worker thread first,
-for instance ``for name in uet.engine.__all__: getattr(uet.engine, name)``.
+Names are loaded on first use (PEP 562, :mod:`uet.lazy_exports`): importing ``uet.engine``
+imports none of its modules, and each name brings only its own module and what that needs.
+A host that must not import later (an event loop) resolves the names it will use in a
+worker thread first, for instance ``for name in uet.engine.__all__: getattr(uet.engine,
+name)``.
 
 **Architecture Invariant:** nothing here imports pygls, lsprotocol or ``uet.lsp``/``uet.cli``;
 the engine reads artifacts only through ``uet.artifacts``.
@@ -34,8 +35,9 @@ the engine reads artifacts only through ``uet.artifacts``.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from uet.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
     from uet.engine.adapters.spawn import CpuPriority
@@ -132,13 +134,7 @@ _SOURCES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    source = _SOURCES.get(name)
-    if source is None:
-        raise AttributeError(f"module 'uet.engine' has no attribute {name!r}")
-    value = getattr(importlib.import_module(source), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_exports(__name__, _SOURCES, globals())
 
 
 __all__ = [
