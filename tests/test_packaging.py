@@ -31,10 +31,11 @@ def test_wheel_contains_schemas_and_profiles(tmp_path: Path) -> None:
     )
     (wheel,) = dist.glob("uet_lsp-*.whl")
     environment = tmp_path / "venv"
-    venv.create(environment, with_pip=True)
+    venv.create(environment)  # without pip of its own: ours installs into it
     python = environment / "bin" / "python"
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check"]
     subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", "--no-deps", str(wheel)],
+        [*pip, "--python", str(python), "install", "--quiet", "--no-deps", str(wheel)],
         check=True,
         capture_output=True,
     )
