@@ -21,7 +21,7 @@ from .test_serve import TIMEOUT, RawClient, _finish, _serve, initialize, profile
 LAZY = (
     "uet.bootstrap",
     "uet.engine",
-    "uet.lsp.bootstrap_flow",
+    "uet.lsp.features.bootstrap.flow",
     "uet.artifacts.editing",
     "uet.artifacts.quickfix",
     "uet.artifacts.outline",

@@ -49,6 +49,7 @@ __all__ = [
     "open_document",
     "path_of",
     "publish",
+    "revalidate_open",
     "schedule",
     "uri_of",
 ]
@@ -212,6 +213,14 @@ def open_document(server: UetLanguageServer, uri: str, language_id: str) -> Docu
         clear(server, document.path)  # from now on the client pulls this file's diagnostics
     schedule(server, uri)
     return document
+
+
+def revalidate_open(server: UetLanguageServer) -> None:
+    """Validate every open document again (after a settings change)."""
+    for document in server.state.documents.values():
+        document.last_seconds = 0.0
+        document.external = True
+        schedule(server, document.uri)
 
 
 def schedule(server: UetLanguageServer, uri: str) -> None:

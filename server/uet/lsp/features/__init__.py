@@ -1,7 +1,10 @@
-"""Every LSP feature of uet-lsp, one module each, registered in this order.
+"""Every LSP feature of uet-lsp, one module each (a package for the bigger ones: ``runs``,
+``bootstrap``), registered in this order.
 
-Each module exposes ``register(server)`` and keeps its handlers to thin adapters: decode
-the params, call a domain function (``uet.artifacts``), convert with ``uet.lsp.convert``.
+Each exposes ``register(server)`` and keeps its handlers to thin adapters: decode the
+params, call a domain function (``uet.artifacts``), convert with ``uet.lsp.convert``.
+Features never import each other: they meet through ``uet.lsp.hooks`` and share the
+modules of ``uet.lsp`` (``documents``, ``index_sync``, ``folders``).
 """
 
 from __future__ import annotations

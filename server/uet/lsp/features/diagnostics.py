@@ -13,7 +13,7 @@ from lsprotocol import types
 from uet.lsp import documents
 from uet.lsp.server import UetLanguageServer
 
-__all__ = ["register", "revalidate_open"]
+__all__ = ["register"]
 
 IDENTIFIER = "uet"
 
@@ -54,11 +54,3 @@ def register(server: UetLanguageServer) -> None:
         return types.RelatedFullDocumentDiagnosticReport(
             items=documents.to_lsp(ls, path, items), result_id=result_id
         )
-
-
-def revalidate_open(server: UetLanguageServer) -> None:
-    """Validate every open document again (after a settings change)."""
-    for document in server.state.documents.values():
-        document.last_seconds = 0.0
-        document.external = True
-        documents.schedule(server, document.uri)

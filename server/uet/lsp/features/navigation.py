@@ -14,7 +14,7 @@ from uet.lsp.server import UetLanguageServer
 if TYPE_CHECKING:
     from uet.artifacts.navigation import Target
 
-__all__ = ["locations", "register", "target_under_cursor"]
+__all__ = ["locations", "register"]
 
 
 def register(server: UetLanguageServer) -> None:

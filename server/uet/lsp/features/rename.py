@@ -12,7 +12,6 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
 from uet.lsp import convert, documents
-from uet.lsp.features.navigation import target_under_cursor
 from uet.lsp.server import UetLanguageServer
 
 __all__ = ["register"]
@@ -48,9 +47,10 @@ def register(server: UetLanguageServer) -> None:
         ls: UetLanguageServer, params: types.RenameParams
     ) -> types.WorkspaceEdit | None:
         await ls.load_modules("uet.artifacts.navigation")
-        from uet.artifacts.navigation import rename_edits
+        from uet.artifacts.navigation import rename_edits, target_at
 
-        target = await target_under_cursor(ls, params.text_document.uri, params.position)
+        found = await documents.report_at(ls, params.text_document.uri, params.position)
+        target = target_at(ls.state.index, found[0].path, found[1]) if found else None
         if target is None:
             return None
         edits, problem = rename_edits(ls.state.index, ls.state.registry, target, params.new_name)

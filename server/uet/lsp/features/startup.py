@@ -13,18 +13,15 @@ from __future__ import annotations
 
 import logging
 import uuid
-from pathlib import Path
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
-from uet.lsp import hooks, runtime
-from uet.lsp.documents import path_of
-from uet.lsp.features import configuration, indexing
+from uet.lsp import folders, hooks, index_sync, runtime
 from uet.lsp.server import UetLanguageServer
 from uet.lsp.state import ClientFeatures
 
-__all__ = ["register", "workspace_folders"]
+__all__ = ["register"]
 
 log = logging.getLogger("uet.lsp")
 
@@ -37,13 +34,13 @@ def register(server: UetLanguageServer) -> None:
     def initialize(ls: UetLanguageServer, params: types.InitializeParams) -> None:
         ls.state.client = ClientFeatures.from_capabilities(params.capabilities)
         ls.state.initialization_options = params.initialization_options
-        ls.state.folders = workspace_folders(ls)
+        ls.state.folders = folders.workspace_folders(ls)
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: UetLanguageServer, params: types.InitializedParams) -> None:
-        await configuration.load_settings(ls)
+        await folders.load_settings(ls)
         ls.state.warm_up = ls.spawn(_warm_up(ls), "import deferred modules")
-        indexing.start(ls, full=True)
+        index_sync.start(ls, full=True)
         await _register_dynamic(ls)
 
     @server.feature(types.SHUTDOWN)
@@ -51,15 +48,6 @@ def register(server: UetLanguageServer) -> None:
         if ls.state.indexing is not None:
             ls.state.indexing.cancel()
         await hooks.shut_down(ls)
-
-
-def workspace_folders(server: UetLanguageServer) -> list[Path]:
-    """The workspace folders as resolved paths (the root when the client sent no folders)."""
-    uris = [folder.uri for folder in server.workspace.folders.values()]
-    if not uris and server.workspace.root_uri:
-        uris = [server.workspace.root_uri]
-    folders = [Path(path_of(uri)) for uri in uris if uri.startswith("file:")]
-    return [folder for folder in folders if folder.is_dir()]
 
 
 async def _warm_up(server: UetLanguageServer) -> None:

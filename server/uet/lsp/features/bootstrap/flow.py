@@ -1,8 +1,8 @@
 """The bootstrap flow behind ``uet.bootstrap`` / ``uet.selectProfile`` /
-``uet.previewBootstrap`` and ``uet/status`` (features/bootstrap.py holds the handlers): scan
-(cached per folder), plan, show the plan without applying it (preview), apply through the
-client as ONE ``workspace/applyEdit`` or write on the server when the client cannot create
-files, record the manifest, tell the client the active profile.
+``uet.previewBootstrap`` and ``uet/status`` (the package's ``__init__`` holds the
+handlers): scan (cached per folder), plan, show the plan without applying it (preview),
+apply through the client as ONE ``workspace/applyEdit`` or write on the server when the
+client cannot create files, record the manifest, tell the client the active profile.
 
 Invariants: nothing is applied from a plan with errors; a planned file whose open document
 differs from the text the plan was made from stops the bootstrap (no unsaved work is
@@ -39,14 +39,14 @@ from uet.bootstrap import (
 )
 from uet.bootstrap.generator import PROJECT_PROFILE_PATH
 from uet.bootstrap.validation import check_artifact_text
-from uet.lsp import convert_bootstrap, documents
-from uet.lsp.bootstrap_text import (
+from uet.lsp import convert_bootstrap, documents, index_sync
+from uet.lsp.convert_bootstrap import EditTarget
+from uet.lsp.features.bootstrap.text import (
     active_profile_of,
     outcome_message,
     plausible_profiles,
     preview_message,
 )
-from uet.lsp.convert_bootstrap import EditTarget
 from uet.lsp.server import UetLanguageServer
 
 if TYPE_CHECKING:
@@ -235,9 +235,8 @@ async def _apply(
     show(server, types.MessageType.Info, message)
     state.analyses.pop(root, None)
     _notify_status(server, state, root, await _status(server, root, plan))
-    from uet.lsp.features import indexing  # the index picks the new files up at once
-
-    server.spawn(indexing.sync(server, [root]), "index after bootstrap")
+    # the index picks the new files up at once
+    server.spawn(index_sync.sync(server, [root]), "index after bootstrap")
     done = result(root, profile_id=plan.profile_id, message=message)
     done.update(
         applied=True,

@@ -23,11 +23,11 @@
 - Hover on ``profile_id`` of a project profile: the profile's description and why it ranks
   where it does in this workspace (``hooks.hovers``).
 
-Handlers only adapt: the flow (scan cache, plan, apply, record, status) is in
-``uet.lsp.bootstrap_flow``, the words in ``uet.lsp.bootstrap_text``, the protocol types in
-``uet.lsp.convert_bootstrap``. Execution model: every handler and hook is ``async`` on the
-event loop and awaits the pool and the client; the ``indexed`` hook only drops the folder's
-cached scan and schedules the status check.
+Handlers only adapt: the flow (scan cache, plan, apply, record, status) is in ``flow``,
+the words in ``text``, the protocol types in ``uet.lsp.convert_bootstrap``. Execution
+model: every handler and hook is ``async`` on the event loop and awaits the pool and the
+client; the ``indexed`` hook only drops the folder's cached scan and schedules the status
+check.
 
 Start-up: registering is cheap. ``uet.bootstrap`` and the flow modules are imported inside
 the handlers (``hooks.deferred_imports`` has them imported in the background right after
@@ -63,8 +63,8 @@ OFFERED_PROFILES = 3
 # What the handlers import on first use (see the module docstring).
 DEFERRED_IMPORTS = (
     "uet.bootstrap",
-    "uet.lsp.bootstrap_flow",
-    "uet.lsp.bootstrap_text",
+    "uet.lsp.features.bootstrap.flow",
+    "uet.lsp.features.bootstrap.text",
     "uet.artifacts.editing",
 )
 
@@ -125,18 +125,18 @@ async def _send_statuses(
     server: UetLanguageServer, state: BootstrapState, folders: list[Path]
 ) -> None:
     await server.load_modules(*DEFERRED_IMPORTS)
-    from uet.lsp import bootstrap_flow
+    from uet.lsp.features.bootstrap import flow
 
-    await bootstrap_flow.send_statuses(server, state, folders)
+    await flow.send_statuses(server, state, folders)
 
 
 async def _preview(
     server: UetLanguageServer, state: BootstrapState, root: Path, profile_id: str | None
 ) -> dict[str, Any]:
     await server.load_modules(*DEFERRED_IMPORTS)
-    from uet.lsp import bootstrap_flow
+    from uet.lsp.features.bootstrap import flow
 
-    return await bootstrap_flow.preview(server, state, root, profile_id)
+    return await flow.preview(server, state, root, profile_id)
 
 
 async def _code_actions(
@@ -149,11 +149,11 @@ async def _code_actions(
         return []
     await server.load_modules(*DEFERRED_IMPORTS)
     from uet.bootstrap import BootstrapError
-    from uet.lsp import bootstrap_flow
-    from uet.lsp.bootstrap_text import plausible_profiles
+    from uet.lsp.features.bootstrap import flow
+    from uet.lsp.features.bootstrap.text import plausible_profiles
 
     try:
-        analysis = await bootstrap_flow.analysis(server, state, root)
+        analysis = await flow.analysis(server, state, root)
     except (BootstrapError, OSError) as error:
         log.warning("no bootstrap actions for %s: %s", root, error)
         return []
@@ -191,11 +191,11 @@ async def _hover(
     from uet.artifacts.editing import HoverInfo
     from uet.bootstrap import BootstrapError
     from uet.bootstrap.generator import PROJECT_PROFILE_PATH
-    from uet.lsp import bootstrap_flow
-    from uet.lsp.bootstrap_text import profile_markdown
+    from uet.lsp.features.bootstrap import flow
+    from uet.lsp.features.bootstrap.text import profile_markdown
 
     try:
-        analysis = await bootstrap_flow.analysis(server, state, root)
+        analysis = await flow.analysis(server, state, root)
     except (BootstrapError, OSError) as error:
         log.warning("no profile hover for %s: %s", root, error)
         return info
@@ -211,18 +211,18 @@ async def _bootstrap(
     persisted profile, else the selected one, and a question when the selection is
     ambiguous."""
     await server.load_modules(*DEFERRED_IMPORTS)
-    from uet.lsp import bootstrap_flow
+    from uet.lsp.features.bootstrap import flow
 
     if profile_id is None:
         state.analyses.pop(root, None)
-        analysis = await bootstrap_flow.analysis(server, state, root)
+        analysis = await flow.analysis(server, state, root)
         selection = analysis.selection
         profile_id = analysis.active_profile_id or (
             None if selection.ambiguous else selection.chosen.profile_id
         )
         if profile_id is None:
             return await _select(server, state, root, None)
-    return await bootstrap_flow.bootstrap(server, state, root, profile_id)
+    return await flow.bootstrap(server, state, root, profile_id)
 
 
 async def _select(
@@ -230,18 +230,18 @@ async def _select(
 ) -> dict[str, Any]:
     """Bootstrap with the given profile, or with the one the user picks from the ranking."""
     await server.load_modules(*DEFERRED_IMPORTS)
-    from uet.lsp import bootstrap_flow
-    from uet.lsp.bootstrap_text import choice_message, plausible_profiles, ranking_message
+    from uet.lsp.features.bootstrap import flow
+    from uet.lsp.features.bootstrap.text import choice_message, plausible_profiles, ranking_message
 
     if profile_id is not None:
-        return await bootstrap_flow.bootstrap(server, state, root, profile_id)
+        return await flow.bootstrap(server, state, root, profile_id)
     state.analyses.pop(root, None)  # the user is deciding: rank what is there now
-    analysis = await bootstrap_flow.analysis(server, state, root)
+    analysis = await flow.analysis(server, state, root)
     subject = _subject(server, root)
     if not server.state.client.show_message_request:
-        bootstrap_flow.show(server, types.MessageType.Info, ranking_message(analysis, subject))
+        flow.show(server, types.MessageType.Info, ranking_message(analysis, subject))
         message = "no profile chosen: the client cannot be asked"
-        return bootstrap_flow.result(root, profile_id=None, message=message)
+        return flow.result(root, profile_id=None, message=message)
     offered = plausible_profiles(analysis)
     answer = await server.window_show_message_request_async(
         types.ShowMessageRequestParams(
@@ -253,8 +253,8 @@ async def _select(
     titles = {convert_bootstrap.choice_title(score): score for score in offered}
     chosen = titles.get(answer.title) if answer is not None else None
     if chosen is None:
-        return bootstrap_flow.result(root, profile_id=None, message="no profile chosen")
-    return await bootstrap_flow.bootstrap(server, state, root, chosen.profile_id)
+        return flow.result(root, profile_id=None, message="no profile chosen")
+    return await flow.bootstrap(server, state, root, chosen.profile_id)
 
 
 def _arguments(arguments: tuple[Any, ...]) -> tuple[str | None, str | None]:
