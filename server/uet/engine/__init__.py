@@ -22,6 +22,14 @@ Store
     ``step_attempt_records``, ``run_event_records`` read artifacts; ``list_runs``,
     ``run_summary``, ``task_statuses``, ``run_metrics``, ``system_summary`` answer
     monitoring questions (a run whose engine is gone is shown ``interrupted``).
+Library (``docs/library.md``)
+    For programs that drive tasks themselves, the original UET's classes over the same parts:
+    ``ExecutionScheduler`` and ``Task`` (dependency order, ready set, skipping),
+    ``ProgressTracker`` (``TrackerSnapshot``: %, elapsed, estimate), ``RunMonitor``
+    (a run store's metrics and summary), ``ResilientExecutor`` (retries and a circuit
+    breaker per tool; ``RetryExhausted``, ``CircuitBreakerOpen``, ``ToolState``) and
+    ``AdapterRegistry`` (a router config's apps as ``ToolAdapter``s whose ``execute``
+    returns an ``ExecutionResult``).
 
 Names are loaded on first use (PEP 562, :mod:`uet.lazy_exports`): importing ``uet.engine``
 imports none of its modules, and each name brings only its own module and what that needs.
@@ -53,6 +61,16 @@ if TYPE_CHECKING:
         UnroutableTaskError,
         WorkspaceError,
     )
+    from uet.engine.library.monitoring import RunMonitor
+    from uet.engine.library.resilient import (
+        CircuitBreakerOpen,
+        ResilientExecutor,
+        RetryExhausted,
+        ToolState,
+    )
+    from uet.engine.library.scheduling import ExecutionScheduler, Task
+    from uet.engine.library.tool_adapters import AdapterRegistry, ExecutionResult, ToolAdapter
+    from uet.engine.library.tracking import ProgressTracker, TrackerSnapshot
     from uet.engine.running.control import cancel_run
     from uet.engine.running.handle import RunHandle, RunResult
     from uet.engine.running.monitor import (
@@ -88,18 +106,26 @@ if TYPE_CHECKING:
 # Public name → the module defining it. A name's module is imported on first use (PEP 562),
 # so ``uet run`` loads what a run needs and not, say, the monitoring queries.
 _SOURCES = {
+    "AdapterRegistry": "uet.engine.library.tool_adapters",
+    "CircuitBreakerOpen": "uet.engine.library.resilient",
     "CpuPriority": "uet.engine.adapters.spawn",
     "CycleError": "uet.engine.errors",
     "EngineError": "uet.engine.errors",
     "EngineEvent": "uet.engine.running.progress",
     "EngineEventKind": "uet.engine.running.progress",
     "EventKind": "uet.engine.store.lifecycle",
+    "ExecutionResult": "uet.engine.library.tool_adapters",
+    "ExecutionScheduler": "uet.engine.library.scheduling",
     "IllegalTransitionError": "uet.engine.errors",
     "MigrationError": "uet.engine.errors",
     "ProgressSnapshot": "uet.engine.running.progress",
+    "ProgressTracker": "uet.engine.library.tracking",
+    "ResilientExecutor": "uet.engine.library.resilient",
+    "RetryExhausted": "uet.engine.library.resilient",
     "RunControlError": "uet.engine.errors",
     "RunHandle": "uet.engine.running.handle",
     "RunMetrics": "uet.engine.running.monitor",
+    "RunMonitor": "uet.engine.library.monitoring",
     "RunNotFoundError": "uet.engine.errors",
     "RunOptions": "uet.engine.running.session",
     "RunResult": "uet.engine.running.handle",
@@ -110,18 +136,22 @@ _SOURCES = {
     "StoreError": "uet.engine.errors",
     "Subscriber": "uet.engine.running.progress",
     "SystemSummary": "uet.engine.running.monitor",
+    "Task": "uet.engine.library.scheduling",
     "TaskState": "uet.engine.store.lifecycle",
     "TaskStatus": "uet.engine.store.records",
+    "ToolAdapter": "uet.engine.library.tool_adapters",
+    "ToolState": "uet.engine.library.resilient",
+    "TrackerSnapshot": "uet.engine.library.tracking",
     "UnroutableTaskError": "uet.engine.errors",
     "Workspace": "uet.engine.workspace",
     "WorkspaceError": "uet.engine.errors",
     "cancel_run": "uet.engine.running.control",
     "connect": "uet.engine.store.database",
-    "open_for_reading": "uet.engine.store.database",
     "find_run_id": "uet.engine.store.records",
     "find_workspace": "uet.engine.workspace",
     "integrity_problems": "uet.engine.store.database",
     "list_runs": "uet.engine.running.monitor",
+    "open_for_reading": "uet.engine.store.database",
     "resume_run": "uet.engine.running.resume",
     "run_event_records": "uet.engine.store.records",
     "run_metrics": "uet.engine.running.monitor",
@@ -138,18 +168,26 @@ __getattr__, __dir__ = lazy_exports(__name__, _SOURCES, globals())
 
 
 __all__ = [
+    "AdapterRegistry",
+    "CircuitBreakerOpen",
     "CpuPriority",
     "CycleError",
     "EngineError",
     "EngineEvent",
     "EngineEventKind",
     "EventKind",
+    "ExecutionResult",
+    "ExecutionScheduler",
     "IllegalTransitionError",
     "MigrationError",
     "ProgressSnapshot",
+    "ProgressTracker",
+    "ResilientExecutor",
+    "RetryExhausted",
     "RunControlError",
     "RunHandle",
     "RunMetrics",
+    "RunMonitor",
     "RunNotFoundError",
     "RunOptions",
     "RunResult",
@@ -160,8 +198,12 @@ __all__ = [
     "StoreError",
     "Subscriber",
     "SystemSummary",
+    "Task",
     "TaskState",
     "TaskStatus",
+    "ToolAdapter",
+    "ToolState",
+    "TrackerSnapshot",
     "UnroutableTaskError",
     "Workspace",
     "WorkspaceError",

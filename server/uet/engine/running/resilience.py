@@ -204,15 +204,17 @@ def retry_controller(
     policy: RetryPolicy,
     sleep: Callable[[float], Any],
     before_sleep: Callable[[tenacity.RetryCallState], None] | None = None,
+    retry_on: type[BaseException] = RetryableFailure,
 ) -> tenacity.Retrying:
-    """A tenacity loop: ``max_attempts`` attempts, retrying :class:`RetryableFailure` only,
-    with exponential backoff and jitter between attempts."""
+    """A tenacity loop: ``max_attempts`` attempts, retrying ``retry_on`` exceptions only
+    (a run's :class:`RetryableFailure`; ``uet.engine.ResilientExecutor`` has its own), with
+    exponential backoff and jitter between attempts."""
     import tenacity
 
     return tenacity.Retrying(
         stop=tenacity.stop_after_attempt(max_attempts),
         wait=_exponential_jitter(policy.base_delay_seconds, policy.max_delay_seconds),
-        retry=tenacity.retry_if_exception_type(RetryableFailure),
+        retry=tenacity.retry_if_exception_type(retry_on),
         sleep=sleep,
         before_sleep=before_sleep,
         reraise=True,
