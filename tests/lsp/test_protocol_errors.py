@@ -98,9 +98,15 @@ class RawServer:
             if "method" not in message and message.get("id") == request_id
         ]
 
-    async def error(self, request_id: int | str | None) -> dict[str, Any]:
-        """The error object of the response to ``request_id`` (it must be an error)."""
-        message = await self.answer(request_id)
+    async def error(self, request_id: int | str | None, seen: int = 0) -> dict[str, Any]:
+        """The error object of the response to ``request_id`` (it must be an error); with
+        ``seen``, of the next one after the ``seen`` answers already received for that id
+        (id null: one per message the server could not read)."""
+        async with asyncio.timeout(TIMEOUT):
+            while len(self.answers_to(request_id)) <= seen:
+                assert not self.closed, f"the server closed its output: {self.log_text()}"
+                await asyncio.sleep(0.01)
+        message = self.answers_to(request_id)[seen]
         assert "error" in message, message
         assert "result" not in message, message
         error = message["error"]
@@ -248,35 +254,37 @@ BAD_POSITION_PARAMS: dict[str, tuple[dict[str, Any], str]] = {
 }
 
 
-@pytest.mark.parametrize(
-    "method",
-    [
-        types.TEXT_DOCUMENT_HOVER,
-        types.TEXT_DOCUMENT_COMPLETION,
-        types.TEXT_DOCUMENT_DEFINITION,
-        types.TEXT_DOCUMENT_PREPARE_RENAME,
-    ],
-)
+POSITION_METHODS = [
+    types.TEXT_DOCUMENT_HOVER,
+    types.TEXT_DOCUMENT_COMPLETION,
+    types.TEXT_DOCUMENT_DEFINITION,
+    types.TEXT_DOCUMENT_PREPARE_RENAME,
+]
+
+
 async def test_position_requests_with_bad_params_get_invalid_params(
-    method: str, tmp_path: Path
+    tmp_path: Path, subtests: pytest.Subtests
 ) -> None:
     async with serve(tmp_path) as server:
-        ids = {
-            case: server.request(method, params)
-            for case, (params, _) in BAD_POSITION_PARAMS.items()
-        }
-        for case, request_id in ids.items():
-            error = await server.error(request_id)
-            assert error["code"] == INVALID_PARAMS, (case, error)
-            assert BAD_POSITION_PARAMS[case][1] in error["message"], (case, error)
-        await server.alive()
+        for method in POSITION_METHODS:
+            with subtests.test(method):
+                ids = {
+                    case: server.request(method, params)
+                    for case, (params, _) in BAD_POSITION_PARAMS.items()
+                }
+                for case, request_id in ids.items():
+                    error = await server.error(request_id)
+                    assert error["code"] == INVALID_PARAMS, (case, error)
+                    assert BAD_POSITION_PARAMS[case][1] in error["message"], (case, error)
+                await server.alive()
+                first = min(ids.values())
+                assert (
+                    f"WARNING uet.lsp: answered request {first} with error -32602:"
+                    f" Invalid params for {method}"
+                ) in server.log_text()
         assert await server.exit_status() == 0
     assert server.shown() == []
     assert_quiet_log(server)
-    assert (
-        f"WARNING uet.lsp: answered request 2 with error -32602: Invalid params for {method}"
-        in (server.log_text())
-    )
 
 
 async def test_bad_command_arguments_and_custom_request_are_warnings_in_one_line(
@@ -413,14 +421,18 @@ INVALID_BODIES = {
 }
 
 
-@pytest.mark.parametrize("case", INVALID_BODIES)
-async def test_an_invalid_json_body_is_a_parse_error(case: str, tmp_path: Path) -> None:
+async def test_an_invalid_json_body_is_a_parse_error(
+    tmp_path: Path, subtests: pytest.Subtests
+) -> None:
     async with serve(tmp_path) as server:
-        server.send_bytes(frame(INVALID_BODIES[case]))
-        error = await server.error(None)
-        assert error["code"] == PARSE_ERROR
-        await server.alive()
-        assert len(server.answers_to(None)) == 1
+        for case, body in INVALID_BODIES.items():
+            with subtests.test(case):
+                seen = len(server.answers_to(None))
+                server.send_bytes(frame(body))
+                error = await server.error(None, seen)
+                assert error["code"] == PARSE_ERROR
+                await server.alive()
+                assert len(server.answers_to(None)) == seen + 1
         assert await server.exit_status() == 0
     assert server.shown() == []
     assert_quiet_log(server)
@@ -439,14 +451,17 @@ INVALID_MESSAGES: dict[str, tuple[Any, int | str | None]] = {
 }
 
 
-@pytest.mark.parametrize("case", INVALID_MESSAGES)
-async def test_an_invalid_message_is_an_invalid_request(case: str, tmp_path: Path) -> None:
-    message, request_id = INVALID_MESSAGES[case]
+async def test_an_invalid_message_is_an_invalid_request(
+    tmp_path: Path, subtests: pytest.Subtests
+) -> None:
     async with serve(tmp_path) as server:
-        server.send(message)
-        error = await server.error(request_id)
-        assert error["code"] == INVALID_REQUEST
-        await server.alive()
+        for case, (message, request_id) in INVALID_MESSAGES.items():
+            with subtests.test(case):
+                seen = len(server.answers_to(request_id))
+                server.send(message)
+                error = await server.error(request_id, seen)
+                assert error["code"] == INVALID_REQUEST
+                await server.alive()  # nothing of it ran: not the shutdown it may name
         assert await server.exit_status() == 0
     assert server.shown() == []
     assert_quiet_log(server)
@@ -470,18 +485,20 @@ BROKEN_FRAMES: dict[str, bytes] = {
 }
 
 
-@pytest.mark.parametrize("case", BROKEN_FRAMES)
 async def test_a_broken_frame_is_answered_and_the_next_message_served(
-    case: str, tmp_path: Path
+    tmp_path: Path, subtests: pytest.Subtests
 ) -> None:
     async with serve(tmp_path) as server:
-        server.send_bytes(BROKEN_FRAMES[case])  # no newline after it: the next frame follows
-        await server.alive()
-        error = await server.error(None)
-        assert error["code"] == PARSE_ERROR
-        assert len(server.answers_to(None)) == 1
-        assert server.answers_to(99) == []  # the broken frame's request was never run
-        await server.alive()
+        for case, data in BROKEN_FRAMES.items():
+            with subtests.test(case):
+                seen = len(server.answers_to(None))
+                server.send_bytes(data)  # no newline after it: the next frame follows
+                await server.alive()
+                error = await server.error(None, seen)
+                assert error["code"] == PARSE_ERROR
+                await server.alive()
+                assert len(server.answers_to(None)) == seen + 1
+                assert server.answers_to(99) == []  # the broken frame's request never ran
         assert await server.exit_status() == 0
     assert server.shown() == []
     assert_quiet_log(server)
