@@ -19,7 +19,7 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from uet.lsp.documents import MAX_DIAGNOSTICS
+from uet.lsp.publishing import MAX_DIAGNOSTICS
 
 from .conftest import PROFILES, SERVER, Session, _install_handlers, codes, until
 

@@ -1,17 +1,21 @@
-"""Domain records → lsprotocol types, and LSP positions → code-point offsets.
+"""Domain records → lsprotocol types, LSP positions → code-point offsets, URIs ↔ paths.
 
 The only module that builds ``lsprotocol.types`` from domain data and the only place that
 does position-encoding arithmetic (UTF-16 by default; UTF-8 and UTF-32 when negotiated).
-Everything inside the server works on ``Span`` code-point offsets.
+Everything inside the server works on ``Span`` code-point offsets and on paths, symlinks
+resolved, as the index keys files.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
+from pygls.uris import from_fs_path, to_fs_path
 
 from uet.artifacts import Diagnostic, LineIndex, Span
 
@@ -23,6 +27,7 @@ if TYPE_CHECKING:  # records of the editing features, imported only when they ar
 __all__ = [
     "CompletionStyle",
     "Encoding",
+    "path_of",
     "to_code_action",
     "to_completion_item",
     "to_diagnostic",
@@ -34,6 +39,7 @@ __all__ = [
     "to_range",
     "to_span",
     "to_text_edit",
+    "uri_of",
 ]
 
 Encoding = str  # "utf-16" (LSP default), "utf-8" or "utf-32"
@@ -53,6 +59,21 @@ _SYMBOL_KINDS = {
     "profile": types.SymbolKind.Package,
     "property": types.SymbolKind.Property,
 }
+
+
+@lru_cache(maxsize=4096)
+def path_of(uri: str) -> str:
+    """The filesystem path of a ``file:`` URI (symlinks resolved); other URIs as they are."""
+    path = to_fs_path(uri)
+    return os.path.realpath(path) if path else uri
+
+
+@lru_cache(maxsize=4096)
+def uri_of(path: str) -> str:
+    """The URI of an index path."""
+    if "://" in path or path.startswith("untitled:"):
+        return path
+    return from_fs_path(path) or path
 
 
 def to_position(index: LineIndex, offset: int, encoding: Encoding) -> types.Position:

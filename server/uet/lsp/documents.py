@@ -1,16 +1,15 @@
-"""The validation pipeline shared by every feature: snapshot → check in a thread → index →
-diagnostics to the client.
+"""Open documents, validated from the editor's text: snapshot → check in a thread → index
+→ diagnostics to the client (``uet.lsp.publishing``); and the current report of a
+document, which every request about it awaits.
 
-Open documents are validated from the editor's text, other files from disk. Checking
-(parse, associate, validate: ``uet.lsp.checks``) runs in the thread pool on an immutable
-``Snapshot``; the
-result is applied to the workspace index on the event loop only if the document still has
-the version that was checked (stale results are dropped). Each open document has at most
-one validation in flight; a change that arrives meanwhile stops it early (its result would
-be dropped) and the newest text is checked next. Checks of big documents
-(``checks.HEAVY_BYTES``) run one at a time, so they never occupy the whole thread pool: the
-checks of other documents, and the requests waiting for them, never queue behind them. At
-most ``MAX_DIAGNOSTICS`` diagnostics of one file are sent.
+Checking (parse, associate, validate: ``uet.lsp.checks``) runs in the thread pool on an
+immutable ``Snapshot``; the result is applied to the workspace index on the event loop
+only if the document still has the version that was checked (stale results are dropped).
+Each open document has at most one validation in flight; a change that arrives meanwhile
+stops it early (its result would be dropped) and the newest text is checked next. Checks
+of big documents (``checks.HEAVY_BYTES``) run one at a time, so they never occupy the
+whole thread pool: the checks of other documents, and the requests waiting for them, never
+queue behind them. Files that are not open are checked from disk (``uet.lsp.index_sync``).
 
 Debounce is adaptive: a change is validated at once when the document's last validation
 took at most ``FAST_SECONDS``, or when the previous change is older than that validation
@@ -22,36 +21,29 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import threading
 import time
-from functools import lru_cache
 from pathlib import Path
 
 from lsprotocol import types
-from pygls.uris import from_fs_path, to_fs_path
 
-from uet.artifacts import Diagnostic, FileReport, Span
+from uet.artifacts import FileReport
 from uet.artifacts.loader import Language
 from uet.lsp import convert
 from uet.lsp.checks import CheckCancelled, DiskJob, Snapshot, check_disk, check_snapshot
+from uet.lsp.convert import path_of
+from uet.lsp.publishing import apply_reports, clear, publish
 from uet.lsp.server import UetLanguageServer
 from uet.lsp.state import DocumentState, check_settings_of
 
 __all__ = [
     "FAST_SECONDS",
-    "MAX_DIAGNOSTICS",
-    "apply_reports",
     "close_document",
     "current_report",
-    "diagnostics_of",
-    "fingerprint",
     "open_document",
-    "path_of",
-    "publish",
+    "report_at",
     "revalidate_open",
     "schedule",
-    "uri_of",
 ]
 
 log = logging.getLogger("uet.lsp")
@@ -60,148 +52,6 @@ log = logging.getLogger("uet.lsp")
 # validation is in flight per document and changes arriving meanwhile coalesce, so fast
 # typing costs at most one validation per this interval. Slower documents are debounced.
 FAST_SECONDS = 0.1
-# The most diagnostics sent for one file, as linters cap theirs: each is converted,
-# serialized and drawn on the event loop and in the editor, and the first ones are what a
-# user fixes first. One more, informational, says how many were left out. (Schema problems
-# stop at ``validation.MAX_SCHEMA_ERRORS`` already; this bounds the rest, e.g. thousands of
-# unknown dependencies.)
-MAX_DIAGNOSTICS = 2000
-_EMPTY = hash(())  # the fingerprint of no diagnostics
-
-
-@lru_cache(maxsize=4096)
-def path_of(uri: str) -> str:
-    """The filesystem path of a ``file:`` URI (symlinks resolved); other URIs as they are."""
-    path = to_fs_path(uri)
-    return os.path.realpath(path) if path else uri
-
-
-@lru_cache(maxsize=4096)
-def uri_of(path: str) -> str:
-    """The URI of an index path."""
-    if "://" in path or path.startswith("untitled:"):
-        return path
-    return from_fs_path(path) or path
-
-
-def is_artifact(report: FileReport) -> bool:
-    """Whether the index keeps the file (an artifact, or a file naming an unknown schema)."""
-    return report.schema is not None or report.association.problem is not None
-
-
-def apply_reports(server: UetLanguageServer, reports: list[FileReport]) -> set[str]:
-    """Put reports into the index (event loop); returns the paths whose diagnostics may
-    have changed."""
-    dropped = [report.path for report in reports if not is_artifact(report)]
-    kept = [report for report in reports if is_artifact(report)]
-    return server.state.index.apply(kept, dropped) | set(dropped)
-
-
-def diagnostics_of(server: UetLanguageServer, path: str) -> list[Diagnostic]:
-    """The current diagnostics of ``path``: per-file and cross-file ones, then those of the
-    extra sources (run results)."""
-    found = server.state.index.diagnostics(path)
-    for source in server.state.diagnostic_sources:
-        extra = source(path)
-        if extra:
-            found = [*found, *extra]
-    return found
-
-
-def fingerprint(items: list[Diagnostic]) -> int:
-    """Identity of a diagnostic list (to skip publishing what the client already has)."""
-    if not items:
-        return _EMPTY
-    return hash(tuple((item.span, item.code, item.message) for item in items))
-
-
-def to_lsp(server: UetLanguageServer, path: str, items: list[Diagnostic]) -> list[types.Diagnostic]:
-    """Convert diagnostics of ``path`` with the text they were computed on: the first
-    ``MAX_DIAGNOSTICS``, then one saying how many more there are."""
-    report = server.state.index.report(path)
-    if report is None or not items:
-        return []
-    index = report.parsed.line_index
-    locate = _locator(server)
-    shown = [
-        convert.to_diagnostic(item, index, server.encoding, locate)
-        for item in items[:MAX_DIAGNOSTICS]
-    ]
-    hidden = len(items) - len(shown)
-    if hidden > 0:
-        first = items[MAX_DIAGNOSTICS]
-        shown.append(
-            types.Diagnostic(
-                range=convert.to_range(index, first.span, server.encoding),
-                severity=types.DiagnosticSeverity.Information,
-                source="uet",
-                message=(
-                    f"{hidden:,} more problem(s) in this file, from here on, are not shown "
-                    f"(only the first {MAX_DIAGNOSTICS:,} are)"
-                ),
-            )
-        )
-    return shown
-
-
-def _locator(server: UetLanguageServer) -> convert.RelatedLocator:
-    def locate(path: str, span: Span) -> types.Location | None:
-        report = server.state.index.report(path)
-        if report is None:
-            if span.start == span.end == 0:  # the start of any file (a log): no text needed
-                start = types.Position(line=0, character=0)
-                return types.Location(uri=uri_of(path), range=types.Range(start=start, end=start))
-            return None
-        index = report.parsed.line_index
-        return types.Location(
-            uri=uri_of(path), range=convert.to_range(index, span, server.encoding)
-        )
-
-    return locate
-
-
-def publish(
-    server: UetLanguageServer, paths: set[str], fresh: frozenset[str] | set[str] = frozenset()
-) -> None:
-    """Send diagnostics of ``paths`` that changed (always for ``fresh`` open documents).
-
-    Open documents of a pull client are not pushed: if theirs changed because of another
-    file, the client is asked to pull again (``workspace/diagnostic/refresh``).
-    """
-    state = server.state
-    refresh = False
-    for path in sorted(paths):
-        uri = uri_of(path)
-        document = state.documents.get(uri)
-        items = diagnostics_of(server, path)
-        mark = fingerprint(items)
-        if document is not None and state.client.pull_diagnostics:
-            if path not in fresh and state.pulled.get(path, _EMPTY) != mark:
-                refresh = True
-            continue
-        if path not in fresh and state.published.get(path, _EMPTY) == mark:
-            continue  # the client already shows exactly these (or nothing, for clean files)
-        state.published[path] = mark
-        version = document.validated_version if document is not None else None
-        server.text_document_publish_diagnostics(
-            types.PublishDiagnosticsParams(
-                uri=uri, version=version, diagnostics=to_lsp(server, path, items)
-            )
-        )
-    if refresh and state.client.diagnostic_refresh:
-        server.workspace_diagnostic_refresh(None)
-
-
-def clear(server: UetLanguageServer, path: str) -> None:
-    """Remove every pushed diagnostic of ``path``."""
-    if server.state.published.pop(path, _EMPTY) == _EMPTY:
-        return
-    server.text_document_publish_diagnostics(
-        types.PublishDiagnosticsParams(uri=uri_of(path), diagnostics=[])
-    )
-
-
-# -- open documents ----------------------------------------------------------------------
 
 
 def open_document(server: UetLanguageServer, uri: str, language_id: str) -> DocumentState:

@@ -15,7 +15,7 @@ from pathlib import Path
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
-from uet.lsp.documents import path_of, uri_of
+from uet.lsp.convert import path_of, uri_of
 from uet.lsp.server import UetLanguageServer
 from uet.settings import SECTION, Settings, parse_settings
 

@@ -27,7 +27,7 @@ from lsprotocol import types
 
 from uet.artifacts.files import iter_artifact_candidates
 from uet.artifacts.workspace import Owners
-from uet.lsp import documents, runtime
+from uet.lsp import publishing, runtime
 from uet.lsp.checks import DiskJob, check_disk
 from uet.lsp.server import UetLanguageServer
 from uet.lsp.state import Stamp, check_settings_of
@@ -130,7 +130,7 @@ async def _sync(
         state.stamps.pop(path, None)
     affected = state.index.apply((), gone, workspaces) - set(gone)
     for path in gone:
-        documents.clear(server, path)
+        publishing.clear(server, path)
     for position in range(0, len(changed), _CHUNK):
         if flag is not None and flag.cancelled():
             break
@@ -143,7 +143,7 @@ async def _sync(
         for report, stamp in results:
             if stamp is not None:
                 state.stamps[report.path] = stamp
-        affected |= documents.apply_reports(server, fresh)
+        affected |= publishing.apply_reports(server, fresh)
         if token is not None:
             done = min(position + _CHUNK, len(changed))
             server.work_done_progress.report(
@@ -156,7 +156,7 @@ async def _sync(
     for path, stamp in found.items():
         if path in open_paths:
             state.stamps.setdefault(path, stamp)
-    documents.publish(server, affected)
+    publishing.publish(server, affected)
     log.info("indexed %d file(s), %d affected", len(changed), len(affected))
     for hook in state.hooks.indexed:
         hook(server, folders)
@@ -197,5 +197,5 @@ def forget_folders(server: UetLanguageServer, removed: list[Path]) -> None:
         state.stamps.pop(path)
     affected = state.index.apply((), gone) - set(gone)
     for path in gone:
-        documents.clear(server, path)
-    documents.publish(server, affected)
+        publishing.clear(server, path)
+    publishing.publish(server, affected)

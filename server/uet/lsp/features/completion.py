@@ -40,7 +40,7 @@ def register(server: UetLanguageServer) -> None:
             return None
         document = ls.state.documents.get(uri)
         last_good = document.last_good_value if document is not None else report.value
-        path = documents.path_of(uri)
+        path = convert.path_of(uri)
 
         known = ls.state.index
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from lsprotocol import types
 
-from uet.lsp import documents
+from uet.lsp import convert, documents, publishing
 from uet.lsp.server import UetLanguageServer
 
 __all__ = ["register"]
@@ -45,12 +45,12 @@ def register(server: UetLanguageServer) -> None:
     ) -> types.RelatedFullDocumentDiagnosticReport | types.RelatedUnchangedDocumentDiagnosticReport:
         uri = params.text_document.uri
         report = await documents.current_report(ls, uri)
-        path = documents.path_of(uri)
-        items = documents.diagnostics_of(ls, path) if report is not None else []
-        result_id = f"{documents.fingerprint(items) & 0xFFFFFFFFFFFF:x}"
-        ls.state.pulled[path] = documents.fingerprint(items)
+        path = convert.path_of(uri)
+        items = publishing.diagnostics_of(ls, path) if report is not None else []
+        result_id = f"{publishing.fingerprint(items) & 0xFFFFFFFFFFFF:x}"
+        ls.state.pulled[path] = publishing.fingerprint(items)
         if params.previous_result_id == result_id:
             return types.RelatedUnchangedDocumentDiagnosticReport(result_id=result_id)
         return types.RelatedFullDocumentDiagnosticReport(
-            items=documents.to_lsp(ls, path, items), result_id=result_id
+            items=publishing.to_lsp(ls, path, items), result_id=result_id
         )

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from lsprotocol import types
 
-from uet.lsp import documents, folders, index_sync
+from uet.lsp import convert, folders, index_sync, publishing
 from uet.lsp.server import UetLanguageServer
 
 __all__ = ["VALIDATE_COMMAND", "register"]
@@ -22,7 +22,7 @@ def register(server: UetLanguageServer) -> None:
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     def watched(ls: UetLanguageServer, params: types.DidChangeWatchedFilesParams) -> None:
-        paths = [documents.path_of(change.uri) for change in params.changes]
+        paths = [convert.path_of(change.uri) for change in params.changes]
         changed = {folder for path in paths if (folder := ls.state.folder_of(path)) is not None}
         if changed:
             ls.spawn(index_sync.sync(ls, sorted(changed)), "sync watched files")
@@ -31,7 +31,7 @@ def register(server: UetLanguageServer) -> None:
     def did_save(ls: UetLanguageServer, params: types.DidSaveTextDocumentParams) -> None:
         if ls.state.watching:
             return  # the client reports file changes itself
-        folder = ls.state.folder_of(documents.path_of(params.text_document.uri))
+        folder = ls.state.folder_of(convert.path_of(params.text_document.uri))
         if folder is not None:
             ls.spawn(index_sync.sync(ls, [folder]), "rescan on save")
 
@@ -41,7 +41,7 @@ def register(server: UetLanguageServer) -> None:
         counts = {"files": checked, "artifacts": 0, "errors": 0, "warnings": 0}
         for path in ls.state.index.paths():
             counts["artifacts"] += 1
-            for item in documents.diagnostics_of(ls, path):
+            for item in publishing.diagnostics_of(ls, path):
                 if item.severity.label in ("error", "warning"):
                     counts[f"{item.severity.label}s"] += 1
         ls.window_show_message(
@@ -61,7 +61,7 @@ def register(server: UetLanguageServer) -> None:
     async def folders_changed(
         ls: UetLanguageServer, params: types.DidChangeWorkspaceFoldersParams
     ) -> None:
-        removed = [Path(documents.path_of(item.uri)) for item in params.event.removed]
+        removed = [Path(convert.path_of(item.uri)) for item in params.event.removed]
         ls.state.folders = folders.workspace_folders(ls)
         await folders.load_settings(ls)
         index_sync.forget_folders(ls, removed)

@@ -57,7 +57,7 @@ def locations(server: UetLanguageServer, found: list[Located]) -> list[types.Loc
         index = report.parsed.line_index
         result.append(
             types.Location(
-                uri=documents.uri_of(located.path),
+                uri=convert.uri_of(located.path),
                 range=convert.to_range(index, located.item.span, server.encoding),
             )
         )

@@ -62,7 +62,7 @@ def register(server: UetLanguageServer) -> None:
             report = ls.state.index.report(path)
             if report is None:
                 continue
-            uri = documents.uri_of(path)
+            uri = convert.uri_of(path)
             index = report.parsed.line_index
             changes[uri] = [
                 convert.to_text_edit(edit.span, edit.new_text, index, ls.encoding) for edit in items

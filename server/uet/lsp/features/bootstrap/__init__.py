@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
-from uet.lsp import convert_bootstrap, documents
+from uet.lsp import convert, convert_bootstrap
 from uet.lsp.server import UetLanguageServer
 
 if TYPE_CHECKING:
@@ -161,7 +161,7 @@ async def _code_actions(
         return []
     chosen = analysis.selection.chosen
     offered = [chosen] + [score for score in plausible_profiles(analysis) if score is not chosen]
-    folder_uri = documents.uri_of(str(root))
+    folder_uri = convert.uri_of(str(root))
     subject = _subject(server, root)
     actions = [
         convert_bootstrap.to_bootstrap_action(
@@ -276,7 +276,7 @@ def _root(server: UetLanguageServer, folder_uri: str | None) -> Path:
         raise JsonRpcInvalidParams(
             f"{len(folders)} workspace folders: name the one to bootstrap (folderUri)"
         )
-    path = Path(documents.path_of(folder_uri))
+    path = Path(convert.path_of(folder_uri))
     if path not in folders:
         raise JsonRpcInvalidParams(f"{folder_uri} is not a workspace folder")
     return path
@@ -284,7 +284,7 @@ def _root(server: UetLanguageServer, folder_uri: str | None) -> Path:
 
 def _folder_of_document(server: UetLanguageServer, uri: str) -> Path | None:
     """The folder holding the document (the only folder for a document outside it)."""
-    folder = server.state.folder_of(documents.path_of(uri))
+    folder = server.state.folder_of(convert.path_of(uri))
     if folder is None and len(server.state.folders) == 1:
         return server.state.folders[0]
     return folder

@@ -39,7 +39,7 @@ from uet.bootstrap import (
 )
 from uet.bootstrap.generator import PROJECT_PROFILE_PATH
 from uet.bootstrap.validation import check_artifact_text
-from uet.lsp import convert_bootstrap, documents, index_sync
+from uet.lsp import convert, convert_bootstrap, index_sync
 from uet.lsp.convert_bootstrap import EditTarget
 from uet.lsp.features.bootstrap.text import (
     active_profile_of,
@@ -127,7 +127,7 @@ async def preview(
         )
     except UnknownProfileError as error:
         raise JsonRpcInvalidParams(str(error)) from error
-    folder_uri = documents.uri_of(str(root))
+    folder_uri = convert.uri_of(str(root))
     title = f"UET: Bootstrap {root.name} as {plan.profile_id}"
     return {
         "workspaceFolder": folder_uri,
@@ -172,7 +172,7 @@ def _preview_file(root: Path, item: PlannedFile) -> dict[str, Any]:
     )
     return {
         "path": item.path,
-        "uri": documents.uri_of(str(root / item.path)),
+        "uri": convert.uri_of(str(root / item.path)),
         "action": item.action.value,
         "text": text[:PREVIEW_TEXT_LIMIT] if text is not None else None,
         "previousText": previous[:PREVIEW_TEXT_LIMIT] if previous is not None else None,
@@ -193,7 +193,7 @@ async def send_statuses(
 def result(root: Path, *, profile_id: str | None, message: str) -> dict[str, Any]:
     """A command result; this form says nothing was applied."""
     return {
-        "workspaceFolder": documents.uri_of(str(root)),
+        "workspaceFolder": convert.uri_of(str(root)),
         "profileId": profile_id,
         "applied": False,
         "writtenBy": None,
@@ -291,10 +291,10 @@ async def _status(
             value, exists = await server.in_pool(_read_profile, path)
         profile_id, version = active_profile_of(value)
     return {
-        "workspaceFolder": documents.uri_of(str(root)),
+        "workspaceFolder": convert.uri_of(str(root)),
         "profileId": profile_id,
         "profileVersion": version,
-        "profileFile": documents.uri_of(str(path)) if exists else None,
+        "profileFile": convert.uri_of(str(path)) if exists else None,
     }
 
 
@@ -327,7 +327,7 @@ def _edit_targets(plan: BootstrapPlan, versions: dict[str, tuple[str, int]]) -> 
         path = root / item.path
         if not path.resolve().is_relative_to(root):
             raise BootstrapError(f"refusing to write {item.path!r}: it resolves outside {root}")
-        uri, version = versions.get(str(path), (documents.uri_of(str(path)), None))
+        uri, version = versions.get(str(path), (convert.uri_of(str(path)), None))
         targets.append(EditTarget(uri, item, version, path.exists()))
     return targets
 

@@ -22,7 +22,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
 from uet.artifacts.facts import WORKSTREAM
-from uet.lsp import documents
+from uet.lsp import convert
 from uet.lsp.features.runs import control
 from uet.lsp.features.runs.control import RunBoard, RunRequest
 from uet.lsp.features.runs.progress import ActiveRun
@@ -111,7 +111,7 @@ def register(server: UetLanguageServer, board: RunBoard) -> None:
                 types.ShowMessageParams(type=types.MessageType.Warning, message=f"UET: {message}")
             )
             return {"uri": None, "path": None, "shown": False, "message": message}
-        uri = documents.uri_of(str(path))
+        uri = convert.uri_of(str(path))
         shown = False
         if ls.state.client.show_document:
             answer = await ls.window_show_document_async(
@@ -215,7 +215,7 @@ async def _workstream_path(server: UetLanguageServer, target: str | None) -> Pat
     if target is None:
         target = await _pick_workstream(server)
     if target.startswith("file:"):
-        path = Path(documents.path_of(target))
+        path = Path(convert.path_of(target))
         if path.is_file():
             return path
     else:

@@ -101,7 +101,7 @@ def _commands(
     ``cursor`` (code actions), only the tasks whose node holds it. While the file's run
     executes, only "■ Cancel run" (one run per workstream at a time); a file with errors
     gets none (it cannot run; a run command would be refused with them)."""
-    uri = documents.uri_of(report.path)
+    uri = convert.uri_of(report.path)
     running = board.running_file(report.path)
     found: list[tuple[Span, types.Command]] = []
     for symbol in facts.symbols:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from uet.artifacts import ParsedFile
-from uet.lsp import documents
+from uet.lsp import publishing
 from uet.lsp.features.runs import store
 from uet.lsp.features.runs.control import RunBoard
 from uet.lsp.features.runs.store import StoreStamp
@@ -127,7 +127,7 @@ async def _load(
             changed.add(result.path)
     if changed:
         log.info("showing results of past runs on %d workstream file(s)", len(changed))
-        documents.publish(server, changed)
+        publishing.publish(server, changed)
 
 
 def _is_workstream(server: UetLanguageServer, path: str) -> bool:

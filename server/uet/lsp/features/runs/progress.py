@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
-from uet.lsp.documents import uri_of
+from uet.lsp.convert import uri_of
 from uet.lsp.server import UetLanguageServer
 
 if TYPE_CHECKING:

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from uet.artifacts import Diagnostic, ParsedFile
 from uet.artifacts.facts import TASK
 from uet.artifacts.index import WorkspaceIndex
-from uet.lsp import documents
+from uet.lsp import publishing
 from uet.lsp.features.runs.progress import ActiveRun
 from uet.lsp.features.runs.store import load_engine
 from uet.lsp.server import UetLanguageServer
@@ -111,7 +111,7 @@ async def refresh(
     )
     finished = run.run_id if tasks is None else None
     if results.merge(run.path, statuses, diagnostics, finished):
-        documents.publish(server, {run.path})
+        publishing.publish(server, {run.path})
 
 
 def _read(

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from uet.lsp.documents import uri_of
+from uet.lsp.convert import uri_of
 from uet.lsp.runtime import IMPORT_LOCK
 
 if TYPE_CHECKING:
