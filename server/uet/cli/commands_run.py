@@ -140,8 +140,7 @@ def _follow(
     start: Callable[[list[Callable[[EngineEvent], None]]], RunHandle], args: argparse.Namespace
 ) -> int:
     """Start the run (``start``), show it until it ends, print its summary."""
-    from uet.engine import SpecError
-    from uet.engine.running.progress import KindFilter
+    from uet.engine import KindFilter, SpecError
 
     as_json: bool = args.json
     display = (

@@ -15,7 +15,9 @@ Running
     tests.
 Events
     Subscribers receive ``EngineEvent``s (``EngineEventKind``) carrying a
-    ``ProgressSnapshot`` (done/total, %, running tasks, elapsed, ETA).
+    ``ProgressSnapshot`` (done/total, %, running tasks, elapsed, ETA); a subscriber wrapped
+    in ``KindFilter(kinds, callback)`` receives only those kinds (events nobody wants are
+    not built).
 Store
     ``connect(db_path)`` opens ``.uet/runs.db``; ``open_for_reading(db_path)`` opens it
     for reading, also where it cannot be written (nothing migrated); ``run_record``,
@@ -85,6 +87,7 @@ if TYPE_CHECKING:
     from uet.engine.running.progress import (
         EngineEvent,
         EngineEventKind,
+        KindFilter,
         ProgressSnapshot,
         Subscriber,
     )
@@ -113,6 +116,7 @@ _SOURCES = {
     "EngineError": "uet.engine.errors",
     "EngineEvent": "uet.engine.running.progress",
     "EngineEventKind": "uet.engine.running.progress",
+    "KindFilter": "uet.engine.running.progress",
     "EventKind": "uet.engine.store.lifecycle",
     "ExecutionResult": "uet.engine.library.tool_adapters",
     "ExecutionScheduler": "uet.engine.library.scheduling",
@@ -179,6 +183,7 @@ __all__ = [
     "ExecutionResult",
     "ExecutionScheduler",
     "IllegalTransitionError",
+    "KindFilter",
     "MigrationError",
     "ProgressSnapshot",
     "ProgressTracker",
