@@ -1,7 +1,11 @@
 """pytest-lsp fixtures: the real server over stdio, driven as VS Code and as Neovim 0.7.
 
 ``session`` copies a fixture workspace into ``tmp_path`` and gives a ``Session`` whose
-``start()`` initializes the server (tests prepare files first). Two client profiles:
+``start()`` initializes the server (tests prepare files first). ``served`` is a session of
+one server per module and profile, started on the ``basic`` workspace, for tests that only
+open, edit and close documents of that workspace (run them with
+``@pytest.mark.asyncio(loop_scope="module")``): the workspace on disk must stay as it is,
+and what a test opened is closed again before the next test begins. Two client profiles:
 
 - ``vscode``: VS Code's captured capabilities plus pull diagnostics with refresh,
   ``workspace/configuration`` and dynamic file watching;
@@ -25,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_asyncio
 import pytest_lsp
 from lsprotocol import types
 from pygls.capabilities import get_capability
@@ -74,6 +79,7 @@ class Session:
     applied_edits: list[types.WorkspaceEdit] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
     versions: dict[str, int] = field(default_factory=dict)
+    opened: list[str] = field(default_factory=list)
     started: bool = False
 
     @property
@@ -115,16 +121,37 @@ class Session:
         path = self.root / relative
         content = path.read_text("utf-8") if text is None else text
         uri = path.as_uri()
-        self.versions[uri] = 1
+        # Above any version of an earlier opening (a shared server): a push for an older
+        # version is never taken for this one.
+        version = self.versions[uri] = self.versions.get(uri, 0) + 1
+        self.opened.append(uri)
         language = language or ("json" if relative.endswith(".json") else "yaml")
         self.client.text_document_did_open(
             types.DidOpenTextDocumentParams(
                 text_document=types.TextDocumentItem(
-                    uri=uri, language_id=language, version=1, text=content
+                    uri=uri, language_id=language, version=version, text=content
                 )
             )
         )
         return uri
+
+    async def close_opened(self) -> None:
+        """didClose every document opened so far and wait until the server has put each
+        back to its disk contents (the push for the closed file, without a version)."""
+        uris = list(dict.fromkeys(self.opened))
+        self.opened.clear()
+        mark = len(self.published)
+        for uri in uris:
+            self.client.text_document_did_close(
+                types.DidCloseTextDocumentParams(
+                    text_document=types.TextDocumentIdentifier(uri=uri)
+                )
+            )
+
+        def back_on_disk(uri: str) -> bool:
+            return any(p.uri == uri and p.version is None for p in self.published[mark:])
+
+        await until(lambda: all(back_on_disk(uri) for uri in uris))
 
     def replace(self, uri: str, text: str) -> int:
         """didChange with the whole new text; returns the new version."""
@@ -254,6 +281,54 @@ async def lsp(lsp_client: LanguageClient, request: pytest.FixtureRequest) -> Asy
     """The client connected to a fresh server; the profile is stashed on it."""
     lsp_client.profile = str(request.param)  # type: ignore[attr-defined]
     yield
+
+
+def _files(root: Path) -> dict[str, tuple[int, int]]:
+    """``{relative path: (size, mtime_ns)}`` of every file under ``root``."""
+    return {
+        str(path.relative_to(root)): (path.stat().st_size, path.stat().st_mtime_ns)
+        for path in sorted(root.rglob("*"))
+        if path.is_file()
+    }
+
+
+@pytest_lsp.fixture(
+    config=ClientServerConfig(server_command=SERVER), params=PROFILES, scope="module"
+)
+async def shared_lsp(
+    lsp_client: LanguageClient, request: pytest.FixtureRequest
+) -> AsyncIterator[None]:
+    """The client connected to one server for the module; the profile is stashed on it."""
+    lsp_client.profile = str(request.param)  # type: ignore[attr-defined]
+    yield
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def shared_session(
+    shared_lsp: LanguageClient, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Session]:
+    """A started session on a copy of the ``basic`` workspace, for the whole module."""
+    root = tmp_path_factory.mktemp("shared") / "ws"
+    shutil.copytree(WORKSPACES / "basic", root)
+    current = Session(shared_lsp, shared_lsp.profile, root)  # type: ignore[attr-defined]
+    _install_handlers(shared_lsp, current)
+    await current.start()
+    yield current
+    await shared_lsp.shutdown_session()
+    assert current.violations == []
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def served(shared_session: Session) -> AsyncIterator[Session]:
+    """The module's server for one test: it starts from the workspace's disk contents
+    with nothing open, and leaves it so (a test that changed the workspace fails)."""
+    files = _files(shared_session.root)
+    shared_session.published.clear()
+    yield shared_session
+    await shared_session.close_opened()
+    assert _files(shared_session.root) == files, "a test changed the shared workspace"
+    violations, shared_session.violations[:] = list(shared_session.violations), []
+    assert violations == []
 
 
 @pytest.fixture

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from lsprotocol import types
 
 from .conftest import Session, codes
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")  # every test on the served server
 
 WORKSTREAM = "workstreams/build.yaml"
 GUARD = 60.0
@@ -30,51 +33,47 @@ async def diagnostics(session: Session, uri: str) -> list[str]:
     return codes(await asyncio.wait_for(session.diagnostics(uri), GUARD))
 
 
-async def test_a_recursive_alias_is_reported_and_the_document_recovers(session: Session) -> None:
-    await session.start()
-    original = (session.root / WORKSTREAM).read_text()
-    uri = session.open(WORKSTREAM, original + "extra: &a [*a]\n")
-    assert await diagnostics(session, uri) == ["UET106"]
-    assert await hover(session, uri, 1, 3) is None  # answered: nothing validated to show
-    session.replace(uri, original)
-    assert await diagnostics(session, uri) == []
-    found = await hover(session, uri, 1, 3)
+async def test_a_recursive_alias_is_reported_and_the_document_recovers(served: Session) -> None:
+    original = (served.root / WORKSTREAM).read_text()
+    uri = served.open(WORKSTREAM, original + "extra: &a [*a]\n")
+    assert await diagnostics(served, uri) == ["UET106"]
+    assert await hover(served, uri, 1, 3) is None  # answered: nothing validated to show
+    served.replace(uri, original)
+    assert await diagnostics(served, uri) == []
+    found = await hover(served, uri, 1, 3)
     assert found is not None  # the fixed document has its tree back
 
 
-async def test_huge_numbers_and_deep_nesting_are_diagnostics(session: Session) -> None:
-    await session.start()
-    original = (session.root / WORKSTREAM).read_text()
+async def test_huge_numbers_and_deep_nesting_are_diagnostics(served: Session) -> None:
+    original = (served.root / WORKSTREAM).read_text()
     texts = {
         "UET112": original.replace("WS-BUILD", "0x" + "f" * 3600),
         "UET105": original.replace("WS-BUILD", "[" * 995 + "]" * 995),
     }
-    uri = session.open(WORKSTREAM, original)
+    uri = served.open(WORKSTREAM, original)
     for code, text in texts.items():
-        session.replace(uri, text)
-        assert await diagnostics(session, uri) == [code]
-        await hover(session, uri, 1, 3)
-    session.replace(uri, original)
-    assert await diagnostics(session, uri) == []
+        served.replace(uri, text)
+        assert await diagnostics(served, uri) == [code]
+        await hover(served, uri, 1, 3)
+    served.replace(uri, original)
+    assert await diagnostics(served, uri) == []
 
 
-async def test_lone_surrogates_in_a_buffer_are_reported_in_place(session: Session) -> None:
-    await session.start()
-    original = (session.root / WORKSTREAM).read_text()
+async def test_lone_surrogates_in_a_buffer_are_reported_in_place(served: Session) -> None:
+    original = (served.root / WORKSTREAM).read_text()
     text = original.replace("Lint and test", "Lint \ud800 test")
-    uri = session.open(WORKSTREAM, text)
-    items = await asyncio.wait_for(session.diagnostics(uri), GUARD)
+    uri = served.open(WORKSTREAM, text)
+    items = await asyncio.wait_for(served.diagnostics(uri), GUARD)
     assert codes(items) == ["UET114"]
     line = text.splitlines().index("objective: Lint \ud800 test the project.")
     assert (items[0].range.start.line, items[0].range.start.character) == (line, 16)
     assert (items[0].range.end.line, items[0].range.end.character) == (line, 17)
-    await hover(session, uri, line, 20)
+    await hover(served, uri, line, 20)
 
 
-async def test_explicit_tags_reach_the_editor(session: Session) -> None:
-    await session.start()
-    original = (session.root / WORKSTREAM).read_text()
-    uri = session.open(WORKSTREAM, original.replace("WS-BUILD", "!!int WS-BUILD"))
-    assert await diagnostics(session, uri) == ["UET113"]
-    session.replace(uri, original.replace("WS-BUILD", "!!str 42"))
-    assert await diagnostics(session, uri) == []
+async def test_explicit_tags_reach_the_editor(served: Session) -> None:
+    original = (served.root / WORKSTREAM).read_text()
+    uri = served.open(WORKSTREAM, original.replace("WS-BUILD", "!!int WS-BUILD"))
+    assert await diagnostics(served, uri) == ["UET113"]
+    served.replace(uri, original.replace("WS-BUILD", "!!str 42"))
+    assert await diagnostics(served, uri) == []
