@@ -1,6 +1,7 @@
 """Architecture invariants, checked by walking every module's imports.
 
 - Import direction: artifacts ← bootstrap ← engine; context on its own; lsp and cli on top.
+- The language server's features never import each other (they meet through hooks).
 - Only ``uet.lsp`` imports pygls or lsprotocol.
 - Every module starts with a docstring saying what it owns.
 - No module uses a private name (underscore) of CPython or of a dependency: no underscore
@@ -120,6 +121,28 @@ def test_engine_layers(path: Path) -> None:
         target = parts[2] if parts[2] in ENGINE_LAYERS else ""
         assert ENGINE_LAYERS.index(target) <= rank, (
             f"uet.engine.{layer or path.stem} must not import {name} (a higher layer)"
+        )
+
+
+FEATURES = PACKAGE / "lsp" / "features"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [path for path in _modules() if FEATURES in path.parents and path.parent != FEATURES]
+    + [path for path in FEATURES.glob("*.py") if path.name != "__init__.py"],
+    ids=lambda path: str(path.relative_to(FEATURES)),
+)
+def test_lsp_features_do_not_import_each_other(path: Path) -> None:
+    """A feature (a module or a package of ``uet.lsp.features``) reaches the others only
+    through ``uet.lsp.hooks`` and the shared ``uet.lsp`` modules."""
+    own = path.relative_to(FEATURES).parts[0].removesuffix(".py")
+    for name in _imports(path):
+        parts = name.split(".")
+        if parts[:3] != ["uet", "lsp", "features"]:
+            continue
+        assert len(parts) > 3 and parts[3] == own, (
+            f"the {own} feature must not import {name}: features meet through uet.lsp.hooks"
         )
 
 

@@ -1,6 +1,6 @@
 """One fan-out for the methods several features contribute to (``uet.lsp.hooks``): a
-contribution that raises is reported and left out, and the other features' code actions
-and code lenses still arrive.
+contribution that raises is reported and left out, and the other features' code actions,
+code lenses and hover text still arrive.
 
 The real server over stdio, with one more contribution ahead of every feature's: it
 raises on every request.
@@ -23,13 +23,14 @@ FAILURE = "a contribution that always fails"
 SERVER_WITH_A_BROKEN_CONTRIBUTION = f"""
 from uet.lsp.server import create_server
 
-async def broken(ls, params):
+async def broken(ls, *arguments):
     raise RuntimeError({FAILURE!r})
 
 server = create_server()
 # Asked first: every feature's contribution comes after the failure.
 server.state.hooks.code_actions.insert(0, broken)
 server.state.hooks.code_lenses.insert(0, broken)
+server.state.hooks.hovers.insert(0, broken)
 server.start_io()
 """
 
@@ -87,6 +88,16 @@ async def test_a_failing_contribution_leaves_the_others_answers(session: Session
         assert titles == ["▶ Run workstream", "▶ Run task", "▶ Run task"]
     else:
         assert await action_titles(session, uri, []) == expected
+
+    # The hover of the schema (the hover feature) on a key.
+    hover = await session.client.text_document_hover_async(
+        types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=types.Position(line=1, character=3),
+        )
+    )
+    assert hover is not None and isinstance(hover.contents, types.MarkupContent)
+    assert "workstream_id" in hover.contents.value
 
     # The failure was reported (logged, and shown once), not hidden.
     await until(lambda: any(FAILURE in item.message for item in session.client.messages))

@@ -14,17 +14,17 @@ contribution runs on the event loop and must not block it (do I/O with
   document is none of its business);
 - ``commands`` (``add_command``): one handler per ``workspace/executeCommand`` name;
   ``cancellable`` ones are cancelled by ``$/cancelRequest`` (see ``cancellable``);
-- ``hovers``: awaited by ``textDocument/hover`` with the schema's hover info of the key or
-  value under the cursor; each returns that info, possibly extended;
+- ``hovers``: awaited by ``textDocument/hover`` (through ``ask``) with the schema's hover
+  info of the key or value under the cursor; each returns that info, possibly extended;
 - ``indexed``: called (not awaited) after an index sync brought the given folders in step
   with the disk; schedule any follow-up work with ``server.spawn``;
 - ``shutdown``: awaited on ``shutdown``, after indexing was stopped.
 
 ``install`` registers the one handler of each method several features contribute to, once
-every feature registered (``create_server``). One contribution that raises is reported
-through the error barrier (``report_server_error``: logged with its traceback, shown once
-per session) and left out of the answer: the other features' actions and lenses still
-arrive, and the other shutdown work still runs.
+every feature registered (``create_server``). Contributions are asked through ``ask``: one
+that raises is reported through the error barrier (``report_server_error``: logged with its
+traceback, shown once per session) and left out of the answer: the other features' actions,
+lenses and hover text still arrive, and the other shutdown work still runs.
 
 Besides hooks, a feature lists in ``deferred_imports`` the modules its handlers import
 lazily (domain packages it needs only when a request comes: ``uet.bootstrap``, ...): they
@@ -57,6 +57,7 @@ __all__ = [
     "HoverHook",
     "IndexedHook",
     "ShutdownHook",
+    "ask",
     "cancellable",
     "install",
 ]
@@ -129,7 +130,7 @@ def install(server: UetLanguageServer) -> None:
         ) -> list[types.CodeAction] | None:
             actions: list[types.CodeAction] = []
             for provide in ls.state.hooks.code_actions:
-                actions.extend(await _contribution(ls, provide, params) or ())
+                actions.extend(await ask(ls, provide, params) or ())
             return actions or None
 
     if hooks.code_lenses:
@@ -138,9 +139,7 @@ def install(server: UetLanguageServer) -> None:
         async def code_lens(
             ls: UetLanguageServer, params: types.CodeLensParams
         ) -> list[types.CodeLens] | None:
-            answers = [
-                await _contribution(ls, provide, params) for provide in ls.state.hooks.code_lenses
-            ]
+            answers = [await ask(ls, provide, params) for provide in ls.state.hooks.code_lenses]
             given = [answer for answer in answers if answer is not None]
             return [lens for answer in given for lens in answer] if given else None
 
@@ -152,7 +151,7 @@ def install(server: UetLanguageServer) -> None:
 async def shut_down(server: UetLanguageServer) -> None:
     """Await every ``shutdown`` contribution (one that fails does not stop the others)."""
     for stop in server.state.hooks.shutdown:
-        await _contribution(server, stop)
+        await ask(server, stop)
 
 
 @contextmanager
@@ -183,10 +182,11 @@ def _cancellable_command(run: CommandHook) -> CommandHook:
     return cancellable_run
 
 
-async def _contribution(
+async def ask(
     server: UetLanguageServer, provide: Callable[..., Awaitable[T]], *arguments: Any
 ) -> T | None:
-    """What one contribution answers; ``None`` when it failed (reported, not raised)."""
+    """What one contribution answers to ``arguments``; ``None`` when it failed (reported
+    through the error barrier, not raised)."""
     try:
         return await provide(server, *arguments)
     except Exception as error:  # one feature's bug must not cost the others their answer

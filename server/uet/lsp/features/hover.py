@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from lsprotocol import types
 
-from uet.lsp import convert, documents
+from uet.lsp import convert, documents, hooks
 from uet.lsp.server import UetLanguageServer
 
 __all__ = ["register"]
@@ -29,6 +29,6 @@ def register(server: UetLanguageServer) -> None:
         if info is None:
             return None
         for extend in ls.state.hooks.hovers:
-            info = await extend(ls, report, info)
+            info = await hooks.ask(ls, extend, report, info) or info
         index = report.parsed.line_index
         return convert.to_hover(info, index, ls.encoding, ls.state.client.markdown_hover)
