@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from lsprotocol import types
 
 from .conftest import Session, codes
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")  # every test on the served server
 
 WORKSTREAM = "workstreams/build.yaml"
 
@@ -47,11 +50,10 @@ def edits_of(edit: types.WorkspaceEdit) -> dict[str, list[types.TextEdit]]:
     return found
 
 
-async def test_hover_shows_description_and_allowed_values(session: Session) -> None:
-    await session.start()
-    text = (session.root / WORKSTREAM).read_text()
-    uri = session.open(WORKSTREAM, text)
-    hover = await session.client.text_document_hover_async(
+async def test_hover_shows_description_and_allowed_values(served: Session) -> None:
+    text = (served.root / WORKSTREAM).read_text()
+    uri = served.open(WORKSTREAM, text)
+    hover = await served.client.text_document_hover_async(
         types.HoverParams(
             text_document=types.TextDocumentIdentifier(uri=uri), position=at(text, "fail_fast", 2)
         )
@@ -76,66 +78,63 @@ async def complete(
     return {item.label: item for item in result.items}
 
 
-async def test_completion_offers_keys_values_and_ids(session: Session) -> None:
-    await session.start()
-    text = (session.root / WORKSTREAM).read_text()
-    uri = session.open(WORKSTREAM, text)
+async def test_completion_offers_keys_values_and_ids(served: Session) -> None:
+    text = (served.root / WORKSTREAM).read_text()
+    uri = served.open(WORKSTREAM, text)
     # A new key in the second task: keys not written yet, not the ones present.
     edited = text.replace("    tool: pytest\n", "    tool: pytest\n    \n")
-    session.replace(uri, edited)
-    items = await complete(session, uri, at(edited, "    tool: pytest\n    \n", 17 + 4))
+    served.replace(uri, edited)
+    items = await complete(served, uri, at(edited, "    tool: pytest\n    \n", 17 + 4))
     assert "allow_parallel" in items and "tool" not in items and "task_id" not in items
     # Enum values with their descriptions.
-    items = await complete(session, uri, at(edited, "fail_fast"))
+    items = await complete(served, uri, at(edited, "fail_fast"))
     assert {"fail_fast", "continue", "escalate"} <= set(items)
     # Task ids of this workstream in depends_on (the entry being edited, never the task
     # itself), phase ids, app ids.
-    items = await complete(session, uri, at(edited, "[lint]", 1))
+    items = await complete(served, uri, at(edited, "[lint]", 1))
     assert "lint" in items and "test" not in items
-    items = await complete(session, uri, at(edited, "PH-BUILD"))
+    items = await complete(served, uri, at(edited, "PH-BUILD"))
     assert "PH-BUILD" in items
-    items = await complete(session, uri, at(edited, "tool: ruff", 6))
+    items = await complete(served, uri, at(edited, "tool: ruff", 6))
     assert {"ruff", "pytest"} <= set(items)
 
 
 async def test_key_completion_is_a_snippet_where_the_client_expands_them(
-    session: Session,
+    served: Session,
 ) -> None:
     """VS Code gets the value's skeleton as a snippet; Neovim 0.7 (no snippet support)
     gets plain text."""
-    await session.start()
-    text = (session.root / WORKSTREAM).read_text()
-    uri = session.open(WORKSTREAM, text)
+    text = (served.root / WORKSTREAM).read_text()
+    uri = served.open(WORKSTREAM, text)
     edited = text.replace("error_handling:\n  strategy: fail_fast\n", "error_handling:\n  \n")
-    session.replace(uri, edited)
-    items = await complete(session, uri, at(edited, "error_handling:\n  \n", 18))
+    served.replace(uri, edited)
+    items = await complete(served, uri, at(edited, "error_handling:\n  \n", 18))
     strategy = items["strategy"]
     assert strategy.text_edit is not None
-    if session.profile == "neovim":
+    if served.profile == "neovim":
         assert strategy.insert_text_format in (None, types.InsertTextFormat.PlainText)
         assert strategy.text_edit.new_text == "strategy: "
     else:
         assert strategy.insert_text_format == types.InsertTextFormat.Snippet
         assert strategy.text_edit.new_text == "strategy: ${1|fail_fast,continue,escalate|}"
-    items = await complete(session, uri, at(edited, "tasks:", 5))  # retyping the key
+    items = await complete(served, uri, at(edited, "tasks:", 5))  # retyping the key
     assert items["tasks"].text_edit is not None
-    expected = "tasks:" if session.profile == "neovim" else "tasks:\n  - $0"
+    expected = "tasks:" if served.profile == "neovim" else "tasks:\n  - $0"
     assert items["tasks"].text_edit.new_text == expected
 
 
-async def test_quick_fixes_repair_the_document(session: Session) -> None:
-    await session.start()
-    text = (session.root / WORKSTREAM).read_text()
+async def test_quick_fixes_repair_the_document(served: Session) -> None:
+    text = (served.root / WORKSTREAM).read_text()
     broken = (
         text.replace("name: Build and test\n", "")
         .replace("strategy: fail_fast", "strategy: fail_fst")
         .replace("    kind: lint\n", "    kind: lint\n    tol: ruff\n    extra: 1\n")
         .replace("    tool: ruff\n", "")
     )
-    uri = session.open(WORKSTREAM, broken)
-    diagnostics = await session.diagnostics(uri)
+    uri = served.open(WORKSTREAM, broken)
+    diagnostics = await served.diagnostics(uri)
     assert sorted(codes(diagnostics)) == ["UET202", "UET203", "UET203", "UET204"]
-    actions = await session.client.text_document_code_action_async(
+    actions = await served.client.text_document_code_action_async(
         types.CodeActionParams(
             text_document=types.TextDocumentIdentifier(uri=uri),
             range=types.Range(start=types.Position(line=0, character=0), end=at(broken, "tasks:")),
@@ -168,14 +167,13 @@ async def test_quick_fixes_repair_the_document(session: Session) -> None:
         fixed = apply(fixed, edits)
     # The added ``name`` fits its schema (minLength 1): nothing is left to fix by hand.
     assert "\nname: name" in fixed
-    session.replace(uri, fixed)
-    assert await session.diagnostics(uri) == []
+    served.replace(uri, fixed)
+    assert await served.diagnostics(uri) == []
 
 
-async def test_document_symbols_nest_tasks_under_the_workstream(session: Session) -> None:
-    await session.start()
-    uri = session.open(WORKSTREAM)
-    symbols = await session.client.text_document_document_symbol_async(
+async def test_document_symbols_nest_tasks_under_the_workstream(served: Session) -> None:
+    uri = served.open(WORKSTREAM)
+    symbols = await served.client.text_document_document_symbol_async(
         types.DocumentSymbolParams(text_document=types.TextDocumentIdentifier(uri=uri))
     )
     assert symbols is not None
@@ -188,11 +186,10 @@ async def test_document_symbols_nest_tasks_under_the_workstream(session: Session
     ]
 
 
-async def test_folding_ranges_for_yaml_and_json(session: Session) -> None:
-    await session.start()
+async def test_folding_ranges_for_yaml_and_json(served: Session) -> None:
     for relative, expected in ((WORKSTREAM, (8, 17)), ("router_config.json", (2, 12))):
-        uri = session.open(relative)
-        folds = await session.client.text_document_folding_range_async(
+        uri = served.open(relative)
+        folds = await served.client.text_document_folding_range_async(
             types.FoldingRangeParams(text_document=types.TextDocumentIdentifier(uri=uri))
         )
         assert folds is not None
@@ -213,15 +210,14 @@ async def code_actions(
     return [action for action in actions or [] if isinstance(action, types.CodeAction)]
 
 
-async def test_the_suggested_fix_is_first_and_preferred(session: Session) -> None:
+async def test_the_suggested_fix_is_first_and_preferred(served: Session) -> None:
     """Pressing 1 in Neovim's list applies the did-you-mean, not the first allowed value."""
-    await session.start()
-    text = (session.root / WORKSTREAM).read_text()
+    text = (served.root / WORKSTREAM).read_text()
     broken = text.replace("strategy: fail_fast", "strategy: contnue")
-    uri = session.open(WORKSTREAM, broken)
-    diagnostics = await session.diagnostics(uri)
+    uri = served.open(WORKSTREAM, broken)
+    diagnostics = await served.diagnostics(uri)
     assert codes(diagnostics) == ["UET204"]
-    actions = await code_actions(session, uri, diagnostics)
+    actions = await code_actions(served, uri, diagnostics)
     assert [action.title for action in actions][:2] == [
         'Replace with "continue"',
         'Replace with "fail_fast"',
@@ -231,12 +227,11 @@ async def test_the_suggested_fix_is_first_and_preferred(session: Session) -> Non
     )
 
 
-async def test_an_unknown_or_self_dependency_can_be_removed(session: Session) -> None:
-    await session.start()
-    text = (session.root / WORKSTREAM).read_text()
+async def test_an_unknown_or_self_dependency_can_be_removed(served: Session) -> None:
+    text = (served.root / WORKSTREAM).read_text()
     broken = text.replace("depends_on: [lint]", "depends_on: [lint, nowhere, test]")
-    uri = session.open(WORKSTREAM, broken)
-    diagnostics = await session.diagnostics(uri)
+    uri = served.open(WORKSTREAM, broken)
+    diagnostics = await served.diagnostics(uri)
     assert sorted(codes(diagnostics)) == ["UET302", "UET307"]
     fixed = broken
     for code, after in (
@@ -244,53 +239,51 @@ async def test_an_unknown_or_self_dependency_can_be_removed(session: Session) ->
         ("UET302", "depends_on: [lint]"),
     ):
         diagnostic = next(item for item in diagnostics if item.code == code)
-        (action,) = await code_actions(session, uri, [diagnostic])
+        (action,) = await code_actions(served, uri, [diagnostic])
         assert action.kind == types.CodeActionKind.QuickFix
         assert action.is_preferred == (True if code == "UET307" else None)
         assert action.edit is not None
         (edits,) = edits_of(action.edit).values()
         fixed = apply(fixed, edits)
         assert after + "\n" in fixed
-        session.replace(uri, fixed)
-        diagnostics = await session.diagnostics(uri)
+        served.replace(uri, fixed)
+        diagnostics = await served.diagnostics(uri)
     assert diagnostics == []
 
 
-async def test_depends_on_completion_offers_only_other_tasks_not_listed(session: Session) -> None:
+async def test_depends_on_completion_offers_only_other_tasks_not_listed(served: Session) -> None:
     """Accepting what is offered never yields 'depends on itself' or a duplicate."""
-    await session.start()
-    text = (session.root / WORKSTREAM).read_text()
+    text = (served.root / WORKSTREAM).read_text()
     more = "  - task_id: docs\n    name: Docs\n    kind: docs\n"
     grown = text + more
-    uri = session.open(WORKSTREAM, grown)
-    assert await session.diagnostics(uri) == []
+    uri = served.open(WORKSTREAM, grown)
+    assert await served.diagnostics(uri) == []
     # As typed: the bracket closed by the editor, then (Neovim) a bracket not closed yet.
     for typing in (
         grown.replace("depends_on: [lint]", "depends_on: [lint, ]"),
         grown.replace("depends_on: [lint]", "depends_on: [lint, "),
     ):
-        session.replace(uri, typing)
-        items = await complete(session, uri, at(typing, "[lint, ", 7))
+        served.replace(uri, typing)
+        items = await complete(served, uri, at(typing, "[lint, ", 7))
         ids = {label for label, item in items.items() if item.detail == "task id"}
         assert ids == {"docs"}, typing
     chosen = items["docs"]
     assert chosen.text_edit is not None
     accepted = typing.replace("[lint, ", "[lint, " + chosen.text_edit.new_text + "]")
-    session.replace(uri, accepted)
-    assert await session.diagnostics(uri) == []
+    served.replace(uri, accepted)
+    assert await served.diagnostics(uri) == []
 
 
-async def test_did_you_mean_names_what_the_user_meant_or_nothing(session: Session) -> None:
+async def test_did_you_mean_names_what_the_user_meant_or_nothing(served: Session) -> None:
     """'retries' is 'execution.max_attempts' (a synonym the schema lists), not the
     far-fetched 'resource_scope_delta.create'; 'deps' is renamed to 'depends_on' by the
     preferred fix; a key like nothing gets the allowed keys instead of a guess."""
-    await session.start()
-    text = (session.root / WORKSTREAM).read_text()
+    text = (served.root / WORKSTREAM).read_text()
     broken = text.replace(
         "    tool: ruff\n", "    tool: ruff\n    retries: 3\n    deps: []\n    bananas: 1\n"
     )
-    uri = session.open(WORKSTREAM, broken)
-    diagnostics = await session.diagnostics(uri)
+    uri = served.open(WORKSTREAM, broken)
+    diagnostics = await served.diagnostics(uri)
     messages = {item.message.split(";")[0].split(" (")[0]: item for item in diagnostics}
     assert messages["unknown property 'retries'"].message == (
         "unknown property 'retries'; did you mean 'execution.max_attempts'?"
@@ -299,7 +292,7 @@ async def test_did_you_mean_names_what_the_user_meant_or_nothing(session: Sessio
     assert deps.message == "unknown property 'deps'; did you mean 'depends_on'?"
     bananas = messages["unknown property 'bananas'"].message
     assert "did you mean" not in bananas and "allowed: " in bananas
-    actions = await code_actions(session, uri, [deps])
+    actions = await code_actions(served, uri, [deps])
     assert [(action.title, action.is_preferred) for action in actions] == [
         ("Rename 'deps' to 'depends_on'", True),
         ("Remove property 'deps'", None),
