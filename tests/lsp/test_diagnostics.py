@@ -13,49 +13,49 @@ from .conftest import Session, codes, range_text
 WORKSTREAM = "workstreams/build.yaml"
 
 
-async def test_diagnostic_range_is_the_exact_node(session: Session) -> None:
-    await session.start()
-    text = (session.root / WORKSTREAM).read_text()
+@pytest.mark.asyncio(loop_scope="module")
+async def test_diagnostic_range_is_the_exact_node(served: Session) -> None:
+    text = (served.root / WORKSTREAM).read_text()
     text = text.replace(
         "objective: Lint and test the project.",
         'objective: "\U0001f680 go"\ntags: ["\U0001f680 fast", 5]',
     )
-    uri = session.open(WORKSTREAM, text)
-    (diagnostic,) = await session.diagnostics(uri)
+    uri = served.open(WORKSTREAM, text)
+    (diagnostic,) = await served.diagnostics(uri)
     assert diagnostic.code == "UET201"
     assert diagnostic.source == "uet"
     # `5` is at code-point column 17; the emoji counts twice in UTF-16.
     assert range_text(diagnostic) == "6:18-6:19"
 
 
-async def test_push_or_pull_matches_the_client(session: Session) -> None:
-    await session.start()
-    uri = session.open(
-        WORKSTREAM, (session.root / WORKSTREAM).read_text().replace("fail_fast", "fail_fst")
+@pytest.mark.asyncio(loop_scope="module")
+async def test_push_or_pull_matches_the_client(served: Session) -> None:
+    uri = served.open(
+        WORKSTREAM, (served.root / WORKSTREAM).read_text().replace("fail_fast", "fail_fst")
     )
-    items = await session.diagnostics(uri)
+    items = await served.diagnostics(uri)
     assert codes(items) == ["UET204"]
     assert items[0].data["suggestion"] == "fail_fast"
-    if session.pull:
+    if served.pull:
         await asyncio.sleep(0.2)
-        assert session.last_published(uri) is None  # clean on disk, pulled once opened
+        assert served.last_published(uri) is None  # clean on disk, pulled once opened
     else:
-        assert session.last_published(uri) is not None
+        assert served.last_published(uri) is not None
 
 
-async def test_stale_versions_are_dropped(session: Session) -> None:
-    await session.start()
-    original = (session.root / WORKSTREAM).read_text()
-    uri = session.open(WORKSTREAM, original)
+@pytest.mark.asyncio(loop_scope="module")
+async def test_stale_versions_are_dropped(served: Session) -> None:
+    original = (served.root / WORKSTREAM).read_text()
+    uri = served.open(WORKSTREAM, original)
     for number in range(30):
-        session.replace(uri, original.replace("fail_fast", f"bad{number}"))
-    final = session.replace(uri, original.replace("fail_fast", "escalatee"))
-    items = await session.diagnostics(uri)
+        served.replace(uri, original.replace("fail_fast", f"bad{number}"))
+    final = served.replace(uri, original.replace("fail_fast", "escalatee"))
+    items = await served.diagnostics(uri)
     assert codes(items) == ["UET204"]
     assert "escalatee" in items[0].message
-    versions = [p.version for p in session.published if p.uri == uri and p.version is not None]
+    versions = [p.version for p in served.published if p.uri == uri and p.version is not None]
     assert versions == sorted(versions)  # never an older version after a newer one
-    if not session.pull:
+    if not served.pull:
         assert versions[-1] == final
 
 
@@ -98,27 +98,25 @@ async def test_closing_a_file_outside_the_workspace_clears_it(session: Session, 
         assert session.last_published(uri) is None
 
 
-async def test_unexpected_requests_do_not_break_the_server(session: Session) -> None:
+@pytest.mark.asyncio(loop_scope="module")
+async def test_unexpected_requests_do_not_break_the_server(served: Session) -> None:
     """An unknown method and a known one with nonsense params are answered with the right
     JSON-RPC errors, and the server goes on serving."""
-    await session.start()
     with pytest.raises(JsonRpcMethodNotFound):
-        await session.client.protocol.send_request_async("uet/noSuchMethod", {"nonsense": True})
+        await served.client.protocol.send_request_async("uet/noSuchMethod", {"nonsense": True})
     with pytest.raises(JsonRpcInvalidParams, match="textDocument"):
-        await session.client.protocol.send_request_async(
-            "uet/schemaForDocument", {"nonsense": True}
-        )
-    uri = session.open(WORKSTREAM)
-    assert await session.diagnostics(uri) == []
+        await served.client.protocol.send_request_async("uet/schemaForDocument", {"nonsense": True})
+    uri = served.open(WORKSTREAM)
+    assert await served.diagnostics(uri) == []
 
 
-async def test_typing_inside_values_keeps_every_range_exact(session: Session) -> None:
+@pytest.mark.asyncio(loop_scope="module")
+async def test_typing_inside_values_keeps_every_range_exact(served: Session) -> None:
     """Edits inside one value are applied to the previous parse (incremental reparsing):
     diagnostics after each keystroke must sit exactly where a fresh parse puts them."""
-    await session.start()
-    original = (session.root / WORKSTREAM).read_text()
-    uri = session.open(WORKSTREAM, original)
-    assert await session.diagnostics(uri) == []
+    original = (served.root / WORKSTREAM).read_text()
+    uri = served.open(WORKSTREAM, original)
+    assert await served.diagnostics(uri) == []
 
     def expected(text: str, token: str) -> str:
         line = next(n for n, row in enumerate(text.splitlines()) if token in row)
@@ -134,8 +132,8 @@ async def test_typing_inside_values_keeps_every_range_exact(session: Session) ->
         broken.replace("Build and test", "B").replace("project.", "project, quickly."),  # full
     ]
     for text in steps:
-        session.replace(uri, text)
-        (item,) = await session.diagnostics(uri)
+        served.replace(uri, text)
+        (item,) = await served.diagnostics(uri)
         assert (item.code, range_text(item)) == ("UET204", expected(text, "fail_fst"))
-    session.replace(uri, steps[-1].replace("fail_fst", "fail_fast"))
-    assert await session.diagnostics(uri) == []
+    served.replace(uri, steps[-1].replace("fail_fst", "fail_fast"))
+    assert await served.diagnostics(uri) == []
