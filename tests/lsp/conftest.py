@@ -324,6 +324,8 @@ async def served(shared_session: Session) -> AsyncIterator[Session]:
     with nothing open, and leaves it so (a test that changed the workspace fails)."""
     files = _files(shared_session.root)
     shared_session.published.clear()
+    shared_session.applied_edits.clear()
+    shared_session.client.messages.clear()
     yield shared_session
     await shared_session.close_opened()
     assert _files(shared_session.root) == files, "a test changed the shared workspace"

@@ -16,29 +16,29 @@ def doc(uri: str) -> types.TextDocumentIdentifier:
     return types.TextDocumentIdentifier(uri=uri)
 
 
-async def test_definition_of_a_dependency_and_a_phase(session: Session) -> None:
-    await session.start()
-    text = (session.root / WORKSTREAM).read_text()
-    uri = session.open(WORKSTREAM, text)
-    found = await session.client.text_document_definition_async(
+@pytest.mark.asyncio(loop_scope="module")
+async def test_definition_of_a_dependency_and_a_phase(served: Session) -> None:
+    text = (served.root / WORKSTREAM).read_text()
+    uri = served.open(WORKSTREAM, text)
+    found = await served.client.text_document_definition_async(
         types.DefinitionParams(text_document=doc(uri), position=at(text, "[lint]", 2))
     )
     assert isinstance(found, list)
     (location,) = found
     assert location.uri == uri and range_text(location) == "9:13-9:17"
-    found = await session.client.text_document_definition_async(
+    found = await served.client.text_document_definition_async(
         types.DefinitionParams(text_document=doc(uri), position=at(text, "PH-BUILD", 3))
     )
     assert isinstance(found, list)
     (location,) = found
-    assert location.uri == session.uri("phases/build.yaml") and range_text(location) == "0:10-0:18"
+    assert location.uri == served.uri("phases/build.yaml") and range_text(location) == "0:10-0:18"
 
 
-async def test_references_of_an_app_span_files(session: Session) -> None:
-    await session.start()
-    router = (session.root / "router_config.json").read_text()
-    uri = session.open("router_config.json", router)
-    found = await session.client.text_document_references_async(
+@pytest.mark.asyncio(loop_scope="module")
+async def test_references_of_an_app_span_files(served: Session) -> None:
+    router = (served.root / "router_config.json").read_text()
+    uri = served.open("router_config.json", router)
+    found = await served.client.text_document_references_async(
         types.ReferenceParams(
             text_document=doc(uri),
             position=at(router, '"pytest": {', 2),
@@ -54,30 +54,30 @@ async def test_references_of_an_app_span_files(session: Session) -> None:
     ]
 
 
-async def test_rename_changes_every_reference_in_one_edit(session: Session) -> None:
-    await session.start()
-    text = (session.root / WORKSTREAM).read_text()
-    uri = session.open(WORKSTREAM, text)
-    prepared = await session.client.text_document_prepare_rename_async(
+@pytest.mark.asyncio(loop_scope="module")
+async def test_rename_changes_every_reference_in_one_edit(served: Session) -> None:
+    text = (served.root / WORKSTREAM).read_text()
+    uri = served.open(WORKSTREAM, text)
+    prepared = await served.client.text_document_prepare_rename_async(
         types.PrepareRenameParams(text_document=doc(uri), position=at(text, "PH-BUILD", 1))
     )
     assert isinstance(prepared, types.PrepareRenamePlaceholder)
     assert prepared.placeholder == "PH-BUILD"
-    edit = await session.client.text_document_rename_async(
+    edit = await served.client.text_document_rename_async(
         types.RenameParams(
             text_document=doc(uri), position=at(text, "PH-BUILD", 1), new_name="PH-COMPILE"
         )
     )
     assert edit is not None
-    assert (edit.document_changes is not None) == session.pull  # versioned edits for VS Code
+    assert (edit.document_changes is not None) == served.pull  # versioned edits for VS Code
     changes = edits_of(edit)
-    assert set(changes) == {uri, session.uri("phases/build.yaml")}
+    assert set(changes) == {uri, served.uri("phases/build.yaml")}
     for changed_uri, edits in changes.items():
-        path = session.root / changed_uri.rsplit("/ws/", 1)[1]
+        path = served.root / changed_uri.rsplit("/ws/", 1)[1]
         renamed = apply(path.read_text(), edits)
         assert "PH-COMPILE" in renamed and "PH-BUILD" not in renamed
     # Task ids: the definition and every depends_on entry.
-    edit = await session.client.text_document_rename_async(
+    edit = await served.client.text_document_rename_async(
         types.RenameParams(
             text_document=doc(uri), position=at(text, "task_id: lint", 10), new_name="check"
         )
@@ -88,12 +88,12 @@ async def test_rename_changes_every_reference_in_one_edit(session: Session) -> N
     assert "task_id: check" in renamed and "depends_on: [check]" in renamed
     # An invalid id is refused with an error response, not an internal-error message.
     with pytest.raises(JsonRpcException, match="not a valid id"):
-        await session.client.text_document_rename_async(
+        await served.client.text_document_rename_async(
             types.RenameParams(
                 text_document=doc(uri), position=at(text, "task_id: lint", 10), new_name="a b"
             )
         )
-    assert session.client.messages == []
+    assert served.client.messages == []
 
 
 async def test_rename_to_an_existing_id_is_refused_with_the_reason(session: Session) -> None:
@@ -116,12 +116,12 @@ async def test_rename_to_an_existing_id_is_refused_with_the_reason(session: Sess
     assert session.applied_edits == [] and session.client.messages == []
 
 
-async def test_prepare_rename_refuses_an_id_with_nothing_to_rename(session: Session) -> None:
-    await session.start()
-    text = (session.root / WORKSTREAM).read_text().replace("PH-BUILD", "PH-NOWHERE")
-    uri = session.open(WORKSTREAM, text)
+@pytest.mark.asyncio(loop_scope="module")
+async def test_prepare_rename_refuses_an_id_with_nothing_to_rename(served: Session) -> None:
+    text = (served.root / WORKSTREAM).read_text().replace("PH-BUILD", "PH-NOWHERE")
+    uri = served.open(WORKSTREAM, text)
     with pytest.raises(JsonRpcException, match="'PH-NOWHERE' is not defined in this workspace"):
-        await session.client.text_document_prepare_rename_async(
+        await served.client.text_document_prepare_rename_async(
             types.PrepareRenameParams(text_document=doc(uri), position=at(text, "PH-NOWHERE", 1))
         )
 
