@@ -165,7 +165,6 @@ def test_yaml_workstreams_load_and_plan(tmp_path: Path) -> None:
     checked, spec = load_workstream_value(path, workspace)
     assert spec.tasks[0].command == ("echo", "hi")
     assert checked.value["workstream_id"] == "ws-y"
-    assert checked.json_text is None  # read as YAML: no JSON text to keep
     plan = plan_run(workspace, path, jobs=3)
     assert plan.jobs == 3
     assert plan.tasks["a"].invocations[None].argv == ("echo", "hi")
@@ -268,4 +267,3 @@ def test_a_valid_json_workstream_loads_the_same_either_way(tmp_path: Path) -> No
         load_workstream_value(path, workspace) for path in (fast, slow)
     )
     assert (fast_file.value, fast_spec) == (slow_file.value, slow_spec)
-    assert (fast_file.json_text, slow_file.json_text) == (text, None)

@@ -1,22 +1,15 @@
-"""How the engine writes attempts: batches that create attempts with their transitions folded
-into one row, task outcomes, and execution_request JSON assembled from shared parts."""
+"""How the engine writes attempts: batches that create attempts and apply their transitions,
+and the task outcomes those decide."""
 
 from __future__ import annotations
 
-import json
 import sqlite3
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from uet.engine.errors import IllegalTransitionError
-from uet.engine.planning.plan import Invocation
-from uet.engine.planning.router_config import DEFAULT_BREAKER, DEFAULT_RETRY, RoutingStrategy
-from uet.engine.planning.routing import Decision, Route, execution_request
-from uet.engine.planning.spec import TaskSpec, WorkstreamSpec
-from uet.engine.running.attempts import request_json
-from uet.engine.store.database import compact_json, transaction
+from uet.engine.store.database import transaction
 from uet.engine.store.ids import new_ulid, utc_timestamp
 from uet.engine.store.lifecycle import (
     NewStep,
@@ -111,24 +104,24 @@ def _task_states(connection: sqlite3.Connection, run_id: str) -> dict[str, tuple
     return {task_id: (state, reason) for task_id, state, reason in rows}
 
 
-def test_an_attempt_created_in_the_batch_is_inserted_as_its_changes_leave_it(
+def test_an_attempt_created_in_the_batch_ends_as_its_changes_one_by_one_leave_it(
     connection: sqlite3.Connection,
 ) -> None:
     run_id = _running_run(connection)
-    folded, one_by_one = _step(run_id, "a", 1), _step(run_id, "b", 2)
+    batched, one_by_one = _step(run_id, "a", 1), _step(run_id, "b", 2)
     with transaction(connection):
-        apply_step_changes(connection, _life(folded), created=[folded])
+        apply_step_changes(connection, _life(batched), created=[batched])
     with transaction(connection):
         apply_step_changes(connection, [], created=[one_by_one])  # created alone, pending
         for change in _life(one_by_one):
             apply_step_changes(connection, [change])
     expected = list(_row(connection, one_by_one.step_attempt_id))
-    expected[-1] = f'{{"request_id":"{folded.step_attempt_id}"}}'
-    expected[-2] = folded.step_attempt_id
-    assert _row(connection, folded.step_attempt_id) == tuple(expected)
-    assert _row(connection, folded.step_attempt_id)[:2] == ("completed", "exit code 0")
+    expected[-1] = f'{{"request_id":"{batched.step_attempt_id}"}}'
+    expected[-2] = batched.step_attempt_id
+    assert _row(connection, batched.step_attempt_id) == tuple(expected)
+    assert _row(connection, batched.step_attempt_id)[:2] == ("completed", "exit code 0")
     # Every change keeps its own event; creating an attempt has none.
-    assert _event_payloads(connection, folded.step_attempt_id) == [
+    assert _event_payloads(connection, batched.step_attempt_id) == [
         'step_state_changed {"task_id":"a","from":"pending","to":"running"}',
         'step_state_changed {"task_id":"a","from":"running","to":"completed",'
         '"reason":"exit code 0","exit_code":0}',
@@ -197,63 +190,3 @@ def test_task_outcomes_follow_the_last_change_of_each_task(
         "c": ("failed", "exit code 1"),
     }
     assert _row(connection, first.step_attempt_id)[:2] == ("error", "exit code 75")
-
-
-WORKSTREAM = WorkstreamSpec(
-    "ws-1", "proj", "PH-1", "WS", "obj", tasks=(), resource_scope={"paths": ["src/"]}
-)
-
-
-def _invocation(max_attempts: int, timeout: float | None) -> Invocation:
-    return Invocation(None, ("true",), Path("/w"), {}, timeout, max_attempts, DEFAULT_RETRY,
-                      DEFAULT_BREAKER)  # fmt: skip
-
-
-@pytest.mark.parametrize(
-    ("task", "decision", "invocation"),
-    [
-        (
-            TaskSpec("t1", "T1", "noop"),
-            Decision(None, Route("t1", (), RoutingStrategy.FIXED, "its own command"), "direct"),
-            _invocation(1, None),
-        ),
-        (
-            TaskSpec(
-                "tâche \"1\"", "T", "code_edit",
-                classification={"domain": "python", "risk_tier": "high"},
-                resource_scope={"paths": ["a/ü"], "write": True},
-            ),
-            Decision("codex", Route("x", ("aider", "codex"), RoutingStrategy.AUTO, "rule r"),
-                     "rule r; auto score 0.700", {"aider": 0.1, "codex": 0.7}),
-            _invocation(3, 2.5),
-        ),
-        (
-            TaskSpec("t3", "T3", "lint"),
-            Decision("ruff", Route("t3", ("ruff",), RoutingStrategy.ROUND_ROBIN, "caps"),
-                     "caps; round robin"),
-            _invocation(2, 0.2),
-        ),
-    ],
-)  # fmt: skip
-def test_request_json_is_the_encoded_execution_request(
-    task: TaskSpec, decision: Decision, invocation: Invocation
-) -> None:
-    shared: dict[tuple[Any, ...], tuple[str, str]] = {}
-    for _ in range(2):  # the second time from the shared parts
-        request_id, created_at = new_ulid(), utc_timestamp()
-        expected = execution_request(
-            decision,
-            task,
-            WORKSTREAM,
-            request_id=request_id,
-            created_at=created_at,
-            max_attempts=invocation.max_attempts,
-            timeout_seconds=invocation.timeout_seconds,
-        )
-        text = request_json(
-            shared, WORKSTREAM, task, decision, invocation,
-            request_id=request_id, created_at=created_at,
-        )  # fmt: skip
-        assert text == compact_json(expected)
-        assert json.loads(text) == expected
-    assert len(shared) == 1

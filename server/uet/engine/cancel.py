@@ -13,22 +13,20 @@ __all__ = ["CancelToken"]
 
 
 class CancelToken:
-    """Set once (with a reason) to cancel everything watching it. Close it when done.
-
-    :attr:`canceled` is a plain attribute (read it, never assign it): the engine looks at
-    it several times per task, and a property over ``Event.is_set`` costs two calls each.
-    """
-
-    __slots__ = ("_closed", "_event", "_lock", "_read_fd", "_reason", "_write_fd", "canceled")
+    """Set once (with a reason) to cancel everything watching it. Close it when done."""
 
     def __init__(self) -> None:
         self._event = threading.Event()
         self._lock = threading.Lock()
-        self.canceled = False  # whether cancel() was called
         self._reason: str | None = None
         self._read_fd, self._write_fd = os.pipe()
         os.set_blocking(self._write_fd, False)
         self._closed = False
+
+    @property
+    def canceled(self) -> bool:
+        """Whether :meth:`cancel` was called."""
+        return self._event.is_set()
 
     @property
     def reason(self) -> str | None:
@@ -41,7 +39,6 @@ class CancelToken:
             if self.canceled:
                 return False
             self._reason = reason
-            self.canceled = True
             self._event.set()
             if not self._closed:
                 os.write(self._write_fd, b"x")

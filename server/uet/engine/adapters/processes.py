@@ -70,8 +70,7 @@ def _load_prctl() -> Callable[..., int] | None:
     if not hasattr(os, "pidfd_open") and not _PROC.joinpath("self").exists():
         return None  # not Linux
     try:
-        # The C library the interpreter is linked with (ctypes.util would import shutil,
-        # subprocess and tempfile to find it by name).
+        # The C library the interpreter is linked with: no name to look up.
         libc = ctypes.CDLL(None, use_errno=True)
         function = libc.prctl
     except (OSError, AttributeError):

@@ -94,7 +94,7 @@ def _tool_folders(cwd: str) -> tuple[tuple[str, str | None], ...]:
     """The tool folders of ``cwd`` with their virtual environments, looked for again when
     ``cwd`` changed since."""
     try:
-        stamp = Path(cwd).stat().st_mtime_ns
+        stamp = os.stat(cwd).st_mtime_ns  # noqa: PTH116 - cwd is a str
     except OSError:
         return ()
     known = _folders.get(cwd)

@@ -4,9 +4,9 @@ CPU priority asked for.
 Every child gets its own process group, stdin from ``/dev/null``, stdout and stderr on one
 pipe (its read end is returned to the caller), default SIGPIPE/SIGXFSZ handling and no
 inherited descriptors beyond those three. Children start through a plain
-``subprocess.Popen`` (no ``preexec_fn``), which CPython starts with ``vfork`` + ``exec``
-and the GIL released: about a third of the cost of a full ``fork`` of the engine, and the
-engine's other threads keep running meanwhile. Everything else is done from the engine:
+``subprocess.Popen`` without ``preexec_fn``, so that CPython can start them with ``vfork``
+and ``exec`` with the GIL released instead of a full ``fork`` of the threaded engine.
+Everything else is done from the engine:
 
 - the environment marks the child with the run and attempt ids (:mod:`.processes`),
   inherited by everything it starts, so the processes of a run are found (``/proc``) from
@@ -34,6 +34,7 @@ virtual environment, so what the program itself starts by name is the project's 
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import signal
@@ -61,9 +62,8 @@ class CpuPriority(StrEnum):
     ``LOW``: nice value raised by 10. ``IDLE``: nice 19 and, where the OS has it, the
     ``SCHED_IDLE`` policy: the child gets the CPU only when nothing else wants it, and any
     other process that wakes up (an editor, the language server) preempts it at once. Nice
-    values alone only share the CPU by weight; measured on the language server while a run
-    used both cores of a 2-core machine, nice 10 or 19 left its p95 latency at 1.4-2.6x idle,
-    ``SCHED_IDLE`` at 1.0-1.25x.
+    values alone only share the CPU by weight, which left the language server noticeably
+    slower while a run used every core (``benchmarks/lsp_during_run.py --run-priority``).
     """
 
     NORMAL = "normal"
@@ -87,8 +87,6 @@ class Marks(NamedTuple):
 class Child:
     """A started child: its ``Popen``, pid and the read end of its output pipe. The pid stays
     the child's (and its process group's id) until :meth:`poll` or :meth:`wait` reaps it."""
-
-    __slots__ = ("__weakref__", "_process", "output_fd", "pid")
 
     def __init__(self, process: subprocess.Popen[bytes], output_fd: int) -> None:
         self._process = process
@@ -199,37 +197,26 @@ def spawn(
     return child
 
 
-# The engine's environment marked with a run, as bytes, per run id (see _marked).
-_inherited_lock = threading.Lock()
-_inherited: dict[str, dict[bytes, bytes]] = {}
-_MAX_INHERITED = 8
-_RUN_KEY = os.fsencode(processes.RUN_VARIABLE)
-_ATTEMPT_KEY = os.fsencode(processes.ATTEMPT_VARIABLE)
-
-
 def _marked(env: Mapping[str, str] | None, marks: Marks) -> Mapping[str, str] | dict[bytes, bytes]:
-    """``env`` (``None``: the engine's) with the marks of ``marks``.
-
-    Most children inherit the engine's environment: it is copied as bytes once per run
-    (as it is when the run's first child starts), and each child gets a copy with its
-    attempt id, which ``Popen`` passes on without decoding and encoding every variable.
-    """
+    """``env`` (``None``: the engine's) with the marks of ``marks``."""
     if env is not None:
         return {
             **env,
             processes.RUN_VARIABLE: marks.run_id,
             processes.ATTEMPT_VARIABLE: marks.attempt_id,
         }
-    template = _inherited.get(marks.run_id)
-    if template is None:
-        template = {**os.environb, _RUN_KEY: os.fsencode(marks.run_id)}
-        with _inherited_lock:
-            if len(_inherited) >= _MAX_INHERITED:
-                _inherited.clear()
-            _inherited[marks.run_id] = template
-    marked = template.copy()
-    marked[_ATTEMPT_KEY] = os.fsencode(marks.attempt_id)
+    marked = _run_environment(marks.run_id).copy()
+    marked[os.fsencode(processes.ATTEMPT_VARIABLE)] = os.fsencode(marks.attempt_id)
     return marked
+
+
+@functools.lru_cache(maxsize=8)
+def _run_environment(run_id: str) -> dict[bytes, bytes]:
+    """The engine's environment marked with run ``run_id``, as it was when the run's first
+    child started. Made once per run and as bytes, which ``Popen`` passes on as they are:
+    copying and encoding ``os.environ`` for every child would cost the run more than the
+    rest of starting it."""
+    return {**os.environb, os.fsencode(processes.RUN_VARIABLE): os.fsencode(run_id)}
 
 
 def _start(

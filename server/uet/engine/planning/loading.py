@@ -42,13 +42,9 @@ class _NotFast(Exception):
 
 
 class CheckedDocument(NamedTuple):
-    """A file that passed its schema: its plain value, and its JSON text when it was read
-    the fast way (standard JSON that the stdlib parser read as ``value``; ``None`` for YAML
-    and whatever the positional checker read), which the run store keeps as it is instead
-    of encoding ``value`` again."""
+    """A file that passed its schema: its plain value."""
 
     value: Any
-    json_text: str | None = None
 
 
 def check_document(path: Path, schema: str, workspace: Workspace) -> CheckedDocument:
@@ -92,7 +88,7 @@ def _fast_value(path: Path, schema: str) -> CheckedDocument:
     name = registry.lookup(schema)
     if name is None or not registry.is_valid(name, value):
         raise _NotFast
-    return CheckedDocument(value, text)
+    return CheckedDocument(value)
 
 
 def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -125,7 +121,7 @@ def load_router_config_value(
     if path is None:
         path = workspace.router_config_path
         if not path.exists():
-            return CheckedDocument(None, "null"), RouterConfig()
+            return CheckedDocument(None), RouterConfig()
     checked = check_document(path, "router_config", workspace)
     return checked, router_config_from_value(checked.value, workspace.relative(path))
 

@@ -29,7 +29,6 @@ from typing import Any, NamedTuple
 
 from uet.engine.errors import SpecError, UnroutableTaskError, WorkspaceError
 from uet.engine.planning.loading import (
-    CheckedDocument,
     load_router_config_value,
     load_workstream_value,
     router_config_from_value,
@@ -47,7 +46,6 @@ from uet.engine.planning.router_config import (
 from uet.engine.planning.routing import Route, route_task, rule_matches
 from uet.engine.planning.scheduler import TaskGraph, build_graph
 from uet.engine.planning.spec import Command, TaskSpec, WorkstreamSpec
-from uet.engine.store.database import compact_json
 from uet.engine.workspace import Workspace, confine
 
 __all__ = [
@@ -106,8 +104,6 @@ class RunPlan(NamedTuple):
     tasks: Mapping[str, TaskPlan]
     jobs: int
     document: Mapping[str, Any]
-    # ``document`` as the run store keeps it (None: encode it); see plan_run.
-    document_json: str | None = None
 
 
 def plan_run(
@@ -132,28 +128,7 @@ def plan_run(
     }
     if only_tasks is not None:
         document["only_tasks"] = list(only_tasks)
-    plan = plan_from_document(workspace, document, parsed=(workstream, router))
-    return plan._replace(document_json=_document_json(document, workstream_file, router_file))
-
-
-def _document_json(
-    document: Mapping[str, Any], workstream: CheckedDocument, router: CheckedDocument
-) -> str | None:
-    """``compact_json(document)``'s equal as JSON, with the files' own text where they were
-    read as JSON (a workstream of thousands of tasks is not encoded again; its first
-    encoding in a process costs ~4 ms per 100 KB). ``None`` when neither was."""
-    if workstream.json_text is None and router.json_text is None:
-        return None
-    parts = []
-    for key, item in document.items():
-        if key == "workstream" and workstream.json_text is not None:
-            text = workstream.json_text
-        elif key == "router_config" and router.json_text is not None:
-            text = router.json_text
-        else:
-            text = compact_json(item)
-        parts.append(f"{compact_json(key)}:{text}")
-    return "{" + ",".join(parts) + "}"
+    return plan_from_document(workspace, document, parsed=(workstream, router))
 
 
 def plan_from_document(

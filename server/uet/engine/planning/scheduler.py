@@ -2,10 +2,9 @@
 dynamic ready set a run executes.
 
 Execution is dynamic: a task becomes ready as soon as all its dependencies have succeeded,
-not when its whole layer is done. Everything a run does per task is O(its edges): building
-the graph and checking it for cycles is one pass over the edges (graphlib is asked for the
-cycle's path only when there is one), and the schedule keeps a count of unmet dependencies
-per task and a heap of ready tasks by workstream position.
+not when its whole layer is done. Everything a run does per task is O(its edges): graphlib
+checks the graph for cycles, and the schedule keeps a count of unmet dependencies per task
+and a heap of ready tasks by workstream position.
 
 A failed task's dependents (transitively) are skipped, each with a reason naming the
 dependency that stopped it. Ready tasks come out in workstream order, so runs are
@@ -68,26 +67,10 @@ def build_graph(tasks: Sequence[TaskSpec] | Mapping[str, Sequence[str]]) -> Task
         dependencies=dependencies,
         dependents={task_id: tuple(items) for task_id, items in dependents.items()},
     )
-    if not _orderable(graph):
-        cycle = find_cycle(graph)
-        if cycle is not None:
-            raise CycleError(cycle)
+    cycle = find_cycle(graph)
+    if cycle is not None:
+        raise CycleError(cycle)
     return graph
-
-
-def _orderable(graph: TaskGraph) -> bool:
-    """Whether every task can be ordered after its dependencies (Kahn's algorithm)."""
-    unmet = {task_id: len(deps) for task_id, deps in graph.dependencies.items()}
-    stack = [task_id for task_id, count in unmet.items() if count == 0]
-    ordered = 0
-    while stack:
-        task_id = stack.pop()
-        ordered += 1
-        for dependent in graph.dependents[task_id]:
-            unmet[dependent] -= 1
-            if unmet[dependent] == 0:
-                stack.append(dependent)
-    return ordered == len(unmet)
 
 
 def find_cycle(graph: TaskGraph) -> tuple[str, ...] | None:

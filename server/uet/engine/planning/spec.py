@@ -1,9 +1,10 @@
 """Typed, frozen views of the workstream a run executes.
 
 The loader (:mod:`uet.engine.planning.loading`) validates files against the schemas first; the
-functions here turn the validated plain values into immutable records and report what a
-schema cannot see (duplicate task ids, dependencies on unknown tasks) as problems. They never
-raise on user input: they return ``(spec, problems)``.
+functions here turn the validated plain values (dicts and lists, as JSON and YAML read them)
+into immutable records and report what a schema cannot see (duplicate task ids,
+dependencies on unknown tasks) as problems. They never raise on user input: they return
+``(spec, problems)``.
 
 The records of a plan (these specs, the router config, routes and invocations) are
 immutable ``typing.NamedTuple``s; an empty mapping default is the read-only :data:`EMPTY`.
@@ -11,7 +12,7 @@ immutable ``typing.NamedTuple``s; an empty mapping default is the read-only :dat
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, NamedTuple
@@ -88,11 +89,11 @@ class WorkstreamSpec(NamedTuple):
 def parse_workstream(value: Any) -> tuple[WorkstreamSpec | None, list[str]]:
     """The workstream in ``value`` (a schema-valid document), or ``None`` with problems."""
     problems: list[str] = []
-    if not isinstance(value, Mapping):
+    if not isinstance(value, dict):
         return None, ["a workstream must be an object"]
     tasks: list[TaskSpec] = []
     raw_tasks = value.get("tasks")
-    if not isinstance(raw_tasks, Sequence) or isinstance(raw_tasks, str):
+    if not isinstance(raw_tasks, list):
         return None, ["a workstream needs a 'tasks' array"]
     for index, raw in enumerate(raw_tasks):
         task = _parse_task(raw, f"tasks[{index}]", problems)
@@ -147,7 +148,7 @@ def parse_workstream(value: Any) -> tuple[WorkstreamSpec | None, list[str]]:
 
 
 def _parse_task(raw: Any, where: str, problems: list[str]) -> TaskSpec | None:
-    if not isinstance(raw, Mapping):
+    if not isinstance(raw, dict):
         problems.append(f"{where} must be an object")
         return None
     task_id, name, kind = raw.get("task_id"), raw.get("name"), raw.get("kind")
@@ -192,7 +193,7 @@ def _text(value: Any) -> bool:
 
 
 def _mapping(value: Any) -> dict[str, Any]:
-    return dict(value) if isinstance(value, Mapping) else {}
+    return value if isinstance(value, dict) else {}
 
 
 def _text_mapping(value: Any) -> Mapping[str, str]:
@@ -201,6 +202,4 @@ def _text_mapping(value: Any) -> Mapping[str, str]:
 
 
 def _strings(value: Any) -> tuple[str, ...]:
-    if not isinstance(value, Sequence) or isinstance(value, str):
-        return ()
-    return tuple(map(str, value))
+    return tuple(map(str, value)) if isinstance(value, list) else ()

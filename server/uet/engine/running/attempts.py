@@ -3,11 +3,10 @@
 Each attempt is decided afresh (``auto`` and ``round_robin`` may pick another app, and an
 app whose circuit opened meanwhile is avoided), asks the app's breaker first (an open circuit
 ends the task without calling the app, so retries stop), gets its own step_attempt row with
-the execution_request of its decision (which shares the attempt's id, and is written as JSON
-text assembled from parts many attempts share: :func:`request_json`), and runs through the
-app's adapter. Retries go through tenacity (:func:`~uet.engine.running.resilience.retry_controller`)
-with the retry policy of the app first chosen, sleeping on the run's cancel token so that a
-cancel cuts a back-off short.
+the execution_request of its decision (which shares the attempt's id), and runs through
+the app's adapter. Retries go through tenacity
+(:func:`~uet.engine.running.resilience.retry_controller`) with the retry policy of the app
+first chosen, sleeping on the run's cancel token so that a cancel cuts a back-off short.
 
 A task whose routing rules name validators runs them after its command succeeded, within
 the same attempt (:mod:`uet.engine.running.validators`).
@@ -19,17 +18,15 @@ task comes back when a slot is released (:mod:`uet.engine.running.slots`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from json.encoder import encode_basestring_ascii as _json_string
-from typing import TYPE_CHECKING, Any, Final, NamedTuple
+from typing import TYPE_CHECKING, Final, NamedTuple
 
 from uet.engine.adapters.base import AdapterResult, AttemptStatus
 from uet.engine.planning.plan import Invocation, TaskPlan
 from uet.engine.planning.routing import Decision, choose_app, execution_request
-from uet.engine.planning.spec import TaskSpec, WorkstreamSpec
 from uet.engine.running.progress import EngineEventKind
 from uet.engine.running.resilience import RetryableFailure, is_retryable, retry_controller
 from uet.engine.running.session import RunSession
+from uet.engine.running.validators import run_validations
 from uet.engine.store.database import compact_json
 from uet.engine.store.ids import new_ulid, utc_timestamp
 from uet.engine.store.lifecycle import EventKind, NewStep, StepOutcome, StepState, TaskState
@@ -37,7 +34,7 @@ from uet.engine.store.lifecycle import EventKind, NewStep, StepOutcome, StepStat
 if TYPE_CHECKING:  # tenacity is imported only by runs that may retry
     import tenacity
 
-__all__ = ["PARKED", "TaskOutcome", "request_json", "run_task"]
+__all__ = ["PARKED", "TaskOutcome", "run_task"]
 
 _STEP_STATE = {
     AttemptStatus.COMPLETED: StepState.COMPLETED,
@@ -191,22 +188,24 @@ def _slotted_attempt(
     created_at = utc_timestamp()
     session.record_attempt_created(
         NewStep(
-            attempt_id,
-            session.run_id,
-            task.task_id,
-            sequence,
-            number,
-            decision.tool_id,
-            created_at,
+            step_attempt_id=attempt_id,
+            run_id=session.run_id,
+            task_id=task.task_id,
+            sequence=sequence,
+            attempt=number,
+            tool_id=decision.tool_id,
+            created_at=created_at,
             execution_request_id=attempt_id,
-            execution_request_json=request_json(
-                session.request_parts,
-                session.plan.workstream,
-                task,
-                decision,
-                invocation,
-                request_id=attempt_id,
-                created_at=created_at,
+            execution_request_json=compact_json(
+                execution_request(
+                    decision,
+                    task,
+                    session.plan.workstream,
+                    request_id=attempt_id,
+                    created_at=created_at,
+                    max_attempts=invocation.max_attempts,
+                    timeout_seconds=invocation.timeout_seconds,
+                )
             ),
         )
     )
@@ -242,8 +241,6 @@ def _slotted_attempt(
             session.record_stats(app_id, result.succeeded, result.duration_ms)
     checked = result
     if task_plan.validations and result.succeeded:
-        from uet.engine.running.validators import run_validations  # rules with validate_with only
-
         checked = run_validations(session, task_plan, number, result)
     if checked is not result:
         if not checked.succeeded and checked.status is not AttemptStatus.CANCELED:
@@ -264,65 +261,6 @@ def _slotted_attempt(
     )
     _record_end(session, task.task_id, attempt_id, result, spawned=spawned, retryable=retryable)
     return result, retryable
-
-
-def request_json(
-    shared: dict[tuple[Any, ...], tuple[str, str]],
-    workstream: WorkstreamSpec,
-    task: TaskSpec,
-    decision: Decision,
-    invocation: Invocation,
-    *,
-    request_id: str,
-    created_at: str,
-) -> str:
-    """The execution_request artifact of one attempt as the run store keeps it: exactly
-    what ``compact_json(execution_request(...))`` writes (tested), assembled from parts
-    that many attempts share (the workstream's ids and the routing part, made by
-    :func:`~uet.engine.planning.routing.execution_request` itself and kept in ``shared``) instead of
-    a whole dict built and encoded for every task. ``request_id`` is a ULID and
-    ``created_at`` a timestamp (neither needs escaping)."""
-    route = decision.route
-    key = (
-        route.strategy,
-        route.candidates,
-        decision.tool_id,
-        decision.reason,
-        invocation.max_attempts,
-        invocation.timeout_seconds,
-    )
-    parts = shared.get(key)
-    if parts is None:
-        if len(shared) >= _MAX_SHARED_PARTS:  # auto routing: a reason per score
-            shared.clear()
-        request = execution_request(
-            decision,
-            task,
-            workstream,
-            request_id="",
-            created_at="",
-            max_attempts=invocation.max_attempts,
-            timeout_seconds=invocation.timeout_seconds,
-        )
-        ids = {name: request[name] for name in ("project_id", "phase_id", "workstream_id")}
-        parts = shared[key] = (compact_json(ids)[1:-1], compact_json(request["routing"]))
-    ids_json, routing_json = parts
-    scope = task.resource_scope or workstream.resource_scope
-    return (
-        f'{{"request_id":"{request_id}",{ids_json},"task_id":{_json_string(task.task_id)},'
-        f'"task_kind":{_json_string(task.kind)},'
-        f'"origin":{{"created_by":"uet.engine","created_at":"{created_at}"}},'
-        f'"classification":{_object_json(task.classification)},'
-        f'"resource_scope":{_object_json(scope)},"routing":{routing_json}}}'
-    )
-
-
-# Bound on the shared parts a run keeps (one per distinct routing outcome).
-_MAX_SHARED_PARTS = 1024
-
-
-def _object_json(value: Mapping[str, Any]) -> str:
-    return compact_json(dict(value)) if value else "{}"
 
 
 def _record_end(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import sqlite3
 import time
 from datetime import datetime
@@ -72,12 +73,7 @@ class Owner(NamedTuple):
 
 
 def host_name() -> str:
-    """This machine's name as ``socket.gethostname()`` returns it: on POSIX both read
-    ``uname``'s node name, which needs no ``socket`` import (~2 ms) on every run."""
-    if hasattr(os, "uname"):
-        return os.uname().nodename
-    import socket
-
+    """This machine's name, as recorded with a run's owner."""
     return socket.gethostname()
 
 

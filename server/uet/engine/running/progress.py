@@ -86,8 +86,6 @@ class KindFilter:
     the engine does not build the other events for it (a run publishes one or two per task,
     and one per output chunk)."""
 
-    __slots__ = ("kinds", "subscriber")
-
     def __init__(self, kinds: frozenset[str], subscriber: Subscriber) -> None:
         self.kinds = kinds
         self.subscriber = subscriber

@@ -21,7 +21,7 @@ none.
 
 One reaper per run, started once, instead of preparing every child between ``fork`` and
 ``exec`` (a parent-death signal), which would force a full ``fork`` of the engine for each
-child. It waits in ``/bin/sh`` (about a millisecond of CPU to start) and becomes a Python
+child. It waits in ``/bin/sh``, which starts far quicker than Python, and becomes a Python
 interpreter (:func:`main`) only when there is something to stop. Its output goes nowhere; a
 problem it meets is appended to ``reaper.log`` in the run's folder of logs.
 """
@@ -49,9 +49,9 @@ _LOOKS = 20
 _LOOK_INTERVAL_SECONDS = 0.05
 _DEATH_SLACK_TICKS = 2
 _LOG_NAME = "reaper.log"
-# The reaper waits in a shell (a millisecond to start, where an interpreter takes 20 ms of
-# CPU from the run); the shell ignores a terminal's signals, exits on END, and otherwise
-# notes the time (seconds after boot) and becomes the interpreter that stops the processes.
+# The reaper waits in a shell (an interpreter would take the run's CPU to start); the shell
+# ignores a terminal's signals, exits on END, and otherwise notes the time (seconds after
+# boot) and becomes the interpreter that stops the processes.
 _WAIT = """trap '' INT HUP
 IFS= read -r line
 [ "$line" = end ] && exit 0
@@ -74,8 +74,6 @@ _ending: list[subprocess.Popen[bytes]] = []
 
 class Reaper:
     """The engine's side of a run's reaper: its process and the write end of its pipe."""
-
-    __slots__ = ("_process", "_write_fd")
 
     def __init__(self, process: subprocess.Popen[bytes], write_fd: int) -> None:
         self._process = process
@@ -142,8 +140,8 @@ def main(argv: list[str]) -> int:
 
 
 def _engine_death(uptime: str) -> int:
-    """The engine's death, in clock ticks after boot, with a little room (one tick is 10 ms
-    and a process's start is counted down to the tick)."""
+    """The engine's death, in clock ticks after boot, with a little room (a process's start
+    is counted down to the tick)."""
     from uet.engine.adapters import processes
 
     try:

@@ -61,7 +61,6 @@ def start_run(
         workstream_path=str(plan.document.get("workstream_path") or ""),
         workspace=str(workspace.root),
         plan=plan.document,
-        plan_json=plan.document_json,
         tasks=[(task.task_id, task.name) for task in workstream.tasks],
         requested_by=options.requested_by,
         trigger_type=options.trigger_type,

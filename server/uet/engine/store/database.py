@@ -48,11 +48,10 @@ __all__ = [
 compact_json = json.JSONEncoder(separators=(",", ":")).encode
 # Long enough for another process's short transactions (and its WAL checkpoints) to finish.
 BUSY_TIMEOUT_SECONDS = 30.0
-# A commit that leaves the WAL this long (in 4 KB pages) copies it into the database file
-# (SQLite's default: 1,000). Closing the last connection checkpoints whatever is left, with
-# two fsyncs whose wait grows with the data not yet written back: a 1,000-task run left
-# ~700 pages for its close (~9 ms); checkpointing every 128 pages along the way, on the
-# writer thread while tasks run, leaves at most 128 (~3 ms).
+# A commit that leaves the WAL this long (in pages) copies it into the database file
+# (SQLite's default: 1,000). Closing the last connection checkpoints whatever is left, and
+# the command waits for it; checkpointing more often along the way, on the writer thread
+# while tasks run, leaves little for the end of the run.
 WAL_CHECKPOINT_PAGES = 128
 
 
@@ -169,9 +168,9 @@ def _set_up(connection: sqlite3.Connection, path: Path, *, migrate: bool) -> Non
     while True:
         try:
             if connection.execute("PRAGMA page_count").fetchone()[0] == 0:
-                # A new, empty store has nothing to lose while it switches to WAL: the
-                # switch (a rollback-journal transaction) skips its four fsyncs, ~4 ms on
-                # every first run in a workspace, which is every run on a fresh CI clone.
+                # A new, empty store has nothing to lose while it switches to WAL, so the
+                # switch (a rollback-journal transaction) need not wait for the disk; every
+                # first run in a workspace (every run on a fresh CI clone) starts here.
                 connection.execute("PRAGMA synchronous = OFF")
             mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             if str(mode).lower() != "wal":
@@ -258,8 +257,8 @@ def insert_rows(connection: sqlite3.Connection, insert: str, rows: Sequence[Sequ
 
     ``insert`` is the statement without its ``VALUES`` clause (``INSERT INTO t (a, b)``).
     ``executemany`` steps the statement once per row, releasing and re-taking the GIL each
-    time, which the engine's worker threads then have to wait for; one statement per chunk
-    of rows does the same work in a few steps.
+    time; on the store writer's thread each re-take waits for the engine's busy worker
+    threads, so one statement per chunk of rows writes a batch in a few steps instead.
     """
     if not rows:
         return

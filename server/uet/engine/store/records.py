@@ -16,7 +16,7 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from uet.engine.errors import RunNotFoundError
-from uet.engine.store.database import append_event, compact_json, insert_rows
+from uet.engine.store.database import append_event, compact_json
 from uet.engine.store.ids import utc_timestamp
 from uet.engine.store.lifecycle import EventKind, RunState, TaskState
 
@@ -47,8 +47,6 @@ class NewRun(NamedTuple):
     tasks: Sequence[tuple[str, str]]
     requested_by: str | None = None
     trigger_type: str = "manual"
-    # ``plan`` as JSON text when the caller has it already (None: it is encoded here).
-    plan_json: str | None = None
 
 
 class TaskStatus(NamedTuple):
@@ -88,12 +86,11 @@ def insert_run(connection: sqlite3.Connection, run: NewRun, now: str | None = No
     )
     connection.execute(
         "INSERT INTO run_plans (run_id, plan_json) VALUES (?, ?)",
-        (run.run_id, run.plan_json if run.plan_json is not None else compact_json(run.plan)),
+        (run.run_id, compact_json(run.plan)),
     )
     run_id, pending = run.run_id, TaskState.PENDING.value
-    insert_rows(
-        connection,
-        "INSERT INTO run_tasks (run_id, task_id, position, name, state)",
+    connection.executemany(
+        "INSERT INTO run_tasks (run_id, task_id, position, name, state) VALUES (?, ?, ?, ?, ?)",
         [
             (run_id, task_id, position, name, pending)
             for position, (task_id, name) in enumerate(run.tasks)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Mapping, Sequence
-from json.encoder import encode_basestring_ascii as _json_string
+from dataclasses import dataclass
 from typing import Any
 
 from uet.engine.errors import IllegalTransitionError, RunNotFoundError, StoreError
@@ -93,29 +93,25 @@ def apply_step_changes(
     created: Sequence[NewStep] = (),
 ) -> list[str]:
     """Create the ``created`` attempts and apply step transitions in order (the batch form
-    of :func:`transition`).
+    of :func:`transition`); returns the ids of the changes' events.
 
     Each change is checked against the transition table and applied only if the attempt is
     in its ``expected`` state; otherwise nothing of the batch is applied and
-    :class:`IllegalTransitionError` names the first bad change. Attempts, states, task
-    outcomes and events are written with one statement per kind. Successive changes of one
-    attempt (``pending → running → completed`` within one batch) make one row update, or
-    none when the attempt is created in the same batch: its row is inserted as the changes
-    leave it. Either way the row ends as applying the changes one by one would leave it, and
-    every change still gets its event (creating an attempt has none). Returns the event ids.
+    :class:`IllegalTransitionError` names the first bad change. An attempt created in the
+    batch is inserted as its changes in the batch leave it: a run writes most attempts
+    once, created and finished together. Every change still gets its event (creating an
+    attempt has none) and, when its outcome says, the task's new state.
     """
     if not connection.in_transaction:
         raise StoreError("state transitions must run inside a transaction")
     for change in changes:
-        if (change.expected, change.to) not in _LEGAL_STEP_EDGES:
+        if not is_legal(change.expected, change.to):
             raise IllegalTransitionError("step", change.step_attempt_id, change.expected, change.to)
-    if not changes and not created:
-        return []
+    new_rows, updates = _fold_changes(created, changes)
     connection.execute("SAVEPOINT step_changes")
     try:
-        new_rows, updates = _fold_changes(created, changes)
-        insert_rows(connection, _STEP_INSERT, new_rows)
-        rows = _merged_step_rows(updates)
+        insert_rows(connection, _STEP_INSERT, [row.values() for row in new_rows])
+        rows = [_step_row(change) for change in updates]
         if rows and connection.executemany(_STEP_UPDATE, rows).rowcount != len(rows):
             connection.execute("ROLLBACK TO step_changes")
             _raise_first_mismatch(connection, updates)
@@ -130,8 +126,8 @@ def apply_step_changes(
                     change.run_id,
                     change.step_attempt_id,
                     change.now,
-                    _STEP_EVENT_KIND,
-                    _step_event_json(change),
+                    EventKind.STEP_STATE_CHANGED,
+                    compact_json(_step_event(change)),
                 )
                 for event_id, change in zip(event_ids, changes, strict=True)
             ],
@@ -148,7 +144,7 @@ _TASKS_PER_UPDATE = 900
 def _update_task_states(connection: sqlite3.Connection, changes: Sequence[StepChange]) -> None:
     """Write the task outcomes ``changes`` decide: the last one of each task, as applying
     them in order would leave it, with one statement per outcome and reason (usually one
-    per batch: ``executemany`` would step once per task, taking the GIL again each time)."""
+    per batch, where ``executemany`` would take the GIL again for every task)."""
     final: dict[tuple[str, str], tuple[TaskState, str | None]] = {}
     for change in changes:
         if change.outcome.task_state is not None:
@@ -162,79 +158,86 @@ def _update_task_states(connection: sqlite3.Connection, changes: Sequence[StepCh
             connection.execute(
                 "UPDATE run_tasks SET state = ?, state_reason = ?"
                 f" WHERE run_id = ? AND task_id IN ({', '.join('?' * len(chunk))})",
-                (state.value, reason, run_id, *chunk),
+                (state, reason, run_id, *chunk),
             )
 
 
-_STEP_EVENT_KIND = EventKind.STEP_STATE_CHANGED.value
-# Every legal step transition (is_legal's table as pairs: one set lookup per change).
-_LEGAL_STEP_EDGES = frozenset(
-    (old, new) for old in StepState for new in StepState if is_legal(old, new)
-)
 _STEP_INSERT = (
-    "INSERT INTO step_attempts (state, state_reason, ended_at, exit_code, duration_ms,"
-    " logs_path, process_group, step_attempt_id, run_id, task_id, sequence, attempt, tool_id,"
-    " started_at, execution_request_id, execution_request_json)"
+    "INSERT INTO step_attempts (step_attempt_id, run_id, task_id, sequence, attempt, tool_id,"
+    " started_at, execution_request_id, execution_request_json, state, state_reason,"
+    " ended_at, exit_code, duration_ms, logs_path, process_group)"
 )
-# Positions in a _STEP_INSERT row (its first seven columns are a step's changing ones).
-_NEW_STATE, _NEW_REASON, _NEW_ENDED_AT = 0, 1, 2
-_NEW_EXIT_CODE, _NEW_DURATION_MS, _NEW_LOGS_PATH, _NEW_PROCESS_GROUP = 3, 4, 5, 6
+
+
+@dataclass
+class _NewRow:
+    """A created attempt's row (:data:`_STEP_INSERT`) with its changes in the batch applied."""
+
+    step: NewStep
+    state: StepState = StepState.PENDING
+    reason: str | None = None
+    ended_at: str | None = None
+    exit_code: int | None = None
+    duration_ms: float | None = None
+    logs_path: str | None = None
+    process_group: int | None = None
+
+    def apply(self, change: StepChange) -> None:
+        """Apply ``change`` as :data:`_STEP_UPDATE` would."""
+        if self.state is not change.expected:
+            raise IllegalTransitionError("step", change.step_attempt_id, self.state, change.to)
+        self.state, self.reason = change.to, change.reason
+        if change.to in TERMINAL_STEP_STATES:
+            self.ended_at = change.now
+        outcome = change.outcome
+        if outcome.exit_code is not None:
+            self.exit_code = outcome.exit_code
+        if outcome.duration_ms is not None:
+            self.duration_ms = outcome.duration_ms
+        if outcome.logs_path is not None:
+            self.logs_path = outcome.logs_path
+        if outcome.process_group is not None:
+            self.process_group = outcome.process_group
+
+    def values(self) -> tuple[Any, ...]:
+        step = self.step
+        return (
+            step.step_attempt_id,
+            step.run_id,
+            step.task_id,
+            step.sequence,
+            step.attempt,
+            step.tool_id,
+            step.created_at,
+            step.execution_request_id,
+            step.execution_request_json,
+            self.state,
+            self.reason,
+            self.ended_at,
+            self.exit_code,
+            self.duration_ms,
+            self.logs_path,
+            self.process_group,
+        )
 
 
 def _fold_changes(
     created: Sequence[NewStep], changes: Sequence[StepChange]
-) -> tuple[list[list[Any]], list[StepChange]]:
-    """The _STEP_INSERT rows of ``created``, with the changes of those attempts folded in,
-    and the changes left for rows that exist already."""
-    if not created:
-        return [], list(changes)
-    new_rows: dict[str, list[Any]] = {step.step_attempt_id: _new_row(step) for step in created}
+) -> tuple[list[_NewRow], list[StepChange]]:
+    """The rows of the ``created`` attempts with their changes applied, and the changes
+    left for attempts created earlier."""
+    new_rows = {step.step_attempt_id: _NewRow(step) for step in created}
     updates: list[StepChange] = []
     for change in changes:
         row = new_rows.get(change.step_attempt_id)
         if row is None:
             updates.append(change)
-            continue
-        if row[_NEW_STATE] is not change.expected:
-            raise IllegalTransitionError("step", change.step_attempt_id, row[_NEW_STATE], change.to)
-        row[_NEW_STATE] = change.to
-        row[_NEW_REASON] = change.reason
-        if change.to in TERMINAL_STEP_STATES:
-            row[_NEW_ENDED_AT] = change.now
-        # As _STEP_UPDATE does: an outcome column that is None keeps its value.
-        outcome = change.outcome
-        if outcome.exit_code is not None:
-            row[_NEW_EXIT_CODE] = outcome.exit_code
-        if outcome.duration_ms is not None:
-            row[_NEW_DURATION_MS] = outcome.duration_ms
-        if outcome.logs_path is not None:
-            row[_NEW_LOGS_PATH] = outcome.logs_path
-        if outcome.process_group is not None:
-            row[_NEW_PROCESS_GROUP] = outcome.process_group
+        else:
+            row.apply(change)
     return list(new_rows.values()), updates
 
 
-def _new_row(step: NewStep) -> list[Any]:
-    return [
-        StepState.PENDING,
-        None,
-        None,
-        None,
-        None,
-        None,
-        None,
-        step.step_attempt_id,
-        step.run_id,
-        step.task_id,
-        step.sequence,
-        step.attempt,
-        step.tool_id,
-        step.created_at,
-        step.execution_request_id,
-        step.execution_request_json,
-    ]
-
-
+# An outcome column that is None keeps its value.
 _STEP_UPDATE = (
     "UPDATE step_attempts SET state = ?, state_reason = ?,"
     " ended_at = CASE WHEN ? THEN ? ELSE ended_at END,"
@@ -244,38 +247,9 @@ _STEP_UPDATE = (
 )
 
 
-# Positions in a _STEP_UPDATE row.
-_ROW_TO, _ROW_REASON, _ROW_ENDS, _ROW_NOW = 0, 1, 2, 3
-_ROW_OUTCOME = slice(4, 8)
-
-
-def _merged_step_rows(changes: Sequence[StepChange]) -> list[list[Any]]:
-    """The _STEP_UPDATE rows of ``changes``: a change that continues the previous change of
-    the same attempt (its ``expected`` is that one's ``to``) is folded into its row."""
-    rows: list[list[Any]] = []
-    open_rows: dict[str, list[Any]] = {}
-    for change in changes:
-        row = open_rows.get(change.step_attempt_id)
-        if row is None or row[_ROW_TO] != change.expected:
-            row = _step_row(change)
-            rows.append(row)
-            open_rows[change.step_attempt_id] = row
-            continue
-        later = _step_row(change)
-        row[_ROW_TO] = later[_ROW_TO]
-        row[_ROW_REASON] = later[_ROW_REASON]
-        row[_ROW_ENDS] = later[_ROW_ENDS]
-        row[_ROW_NOW] = later[_ROW_NOW]
-        row[_ROW_OUTCOME] = [
-            new if new is not None else old
-            for old, new in zip(row[_ROW_OUTCOME], later[_ROW_OUTCOME], strict=True)
-        ]
-    return rows
-
-
-def _step_row(change: StepChange) -> list[Any]:
+def _step_row(change: StepChange) -> tuple[Any, ...]:
     outcome = change.outcome
-    return [
+    return (
         change.to,
         change.reason,
         change.to in TERMINAL_STEP_STATES,
@@ -287,37 +261,23 @@ def _step_row(change: StepChange) -> list[Any]:
         change.step_attempt_id,
         change.run_id,
         change.expected,
-    ]
+    )
 
 
-# The "from" and "to" members of a step event's payload, for every pair of states.
-_EDGE_JSON = {
-    (old, new): f'"from":"{old.value}","to":"{new.value}"' for old in StepState for new in StepState
-}
-
-
-def _step_event_json(change: StepChange) -> str:
-    """The payload of a step's event, as :func:`compact_json` would write
-    ``{"task_id", "from", "to", "reason"?, "exit_code"?, **payload}``; written directly,
-    since the engine writes two of these per task."""
-    if change.payload:
-        body: dict[str, Any] = {
-            "task_id": change.task_id,
-            "from": change.expected.value,
-            "to": change.to.value,
-        }
-        if change.reason:
-            body["reason"] = change.reason
-        if change.outcome.exit_code is not None:
-            body["exit_code"] = change.outcome.exit_code
-        body.update(change.payload)
-        return compact_json(body)
-    text = f'{{"task_id":{_json_string(change.task_id)},{_EDGE_JSON[change.expected, change.to]}'
+def _step_event(change: StepChange) -> dict[str, Any]:
+    """The payload of a step's event."""
+    body: dict[str, Any] = {
+        "task_id": change.task_id,
+        "from": change.expected.value,
+        "to": change.to.value,
+    }
     if change.reason:
-        text += f',"reason":{_json_string(change.reason)}'
+        body["reason"] = change.reason
     if change.outcome.exit_code is not None:
-        text += f',"exit_code":{int(change.outcome.exit_code)}'
-    return text + "}"
+        body["exit_code"] = change.outcome.exit_code
+    if change.payload:
+        body.update(change.payload)
+    return body
 
 
 def _raise_first_mismatch(connection: sqlite3.Connection, changes: Sequence[StepChange]) -> None:
