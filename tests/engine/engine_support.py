@@ -100,6 +100,13 @@ elif mode == "await":  # until every task named in args has ended (30 s at most)
             note("end")
             sys.exit(1)
         time.sleep(0.01)
+elif mode == "meet":  # until COUNT tasks have started, itself included (30 s at most)
+    deadline = time.monotonic() + 30
+    while sum(line.startswith("start ") for line in open(journal)) < int(args[0]):
+        if time.monotonic() > deadline:
+            note("end")
+            sys.exit(1)
+        time.sleep(0.01)
 elif mode == "flaky":
     counter = journal + "." + name + ".count"
     count = int(open(counter).read()) if os.path.exists(counter) else 0
@@ -124,9 +131,10 @@ def write_workspace(
 
     Task ``program`` entries ``[mode, *args]`` become commands running :data:`PROGRAM`,
     which journals start and end times to ``journal.txt``. Modes: ``sleep SECONDS``,
-    ``fail [CODE]``, ``flaky FAILURES CODE`` (fails its first runs) and ``await TASK...``
-    (ends once those tasks have ended; fails after 30 s, so a run that cannot get there
-    fails instead of depending on how long anything took).
+    ``fail [CODE]``, ``flaky FAILURES CODE`` (fails its first runs), ``await TASK...``
+    (ends once those tasks have ended) and ``meet COUNT`` (ends once COUNT tasks have
+    started). The last two fail after 30 s, so a run that cannot get there fails instead
+    of depending on how long anything took.
     """
 
     root = Path(root)

@@ -33,7 +33,9 @@ def test_a_task_starts_when_its_own_dependencies_finish(tmp_path: Path) -> None:
     path = write_workspace(
         tmp_path,
         [
-            {"task_id": "slow", "program": ["sleep", "0.8"]},
+            # slow ends only once after_fast has: the run must start after_fast while
+            # slow (of fast's layer) still runs.
+            {"task_id": "slow", "program": ["await", "after_fast"]},
             {"task_id": "fast", "program": ["sleep", "0"]},
             {"task_id": "after_fast", "program": ["sleep", "0"], "depends_on": ["fast"]},
             {"task_id": "after_slow", "program": ["sleep", "0"], "depends_on": ["slow"]},
@@ -53,7 +55,8 @@ def test_a_task_starts_when_its_own_dependencies_finish(tmp_path: Path) -> None:
 def test_jobs_bound_the_parallelism(tmp_path: Path, jobs: int) -> None:
     path = write_workspace(
         tmp_path,
-        [{"task_id": f"t{i}", "program": ["sleep", "0.15"]} for i in range(6)],
+        # The first ``jobs`` tasks wait for each other: they must run at once.
+        [{"task_id": f"t{i}", "program": ["meet", str(jobs)]} for i in range(6)],
         max_parallel=3,
     )
     result = run(path, jobs=jobs)  # --jobs may lower concurrency.max_parallel (a ceiling)
