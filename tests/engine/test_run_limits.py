@@ -31,7 +31,9 @@ def _sleepers(count: int, seconds: float) -> list[dict[str, Any]]:
 
 
 def test_jobs_cannot_exceed_the_workstreams_max_parallel(tmp_path: Path) -> None:
-    write_workspace(tmp_path, _sleepers(6, 0.4), max_parallel=2)
+    # The first two wait for each other: two must run at once, and never more.
+    tasks = [{"task_id": f"t{i}", "program": ["meet", "2"]} for i in range(6)]
+    write_workspace(tmp_path, tasks, max_parallel=2)
     done = _uet(tmp_path, "run", "ws.json", "--jobs", "5")
     assert done.returncode == 0, done.stdout + done.stderr
     assert max_concurrency(journal(tmp_path)) == 2
