@@ -21,9 +21,10 @@ from engine_support import latest_run_id, process_alive, uet_process, wait_until
 from uet.engine.adapters import processes
 from uet.engine.adapters.base import AdapterRequest, AdapterResult, AttemptStatus
 from uet.engine.adapters.subprocess import SubprocessAdapter
-from uet.engine.running import reaper
 from uet.engine.cancel import CancelToken
-from uet.engine.running.session import RunOptions, process_record_path
+from uet.engine.running import reaper
+from uet.engine.running.process_record import process_record_path
+from uet.engine.running.session import RunOptions
 from uet.engine.running.start import start_run
 from uet.engine.store.database import connect
 from uet.engine.store.lifecycle import RunState

@@ -52,8 +52,8 @@ class AdapterRequest(NamedTuple):
 
     argv: tuple[str, ...]
     cwd: Path
-    # Where output goes (created on the first byte); a plain string is cheaper to make.
-    log_path: str | Path
+    # Where output goes (created on the first byte).
+    log_path: Path
     env: Mapping[str, str] = _NO_ENV
     timeout_seconds: float | None = None
     log_max_bytes: int = DEFAULT_LOG_MAX_BYTES

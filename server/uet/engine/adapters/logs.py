@@ -19,7 +19,7 @@ _TAIL_BYTES = 64 * 1024
 class CappedLog:
     """Writes at most about ``max_bytes`` of output to ``path`` (head + marker + tail)."""
 
-    def __init__(self, path: str | Path, max_bytes: int) -> None:
+    def __init__(self, path: Path, max_bytes: int) -> None:
         self._path = path
         self._max_bytes = max(max_bytes, 0)
         self._tail_limit = min(_TAIL_BYTES, self._max_bytes // 4)
@@ -33,7 +33,7 @@ class CappedLog:
     @property
     def path(self) -> Path:
         """Where the log is (or would be) written."""
-        return Path(self._path)
+        return self._path
 
     @property
     def truncated(self) -> bool:

@@ -4,5 +4,7 @@
 ``session`` is the live state the run's threads share; ``dispatch`` hands ready tasks to
 the ``jobs`` pool, where ``attempts`` runs each task's attempts through ``resilience``
 (retries, breakers), ``slots`` (per-app limits) and ``validators``; ``progress`` tells
-subscribers; ``control``, ``cancel`` and ``reaper`` make sure nothing outlives its run.
+subscribers; ``ownership``, ``process_record``, ``reaper``, ``orphans`` and ``control``
+(cancelling) make sure nothing outlives its run; ``monitor`` answers questions about runs
+past and present.
 """

@@ -23,13 +23,13 @@ from uet.engine.cancel import CancelToken
 from uet.engine.planning.plan import RunPlan
 from uet.engine.planning.routing import AppStats
 from uet.engine.planning.scheduler import DynamicSchedule
-from uet.engine.running.control import (
+from uet.engine.running.dispatch import drive
+from uet.engine.running.ownership import (
     HEARTBEAT_INTERVAL_SECONDS,
     Owner,
     heartbeat,
     pending_cancel_request,
 )
-from uet.engine.running.dispatch import drive
 from uet.engine.running.progress import EventBus, ProgressSnapshot, ProgressTracker, Subscriber
 from uet.engine.running.resilience import Breaker, BreakerBoard
 from uet.engine.running.session import RunOptions, RunSession
@@ -149,7 +149,7 @@ class RunHandle:
     def _main(self) -> None:
         session = self._session
         try:
-            session.open_process_record()
+            session.process_record.open()
             state, reason = drive(session, start=self._start)
             self._result = RunResult(session.run_id, state, reason, session.tracker.snapshot())
         except BaseException as exc:
@@ -159,7 +159,7 @@ class RunHandle:
         finally:
             with _executing_lock:
                 _executing.discard(self)
-            session.close_process_record()
+            session.process_record.close()
             try:
                 session.writer.close()
             finally:

@@ -3,7 +3,7 @@ summary. Read-only; safe to call from any process while runs execute (WAL reader
 block the writer).
 
 A run the store has as ``pending`` or ``running`` whose engine is gone (its process died
-or its heartbeat is stale: :func:`uet.engine.running.control.owner_alive`) is shown as
+or its heartbeat is stale: :func:`uet.engine.running.ownership.owner_alive`) is shown as
 :data:`INTERRUPTED`, with the command that finishes it (``uet resume RUN_ID``): the store
 keeps it ``running`` so that resume can claim it.
 
@@ -20,7 +20,7 @@ from datetime import datetime
 from statistics import fmean, median
 
 from uet.engine.errors import RunNotFoundError
-from uet.engine.running.control import owner_alive
+from uet.engine.running.ownership import owner_alive
 from uet.engine.running.resilience import load_breakers
 from uet.engine.store.records import TaskStatus, task_statuses
 

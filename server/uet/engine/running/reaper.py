@@ -7,7 +7,7 @@ closes the pipe; the reaper reads it and exits, having done nothing. When the en
 instead, by any signal including ``kill -9``, the kernel closes its descriptors: the reaper
 reads end-of-file without :data:`END`, notes the time, and stops every process of the run
 that had started by then and is still alive, with the code ``uet resume`` uses
-(:func:`~uet.engine.running.control.kill_orphan_groups`): the process groups in the run's record
+(:func:`~uet.engine.running.orphans.kill_orphan_groups`): the process groups in the run's record
 whose attempts had not finished, and every process marked with the run's id, with
 everything they started; then it exits. Its own environment carries no mark, so the
 engine's sweep of the run's processes never hits it, and what started after the engine's
@@ -158,7 +158,7 @@ def stop_run_processes(run_id: str, db_path: Path, logs_dir: Path, started_by: i
     none. What started later is an engine's that resumed the run, which stopped what was
     left itself before it started anything."""
     from uet.engine.adapters import processes
-    from uet.engine.running.control import kill_orphan_groups
+    from uet.engine.running.orphans import kill_orphan_groups
     from uet.engine.store.database import open_read_only
 
     try:

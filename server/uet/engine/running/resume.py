@@ -22,15 +22,9 @@ from typing import NamedTuple
 from uet.engine.errors import RunControlError
 from uet.engine.planning.plan import plan_from_document
 from uet.engine.planning.spec import ErrorStrategy
-from uet.engine.running.control import (
-    Owner,
-    claim_run,
-    close_interrupted_attempts,
-    kill_orphan_groups,
-    owner_alive,
-    pending_cancel_request,
-)
 from uet.engine.running.handle import RunHandle, new_session
+from uet.engine.running.orphans import close_interrupted_attempts, kill_orphan_groups
+from uet.engine.running.ownership import Owner, claim_run, owner_alive, pending_cancel_request
 from uet.engine.running.progress import Subscriber
 from uet.engine.running.resilience import load_breakers
 from uet.engine.running.session import RunOptions, RunSession, load_app_stats

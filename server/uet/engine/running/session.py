@@ -1,24 +1,24 @@
 """The live state of one executing run, shared by its threads, and how it is recorded.
 
 A :class:`RunSession` bundles the plan, the writer, the cancel token, the progress tracker,
-the event bus, the breakers and the routing statistics of one run. Its ``record_*`` methods
-queue run-store writes (state changes always through
-:func:`~uet.engine.store.transitions.transition`);
-the scheduler state itself is guarded by :attr:`RunSession.lock` in the driver.
+the event bus, the breakers, the routing statistics and the process-group record of one
+run. Its ``record_*`` methods queue run-store writes (steps through
+:mod:`uet.engine.running.step_writes`, state changes always through
+:func:`~uet.engine.store.transitions.transition`); the scheduler state itself is guarded by
+:attr:`RunSession.lock` in the driver.
 """
 
 from __future__ import annotations
 
 import itertools
-import logging
-import os
 import re
 import sqlite3
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
+from uet.engine.adapters import processes
 from uet.engine.adapters.base import (
     DEFAULT_KILL_GRACE_SECONDS,
     DEFAULT_LOG_MAX_BYTES,
@@ -30,12 +30,13 @@ from uet.engine.cancel import CancelToken
 from uet.engine.planning.plan import Invocation, RunPlan
 from uet.engine.planning.routing import AppStats, RoundRobin
 from uet.engine.planning.scheduler import DynamicSchedule
-from uet.engine.running import reaper
-from uet.engine.running.control import Owner
 from uet.engine.running.jobs import Executor
+from uet.engine.running.ownership import Owner
+from uet.engine.running.process_record import ProcessRecord
 from uet.engine.running.progress import EngineEvent, EngineEventKind, EventBus, ProgressTracker
 from uet.engine.running.resilience import Breaker, BreakerBoard, save_breaker
 from uet.engine.running.slots import AppSlots
+from uet.engine.running.step_writes import StepWrites
 from uet.engine.store.database import append_event
 from uet.engine.store.ids import utc_timestamp
 from uet.engine.store.lifecycle import (
@@ -47,24 +48,11 @@ from uet.engine.store.lifecycle import (
     TaskState,
 )
 from uet.engine.store.records import set_task_state
-from uet.engine.store.transitions import apply_step_changes
 from uet.engine.store.writer import StoreWriter
 
-__all__ = [
-    "PROCESS_RECORD_NAME",
-    "RunOptions",
-    "RunSession",
-    "load_app_stats",
-    "process_record_path",
-]
-
-# The run's process-group record, in the run's folder of logs.
-PROCESS_RECORD_NAME = "process-groups"
-
-log = logging.getLogger(__name__)
+__all__ = ["RunOptions", "RunSession", "load_app_stats"]
 
 _UNSAFE_FILE_CHARS = re.compile(r"[^A-Za-z0-9._-]")
-_NO_OUTCOME = StepOutcome()
 
 
 class RunOptions(NamedTuple):
@@ -95,40 +83,6 @@ def _no_executor(task_id: str) -> None:
 
 class RunSession:
     """Shared state of one executing run (compared by identity)."""
-
-    __slots__ = (
-        "_buffer_lock",
-        "_counter_lock",
-        "_flush_queued",
-        "_logs_prefix",
-        "_new_steps",
-        "_reaper",
-        "_record_fd",
-        "_sequence",
-        "_step_changes",
-        "app_slots",
-        "attempt_numbers",
-        "breakers",
-        "bus",
-        "cancel",
-        "failed_tasks",
-        "finished",
-        "lock",
-        "logs_dir",
-        "options",
-        "owner",
-        "plan",
-        "registry",
-        "request_parts",
-        "resubmit",
-        "round_robin",
-        "run_id",
-        "schedule",
-        "stats",
-        "tracker",
-        "user_canceled",
-        "writer",
-    )
 
     def __init__(
         self,
@@ -170,22 +124,12 @@ class RunSession:
         self.user_canceled = False
         self.failed_tasks: list[str] = []
         self.finished = threading.Event()
-        # Parts of execution_request JSON shared by attempts (see execution.request_json).
-        self.request_parts: dict[tuple[Any, ...], tuple[str, str]] = {}
         # Sequence numbers continue from ``next_sequence`` (a resumed run's numbering).
         self._sequence = itertools.count(next_sequence)
         self._counter_lock = threading.Lock()
         self.logs_dir = plan.workspace.logs_dir / run_id
-        self._logs_prefix = os.path.join(self.logs_dir, "")  # noqa: PTH118 - a string on purpose
-        self._record_fd = -1
-        self._reaper: reaper.Reaper | None = None
-        # New attempts and step transitions are buffered and written in batches (one
-        # statement per kind per batch; an attempt created and finished within a batch is
-        # inserted finished); the buffer keeps their order.
-        self._buffer_lock = threading.Lock()
-        self._new_steps: list[NewStep] = []
-        self._step_changes: list[StepChange] = []
-        self._flush_queued = False
+        self.process_record = ProcessRecord(run_id, plan.workspace.db_path, self.logs_dir)
+        self._steps = StepWrites(writer)
 
     def allocate_attempt(self, task_id: str) -> tuple[int, int]:
         """The next (attempt number of ``task_id``, sequence number in the run)."""
@@ -194,46 +138,18 @@ class RunSession:
             self.attempt_numbers[task_id] = number
             return number, next(self._sequence)
 
-    def log_path(self, task_id: str, attempt: int, part: str | None = None) -> str:
+    def log_path(self, task_id: str, attempt: int, part: str | None = None) -> Path:
         """Where attempt ``attempt`` of ``task_id`` writes its output (``part``: a separate
-        log of that attempt, such as a validator's). A string: most attempts write no
-        output, so no log file, and a :class:`~pathlib.Path` per attempt would cost more
-        than the rest of its naming."""
+        log of that attempt, such as a validator's)."""
         name = f"{_UNSAFE_FILE_CHARS.sub('_', task_id)}.{attempt}"
         if part is not None:
             name = f"{name}.{_UNSAFE_FILE_CHARS.sub('_', part)}"
-        return f"{self._logs_prefix}{name}.log"
-
-    def open_process_record(self) -> None:
-        """Open the run's process-group record for appending (each child's group is written
-        there as soon as it starts; see :mod:`uet.engine.adapters.spawn`) and start the
-        run's reaper (:mod:`uet.engine.running.reaper`), which stops the run's processes if the
-        engine dies."""
-        path = process_record_path(self.logs_dir)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._record_fd = os.open(
-            path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600
-        )
-        try:
-            self._reaper = reaper.start(self.run_id, self.plan.workspace.db_path, self.logs_dir)
-        except OSError as exc:  # uet resume still stops what the run leaves behind
-            log.warning("run %s has no reaper: %s", self.run_id, exc)
-
-    def close_process_record(self) -> None:
-        """Close the process-group record and let the reaper go (the run has ended)."""
-        if self._reaper is not None:
-            self._reaper.release()
-            self._reaper = None
-        if self._record_fd >= 0:
-            os.close(self._record_fd)
-            self._record_fd = -1
+        return self.logs_dir / f"{name}.log"
 
     def sweep_leftovers(self) -> None:
         """Kill whatever still carries the run's mark once every attempt has ended (a
         process that left its task's group and closed its output), and record what was
         killed: no process of a run outlives it."""
-        from uet.engine.adapters import processes
-
         leftovers = processes.marked(self.run_id)
         if not leftovers:
             return
@@ -248,7 +164,7 @@ class RunSession:
             )
 
     def adapter_request(
-        self, invocation: Invocation, log_path: str, attempt_id: str = ""
+        self, invocation: Invocation, log_path: Path, attempt_id: str = ""
     ) -> AdapterRequest:
         """What the adapter runs for ``invocation`` (a task's command or a validator of
         attempt ``attempt_id``), with the run's log cap, kill grace, child CPU priority and
@@ -263,7 +179,7 @@ class RunSession:
             log_max_bytes=options.log_max_bytes,
             kill_grace_seconds=options.kill_grace_seconds,
             priority=options.child_priority,
-            marks=Marks(self.run_id, attempt_id, self._record_fd),
+            marks=Marks(self.run_id, attempt_id, self.process_record.fd),
         )
 
     def publish(
@@ -285,9 +201,7 @@ class RunSession:
 
     def record_attempt_created(self, step: NewStep) -> None:
         """Queue the creation of a pending attempt."""
-        with self._buffer_lock:
-            self._new_steps.append(step)
-            self._queue_flush()
+        self._steps.created(step)
 
     def record_step(
         self,
@@ -300,34 +214,18 @@ class RunSession:
         outcome: StepOutcome | None = None,
     ) -> None:
         """Queue the step transition ``expected → to`` of attempt ``attempt_id``."""
-        # Positional: two of these per task.
-        change = StepChange(
-            self.run_id,
-            attempt_id,
-            task_id,
-            expected,
-            to,
-            utc_timestamp(),
-            reason,
-            outcome or _NO_OUTCOME,
+        self._steps.changed(
+            StepChange(
+                run_id=self.run_id,
+                step_attempt_id=attempt_id,
+                task_id=task_id,
+                expected=expected,
+                to=to,
+                now=utc_timestamp(),
+                reason=reason,
+                outcome=outcome or StepOutcome(),
+            )
         )
-        with self._buffer_lock:
-            self._step_changes.append(change)
-            self._queue_flush()
-
-    def _queue_flush(self) -> None:
-        """Ask the writer for one flush of the buffer (caller holds the buffer lock)."""
-        if not self._flush_queued:
-            self._flush_queued = True
-            self.writer.submit(_BufferedWrites(self))
-
-    def take_buffer(self) -> tuple[list[NewStep], list[StepChange]]:
-        """Empty the write buffer and return what it held (writer thread)."""
-        with self._buffer_lock:
-            steps, self._new_steps = self._new_steps, []
-            changes, self._step_changes = self._step_changes, []
-            self._flush_queued = False
-        return steps, changes
 
     def record_task(
         self,
@@ -391,29 +289,6 @@ class RunSession:
         with self._counter_lock:
             previous = self.stats.get(app_id, AppStats())
             self.stats[app_id] = previous.with_outcome(success, duration_ms)
-
-
-class _BufferedWrites:
-    """One flush of a session's write buffer, as a writer operation.
-
-    The items are taken on the first call and kept, so that when the writer replays a
-    failed batch this operation writes the same items again.
-    """
-
-    def __init__(self, session: RunSession) -> None:
-        self._session = session
-        self._taken: tuple[list[NewStep], list[StepChange]] | None = None
-
-    def __call__(self, connection: sqlite3.Connection) -> None:
-        if self._taken is None:
-            self._taken = self._session.take_buffer()
-        steps, changes = self._taken
-        apply_step_changes(connection, changes, created=steps)
-
-
-def process_record_path(run_logs_dir: Path) -> Path:
-    """Where the process groups of the run whose logs are in ``run_logs_dir`` are recorded."""
-    return run_logs_dir / PROCESS_RECORD_NAME
 
 
 def load_app_stats(connection: sqlite3.Connection) -> dict[str, AppStats]:

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from uet.engine.planning.plan import plan_run
 from uet.engine.planning.routing import AppStats
-from uet.engine.running.control import Owner, claim_run
 from uet.engine.running.handle import RunHandle, RunResult, new_session, open_run_store
+from uet.engine.running.ownership import Owner, claim_run
 from uet.engine.running.progress import Subscriber
 from uet.engine.running.resilience import Breaker, load_breakers
 from uet.engine.running.session import RunOptions, load_app_stats
