@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from engine_support import write_workspace
 
+from uet.engine.running.monitor import list_runs, run_metrics, system_summary, task_statuses
 from uet.engine.running.progress import (
     EngineEvent,
     EngineEventKind,
@@ -19,7 +20,6 @@ from uet.engine.running.progress import (
 from uet.engine.running.session import RunOptions
 from uet.engine.running.start import start_run
 from uet.engine.store.database import connect
-from uet.engine.running.monitor import list_runs, run_metrics, system_summary, task_statuses
 from uet.engine.store.writer import StoreWriter
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from engine_support import process_alive, wait_until
 
-from uet.engine.adapters import subprocess as subprocess_module
+from uet.engine.adapters import supervision
 from uet.engine.adapters.base import AdapterRequest, AttemptStatus
 from uet.engine.adapters.logs import CappedLog
 from uet.engine.adapters.subprocess import SubprocessAdapter
@@ -326,7 +326,7 @@ def test_without_pidfd_exit_timeout_and_cancel_still_work(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Platforms without pidfd (not Linux): the leader is polled for once the pipe closes.
-    monkeypatch.setattr(subprocess_module, "_HAS_PIDFD", False)
+    monkeypatch.setattr(supervision, "_HAS_PIDFD", False)
     result = run(request(tmp_path, ("sh", "-c", "sleep 0.1; echo done")))
     assert result.status is AttemptStatus.COMPLETED
     assert result.log_path is not None and result.log_path.read_text() == "done\n"
