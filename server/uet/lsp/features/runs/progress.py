@@ -189,7 +189,8 @@ class EventRelay:
             self._deliver(event)
 
 
-ResultsHook = Callable[["ActiveRun", frozenset[str] | None], Awaitable[None]]
+# Reads task results into diagnostics; answers the tasks to read again (see ``follow``).
+ResultsHook = Callable[["ActiveRun", frozenset[str] | None], Awaitable[frozenset[str]]]
 
 
 async def follow(
@@ -203,7 +204,9 @@ async def follow(
 
     ``on_cancel`` is called when the user cancels the progress; ``on_results`` reads task
     results into diagnostics: those of the given tasks while the run executes, all of them
-    (``None``) once it has ended.
+    (``None``) once it has ended. The engine commits what a task became a moment after it
+    says so: tasks ``on_results`` did not find finished yet are read again at the next
+    interval.
     """
     loop = asyncio.get_running_loop()
     reporter: _Reporter | None = None
@@ -233,7 +236,7 @@ async def follow(
             if run.unread and loop.time() - results_read >= RESULTS_INTERVAL_SECONDS:
                 tasks, run.unread = frozenset(run.unread), set()
                 results_read = loop.time()
-                await on_results(run, tasks)
+                run.unread |= await on_results(run, tasks)
             await asyncio.sleep(REPORT_INTERVAL_SECONDS)  # coalesce what arrives meanwhile
         run.unread.clear()
         await on_results(run, None)

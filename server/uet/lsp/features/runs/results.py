@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 __all__ = ["RunResults", "install", "refresh"]
 
 _KEPT_STATES = frozenset({"pending", "running", "canceled"})  # no news about the task
+_UNFINISHED = frozenset({"pending", "running"})
 _WITH_DIAGNOSTIC = frozenset({"failed", "skipped"})
 
 
@@ -100,18 +101,23 @@ async def refresh(
     results: RunResults,
     run: ActiveRun,
     tasks: frozenset[str] | None = None,
-) -> None:
+) -> frozenset[str]:
     """Read the outcomes of ``tasks`` of ``run`` (``None``: every task, once the run has
-    ended) and republish its workstream file's diagnostics if they changed."""
+    ended) and republish its workstream file's diagnostics if they changed. Returns those
+    of ``tasks`` the store does not show finished yet (the engine reports a task finished
+    before its group commit records it): the caller reads them again later."""
     report = server.state.index.report(run.path)
     if report is None:
-        return  # the workstream file is not part of the workspace index: nowhere to show
+        return frozenset()  # the workstream file is not in the workspace index: nowhere to show
     statuses, diagnostics = await server.in_pool(
         _read, run.handle.workspace.db_path, run.run_id, report.parsed, run.root, tasks
     )
     finished = run.run_id if tasks is None else None
     if results.merge(run.path, statuses, diagnostics, finished):
         publishing.publish(server, {run.path})
+    if tasks is None:
+        return frozenset()
+    return frozenset(status.task_id for status in statuses if status.state in _UNFINISHED)
 
 
 def _read(
