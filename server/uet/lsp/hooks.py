@@ -60,6 +60,7 @@ __all__ = [
     "ask",
     "cancellable",
     "install",
+    "shut_down",
 ]
 
 T = TypeVar("T")
