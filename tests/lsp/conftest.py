@@ -2,9 +2,9 @@
 
 ``session`` copies a fixture workspace into ``tmp_path`` and gives a ``Session`` whose
 ``start()`` initializes the server (tests prepare files first). ``served`` is a session of
-one server per module and profile, started on the ``basic`` workspace, for tests that only
-open, edit and close documents of that workspace (run them with
-``@pytest.mark.asyncio(loop_scope="module")``): the workspace on disk must stay as it is,
+one server per profile for the whole test run, started on the ``basic`` workspace, for
+tests that only open, edit and close documents of that workspace (run them with
+``@pytest.mark.asyncio(loop_scope="session")``): the workspace on disk must stay as it is,
 and what a test opened is closed again before the next test begins. Two client profiles:
 
 - ``vscode``: VS Code's captured capabilities plus pull diagnostics with refresh,
@@ -293,21 +293,21 @@ def _files(root: Path) -> dict[str, tuple[int, int]]:
 
 
 @pytest_lsp.fixture(
-    config=ClientServerConfig(server_command=SERVER), params=PROFILES, scope="module"
+    config=ClientServerConfig(server_command=SERVER), params=PROFILES, scope="session"
 )
 async def shared_lsp(
     lsp_client: LanguageClient, request: pytest.FixtureRequest
 ) -> AsyncIterator[None]:
-    """The client connected to one server for the module; the profile is stashed on it."""
+    """The client connected to one server for the test run; the profile is stashed on it."""
     lsp_client.profile = str(request.param)  # type: ignore[attr-defined]
     yield
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def shared_session(
     shared_lsp: LanguageClient, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Session]:
-    """A started session on a copy of the ``basic`` workspace, for the whole module."""
+    """A started session on a copy of the ``basic`` workspace, for the whole test run."""
     root = tmp_path_factory.mktemp("shared") / "ws"
     shutil.copytree(WORKSPACES / "basic", root)
     current = Session(shared_lsp, shared_lsp.profile, root)  # type: ignore[attr-defined]
@@ -318,9 +318,9 @@ async def shared_session(
     assert current.violations == []
 
 
-@pytest_asyncio.fixture(loop_scope="module")
+@pytest_asyncio.fixture(loop_scope="session")
 async def served(shared_session: Session) -> AsyncIterator[Session]:
-    """The module's server for one test: it starts from the workspace's disk contents
+    """The shared server for one test: it starts from the workspace's disk contents
     with nothing open, and leaves it so (a test that changed the workspace fails)."""
     files = _files(shared_session.root)
     shared_session.published.clear()

@@ -3,6 +3,7 @@ custom request and command that say which schema applies."""
 
 from __future__ import annotations
 
+import pytest
 from lsprotocol import types
 
 from .conftest import Session, codes, until
@@ -49,24 +50,24 @@ async def test_invalid_settings_fall_back_to_defaults_with_a_message(session: Se
     assert await session.diagnostics(uri) == []
 
 
-async def test_schema_for_document_request_and_command(session: Session) -> None:
-    await session.start()
-    uri = session.open("workstreams/build.yaml")
-    answer = await session.client.protocol.send_request_async(
+@pytest.mark.asyncio(loop_scope="session")
+async def test_schema_for_document_request_and_command(served: Session) -> None:
+    uri = served.open("workstreams/build.yaml")
+    answer = await served.client.protocol.send_request_async(
         "uet/schemaForDocument", {"textDocument": {"uri": uri}}
     )
     answer = answer._asdict()  # pygls hands unknown results over as a namedtuple
     assert answer["schema"] == "workstream_spec"
     assert answer["source"] == "convention"
     assert "workstream_spec" in answer["reason"]
-    result = await session.client.workspace_execute_command_async(
+    result = await served.client.workspace_execute_command_async(
         types.ExecuteCommandParams(
-            command="uet.showSchema", arguments=[session.uri("phases/build.yaml")]
+            command="uet.showSchema", arguments=[served.uri("phases/build.yaml")]
         )
     )
     assert result["schema"] == "phase_spec"
-    await until(lambda: session.client.messages)
-    assert session.client.messages[-1].message.startswith("phase_spec: ")
+    await until(lambda: served.client.messages)
+    assert served.client.messages[-1].message.startswith("phase_spec: ")
 
 
 async def test_a_settings_change_refreshes_the_diagnostics_of_open_documents(

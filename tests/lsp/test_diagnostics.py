@@ -13,7 +13,7 @@ from .conftest import Session, codes, range_text
 WORKSTREAM = "workstreams/build.yaml"
 
 
-@pytest.mark.asyncio(loop_scope="module")
+@pytest.mark.asyncio(loop_scope="session")
 async def test_diagnostic_range_is_the_exact_node(served: Session) -> None:
     text = (served.root / WORKSTREAM).read_text()
     text = text.replace(
@@ -28,7 +28,7 @@ async def test_diagnostic_range_is_the_exact_node(served: Session) -> None:
     assert range_text(diagnostic) == "6:18-6:19"
 
 
-@pytest.mark.asyncio(loop_scope="module")
+@pytest.mark.asyncio(loop_scope="session")
 async def test_push_or_pull_matches_the_client(served: Session) -> None:
     uri = served.open(
         WORKSTREAM, (served.root / WORKSTREAM).read_text().replace("fail_fast", "fail_fst")
@@ -43,7 +43,7 @@ async def test_push_or_pull_matches_the_client(served: Session) -> None:
         assert served.last_published(uri) is not None
 
 
-@pytest.mark.asyncio(loop_scope="module")
+@pytest.mark.asyncio(loop_scope="session")
 async def test_stale_versions_are_dropped(served: Session) -> None:
     original = (served.root / WORKSTREAM).read_text()
     uri = served.open(WORKSTREAM, original)
@@ -98,7 +98,7 @@ async def test_closing_a_file_outside_the_workspace_clears_it(session: Session, 
         assert session.last_published(uri) is None
 
 
-@pytest.mark.asyncio(loop_scope="module")
+@pytest.mark.asyncio(loop_scope="session")
 async def test_unexpected_requests_do_not_break_the_server(served: Session) -> None:
     """An unknown method and a known one with nonsense params are answered with the right
     JSON-RPC errors, and the server goes on serving."""
@@ -110,7 +110,7 @@ async def test_unexpected_requests_do_not_break_the_server(served: Session) -> N
     assert await served.diagnostics(uri) == []
 
 
-@pytest.mark.asyncio(loop_scope="module")
+@pytest.mark.asyncio(loop_scope="session")
 async def test_typing_inside_values_keeps_every_range_exact(served: Session) -> None:
     """Edits inside one value are applied to the previous parse (incremental reparsing):
     diagnostics after each keystroke must sit exactly where a fresh parse puts them."""

@@ -7,7 +7,7 @@ from lsprotocol import types
 
 from .conftest import Session, codes
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")  # every test on the served server
+pytestmark = pytest.mark.asyncio(loop_scope="session")  # every test on the served server
 
 WORKSTREAM = "workstreams/build.yaml"
 

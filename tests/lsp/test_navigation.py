@@ -16,7 +16,7 @@ def doc(uri: str) -> types.TextDocumentIdentifier:
     return types.TextDocumentIdentifier(uri=uri)
 
 
-@pytest.mark.asyncio(loop_scope="module")
+@pytest.mark.asyncio(loop_scope="session")
 async def test_definition_of_a_dependency_and_a_phase(served: Session) -> None:
     text = (served.root / WORKSTREAM).read_text()
     uri = served.open(WORKSTREAM, text)
@@ -34,7 +34,7 @@ async def test_definition_of_a_dependency_and_a_phase(served: Session) -> None:
     assert location.uri == served.uri("phases/build.yaml") and range_text(location) == "0:10-0:18"
 
 
-@pytest.mark.asyncio(loop_scope="module")
+@pytest.mark.asyncio(loop_scope="session")
 async def test_references_of_an_app_span_files(served: Session) -> None:
     router = (served.root / "router_config.json").read_text()
     uri = served.open("router_config.json", router)
@@ -54,7 +54,7 @@ async def test_references_of_an_app_span_files(served: Session) -> None:
     ]
 
 
-@pytest.mark.asyncio(loop_scope="module")
+@pytest.mark.asyncio(loop_scope="session")
 async def test_rename_changes_every_reference_in_one_edit(served: Session) -> None:
     text = (served.root / WORKSTREAM).read_text()
     uri = served.open(WORKSTREAM, text)
@@ -116,7 +116,7 @@ async def test_rename_to_an_existing_id_is_refused_with_the_reason(session: Sess
     assert session.applied_edits == [] and session.client.messages == []
 
 
-@pytest.mark.asyncio(loop_scope="module")
+@pytest.mark.asyncio(loop_scope="session")
 async def test_prepare_rename_refuses_an_id_with_nothing_to_rename(served: Session) -> None:
     text = (served.root / WORKSTREAM).read_text().replace("PH-BUILD", "PH-NOWHERE")
     uri = served.open(WORKSTREAM, text)

@@ -3,6 +3,7 @@ through edits of other files, watched-file events or the rescan on save, deletio
 
 from __future__ import annotations
 
+import pytest
 from lsprotocol import types
 
 from .conftest import Session, codes, profile_capabilities, range_text, until
@@ -49,31 +50,31 @@ async def test_index_publishes_unopened_files_and_skips_ignored_ones(session: Se
     assert [item.method for item in session.registrations] == (expected if session.pull else [])
 
 
-async def test_cross_file_diagnostic_follows_edits_of_the_other_open_file(session: Session) -> None:
-    await session.start()
-    workstream = session.open(WORKSTREAM)
-    assert await session.diagnostics(workstream) == []
-    phase = session.open(PHASE)
-    original = (session.root / PHASE).read_text()
-    refreshes = session.client.diagnostic_refresh_count
-    session.replace(phase, original.replace("PH-BUILD", "PH-BUILT"))
-    assert await session.diagnostics(phase) == []
-    if session.pull:
-        await until(lambda: session.client.diagnostic_refresh_count > refreshes)
-        items = await session.diagnostics(workstream)
+@pytest.mark.asyncio(loop_scope="session")
+async def test_cross_file_diagnostic_follows_edits_of_the_other_open_file(served: Session) -> None:
+    workstream = served.open(WORKSTREAM)
+    assert await served.diagnostics(workstream) == []
+    phase = served.open(PHASE)
+    original = (served.root / PHASE).read_text()
+    refreshes = served.client.diagnostic_refresh_count
+    served.replace(phase, original.replace("PH-BUILD", "PH-BUILT"))
+    assert await served.diagnostics(phase) == []
+    if served.pull:
+        await until(lambda: served.client.diagnostic_refresh_count > refreshes)
+        items = await served.diagnostics(workstream)
     else:
-        await session.pushed(workstream, lambda items: codes(items) == ["UET304"])
-        items = session.last_published(workstream).diagnostics  # type: ignore[union-attr]
+        await served.pushed(workstream, lambda items: codes(items) == ["UET304"])
+        items = served.last_published(workstream).diagnostics  # type: ignore[union-attr]
     (diagnostic,) = items
     assert diagnostic.code == "UET304"
     assert range_text(diagnostic) == "3:10-3:18"  # the phase_id value
     assert "did you mean 'PH-BUILT'" in diagnostic.message
-    session.replace(phase, original)
-    if session.pull:
-        await until(lambda: session.client.diagnostic_refresh_count > refreshes + 1)
-        assert await session.diagnostics(workstream) == []
+    served.replace(phase, original)
+    if served.pull:
+        await until(lambda: served.client.diagnostic_refresh_count > refreshes + 1)
+        assert await served.diagnostics(workstream) == []
     else:
-        await session.pushed(workstream, lambda items: items == [])
+        await served.pushed(workstream, lambda items: items == [])
 
 
 async def test_cross_file_diagnostic_follows_changes_on_disk(session: Session) -> None:
