@@ -44,6 +44,7 @@ class Client:
         self.waiters: list[tuple[str, Any, Callable[[list[Any]], bool], asyncio.Future[Any]]] = []
         self.progress: list[tuple[float, str, dict[str, Any]]] = []  # (time, token, value)
         self.progress_done: asyncio.Event = asyncio.Event()  # any progress has ended
+        self.output_ended = False
         self.reader = asyncio.create_task(self._read())
 
     @classmethod
@@ -85,6 +86,8 @@ class Client:
         """Send a request and return its result (:class:`ResponseError` for an error)."""
         number = next(self.ids)
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        if self.output_ended:
+            raise ResponseError(f"{method}: the server's output ended")
         self.pending[number] = future
         self.send({"id": number, "method": method, "params": params})
         return await future
@@ -141,10 +144,18 @@ class Client:
             await asyncio.sleep(0.02)
 
     async def close(self) -> None:
-        await self.request("shutdown", None)
+        """``shutdown`` and ``exit``; a server still running 30 s later is killed, and that
+        is an error."""
+        await asyncio.wait_for(self.request("shutdown", None), 30)
         self.notify("exit", None)
-        await self.process.wait()
-        self.reader.cancel()
+        try:
+            await asyncio.wait_for(self.process.wait(), 30)
+        except TimeoutError:
+            self.process.kill()
+            await self.process.wait()
+            raise
+        finally:
+            self.reader.cancel()
 
     def rss_mb(self) -> float:
         """The server's resident memory."""
@@ -166,6 +177,7 @@ class Client:
             while True:
                 line = await stream.readline()
                 if not line:
+                    self._ended()
                     return
                 if line in (b"\r\n", b"\n"):
                     break
@@ -173,6 +185,15 @@ class Client:
                 if name.lower() == "content-length":
                     length = int(value)
             self._dispatch(json.loads(await stream.readexactly(length)))
+
+    def _ended(self) -> None:
+        """The server closed its output: whatever still waits for it fails instead of
+        waiting forever (a server that crashed at start never answers ``initialize``)."""
+        self.output_ended = True
+        waiting = [*self.pending.values(), *(waiter[-1] for waiter in self.waiters)]
+        for future in waiting:
+            if not future.done():
+                future.set_exception(ResponseError("the server's output ended"))
 
     def _dispatch(self, message: dict[str, Any]) -> None:
         if "id" in message and "method" not in message:
