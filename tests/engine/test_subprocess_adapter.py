@@ -7,7 +7,6 @@ import signal
 import sys
 import textwrap
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -168,9 +167,13 @@ def test_capped_log_keeps_everything_under_the_cap(tmp_path: Path) -> None:
     assert not log.truncated
 
 
-GRANDCHILD = """
+# A grandchild that, unless it is killed first, writes a mark after a minute: what the
+# adapter did not wait for it to end by itself.
+OUTLIVE = "import sys, time; time.sleep(60); open(sys.argv[1], 'w').write('outlived')"
+
+GRANDCHILD = f"""
 import os, subprocess, sys, time
-child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+child = subprocess.Popen([sys.executable, "-c", {OUTLIVE!r}, sys.argv[1] + ".outlived"])
 with open(sys.argv[1], "w") as handle:
     handle.write(str(child.pid))
 print("started", flush=True)
@@ -181,15 +184,15 @@ time.sleep(60)
 def test_timeout_kills_grandchildren_and_keeps_partial_output(tmp_path: Path) -> None:
     pid_file = tmp_path / "grandchild.pid"
     argv = (*script(tmp_path, "tree", GRANDCHILD), str(pid_file))
-    started = time.monotonic()
     result = run(request(tmp_path, argv, timeout_seconds=1.0, kill_grace_seconds=1.0))
-    assert time.monotonic() - started < 5
     assert result.status is AttemptStatus.TIMED_OUT
     assert result.reason == "timed out after 1 s"
+    assert result.exit_code == -signal.SIGTERM  # the leader was stopped, not waited for
     assert result.log_path is not None
     assert "started" in result.log_path.read_text()
     grandchild = int(pid_file.read_text())
     assert wait_until(lambda: not process_alive(grandchild), timeout=5)
+    assert not (tmp_path / "grandchild.pid.outlived").exists()  # killed, not waited for
 
 
 def test_sigterm_ignored_gets_sigkill_after_grace(tmp_path: Path) -> None:
@@ -198,17 +201,17 @@ def test_sigterm_ignored_gets_sigkill_after_grace(tmp_path: Path) -> None:
         "stubborn",
         """
         import signal, time
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        print("ignoring", flush=True)
-        time.sleep(60)
+        signal.signal(signal.SIGTERM, lambda *_: print("SIGTERM ignored", flush=True))
+        print("started", flush=True)
+        time.sleep(60)  # goes on sleeping after the handler
         """,
     )
-    started = time.monotonic()
-    result = run(request(tmp_path, argv, timeout_seconds=0.5, kill_grace_seconds=0.5))
-    elapsed = time.monotonic() - started
+    result = run(request(tmp_path, argv, timeout_seconds=0.5, kill_grace_seconds=1.0))
     assert result.status is AttemptStatus.TIMED_OUT
-    assert result.exit_code == -9
-    assert 0.9 <= elapsed < 5
+    assert result.exit_code == -signal.SIGKILL
+    # SIGTERM first, which it survived (its handler ran), then SIGKILL.
+    assert result.log_path is not None
+    assert result.log_path.read_text() == "started\nSIGTERM ignored\n"
 
 
 def test_cancel_stops_the_whole_tree(tmp_path: Path) -> None:
@@ -244,18 +247,19 @@ def test_stragglers_holding_the_pipe_are_terminated(tmp_path: Path) -> None:
             "straggler",
             """
             import subprocess, sys
-            child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+            outlive = sys.argv[2]
+            child = subprocess.Popen([sys.executable, "-c", outlive, sys.argv[1] + ".outlived"])
             open(sys.argv[1], "w").write(str(child.pid))
             print("leader done", flush=True)
             """,
         ),
         str(pid_file),
+        OUTLIVE,
     )
-    started = time.monotonic()
     result = run(request(tmp_path, argv, kill_grace_seconds=1.0))
-    assert time.monotonic() - started < 5
     assert result.status is AttemptStatus.COMPLETED
     assert wait_until(lambda: not process_alive(int(pid_file.read_text())), timeout=5)
+    assert not (tmp_path / "straggler.pid.outlived").exists()  # terminated, not waited for
 
 
 @pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="needs pidfd (Linux)")
@@ -313,10 +317,9 @@ def test_a_leader_that_closes_its_output_is_still_waited_for(tmp_path: Path) -> 
         sys.exit(3)
         """
     argv = script(tmp_path, "closes", closes_early)
-    started = time.monotonic()
     result = run(request(tmp_path, (*argv, "0.3")))
+    # Its exit code, which it has only after its sleep: the adapter waited for it.
     assert (result.status, result.exit_code) == (AttemptStatus.FAILED, 3)
-    assert time.monotonic() - started >= 0.3
     result = run(request(tmp_path, (*argv, "60"), timeout_seconds=0.5, kill_grace_seconds=0.5))
     assert result.status is AttemptStatus.TIMED_OUT
     assert result.log_path is not None and result.log_path.read_text() == "bye\n"
@@ -330,10 +333,9 @@ def test_without_pidfd_exit_timeout_and_cancel_still_work(
     result = run(request(tmp_path, ("sh", "-c", "sleep 0.1; echo done")))
     assert result.status is AttemptStatus.COMPLETED
     assert result.log_path is not None and result.log_path.read_text() == "done\n"
-    started = time.monotonic()
     result = run(request(tmp_path, ("sleep", "60"), timeout_seconds=0.3, kill_grace_seconds=0.5))
-    assert result.status is AttemptStatus.TIMED_OUT
-    assert time.monotonic() - started < 5
+    assert (result.status, result.reason) == (AttemptStatus.TIMED_OUT, "timed out after 0.3 s")
+    assert result.exit_code == -signal.SIGTERM
     with CancelToken() as token:
         timer = threading.Timer(0.2, token.cancel, args=("stop",))
         timer.start()
