@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_asyncio
 from lsprotocol import types
 
 from uet.lsp.framing import MessageReader
@@ -49,7 +50,7 @@ class RawServer:
         self.received: list[dict[str, Any]] = []
         self.closed = False
         self.server_request_result: Any = None  # what the client answers server requests with
-        self._next_id = 0
+        self._next_id = 10_000  # clear of the fixed ids the tests send
         self._reader = asyncio.ensure_future(self._read_all())
 
     def send_bytes(self, data: bytes) -> None:
@@ -85,11 +86,14 @@ class RawServer:
                 assert not self.closed, f"the server closed its output: {self.log_text()}"
                 await asyncio.sleep(0.01)
 
-    async def answer(self, request_id: int | str | None) -> dict[str, Any]:
-        """The response to ``request_id`` (``None``: the first response with id null)."""
-        return await self.wait_for(
-            lambda message: "method" not in message and message.get("id") == request_id
-        )
+    async def answer(self, request_id: int | str | None, seen: int = 0) -> dict[str, Any]:
+        """The response to ``request_id``; with ``seen``, the next one after the ``seen``
+        already received for that id (id null: one per message the server could not read)."""
+        async with asyncio.timeout(TIMEOUT):
+            while len(self.answers_to(request_id)) <= seen:
+                assert not self.closed, f"the server closed its output: {self.log_text()}"
+                await asyncio.sleep(0.01)
+        return self.answers_to(request_id)[seen]
 
     def answers_to(self, request_id: int | str | None) -> list[dict[str, Any]]:
         return [
@@ -99,14 +103,8 @@ class RawServer:
         ]
 
     async def error(self, request_id: int | str | None, seen: int = 0) -> dict[str, Any]:
-        """The error object of the response to ``request_id`` (it must be an error); with
-        ``seen``, of the next one after the ``seen`` answers already received for that id
-        (id null: one per message the server could not read)."""
-        async with asyncio.timeout(TIMEOUT):
-            while len(self.answers_to(request_id)) <= seen:
-                assert not self.closed, f"the server closed its output: {self.log_text()}"
-                await asyncio.sleep(0.01)
-        message = self.answers_to(request_id)[seen]
+        """The error object of that response (it must be an error)."""
+        message = await self.answer(request_id, seen)
         assert "error" in message, message
         assert "result" not in message, message
         error = message["error"]
@@ -211,33 +209,52 @@ def request_methods() -> list[str]:
     )
 
 
-def assert_quiet_log(server: RawServer) -> None:
-    """Client mistakes are warnings in one line: no ERROR record, no traceback."""
-    text = server.log_text()
+def assert_quiet_log(server: RawServer, since: int = 0) -> None:
+    """Client mistakes are warnings in one line: no ERROR record, no traceback (in the log
+    from character ``since`` on)."""
+    text = server.log_text()[since:]
     assert " ERROR " not in text, text
     assert "Traceback" not in text, text
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def module_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[RawServer]:
+    """One server for the tests that leave it serving: after all of them it still shuts
+    down and exits with 0, having shown the user nothing and logged no error."""
+    async with serve(tmp_path_factory.mktemp("served")) as served:
+        yield served
+        assert await served.exit_status() == 0
+    assert served.shown() == []
+    assert_quiet_log(served)
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def server(module_server: RawServer) -> AsyncIterator[RawServer]:
+    """The module's server for one test (run it with ``loop_scope="module"``): afterwards
+    it still answers, and it showed nothing and logged no error meanwhile."""
+    shown, log = len(module_server.shown()), len(module_server.log_text())
+    yield module_server
+    await module_server.alive()
+    assert module_server.shown()[shown:] == []
+    assert_quiet_log(module_server, since=log)
 
 
 # -- bad params ------------------------------------------------------------------------------
 
 
+@pytest.mark.asyncio(loop_scope="module")
 async def test_every_request_method_answers_string_params_with_invalid_params(
-    tmp_path: Path,
+    server: RawServer,
 ) -> None:
     methods = request_methods()
     assert types.TEXT_DOCUMENT_HOVER in methods
     assert "uet/schemaForDocument" in methods
     assert types.WORKSPACE_EXECUTE_COMMAND in methods
-    async with serve(tmp_path) as server:
-        ids = {method: server.request(method, "not an object") for method in methods}
-        for method, request_id in ids.items():
-            error = await server.error(request_id)
-            assert error["code"] == INVALID_PARAMS, (method, error)
-            assert method in error["message"], error
-        await server.alive()
-        assert await server.exit_status() == 0
-    assert server.shown() == []
-    assert_quiet_log(server)
+    ids = {method: server.request(method, "not an object") for method in methods}
+    for method, request_id in ids.items():
+        error = await server.error(request_id)
+        assert error["code"] == INVALID_PARAMS, (method, error)
+        assert method in error["message"], error
 
 
 HOVER_PARAMS = {
@@ -262,84 +279,73 @@ POSITION_METHODS = [
 ]
 
 
+@pytest.mark.asyncio(loop_scope="module")
 async def test_position_requests_with_bad_params_get_invalid_params(
-    tmp_path: Path, subtests: pytest.Subtests
+    server: RawServer, subtests: pytest.Subtests
 ) -> None:
-    async with serve(tmp_path) as server:
-        for method in POSITION_METHODS:
-            with subtests.test(method):
-                ids = {
-                    case: server.request(method, params)
-                    for case, (params, _) in BAD_POSITION_PARAMS.items()
-                }
-                for case, request_id in ids.items():
-                    error = await server.error(request_id)
-                    assert error["code"] == INVALID_PARAMS, (case, error)
-                    assert BAD_POSITION_PARAMS[case][1] in error["message"], (case, error)
-                await server.alive()
-                first = min(ids.values())
-                assert (
-                    f"WARNING uet.lsp: answered request {first} with error -32602:"
-                    f" Invalid params for {method}"
-                ) in server.log_text()
-        assert await server.exit_status() == 0
-    assert server.shown() == []
-    assert_quiet_log(server)
+    for method in POSITION_METHODS:
+        with subtests.test(method):
+            ids = {
+                case: server.request(method, params)
+                for case, (params, _) in BAD_POSITION_PARAMS.items()
+            }
+            for case, request_id in ids.items():
+                error = await server.error(request_id)
+                assert error["code"] == INVALID_PARAMS, (case, error)
+                assert BAD_POSITION_PARAMS[case][1] in error["message"], (case, error)
+            await server.alive()
+            first = min(ids.values())
+            assert (
+                f"WARNING uet.lsp: answered request {first} with error -32602:"
+                f" Invalid params for {method}"
+            ) in server.log_text()
 
 
+@pytest.mark.asyncio(loop_scope="module")
 async def test_bad_command_arguments_and_custom_request_are_warnings_in_one_line(
-    tmp_path: Path,
+    server: RawServer,
 ) -> None:
-    async with serve(tmp_path) as server:
-        wrong_count = server.request(
-            types.WORKSPACE_EXECUTE_COMMAND,
-            {"command": "uet.showSchema", "arguments": ["file:///a.yaml", "extra"]},
-        )
-        unknown = server.request(types.WORKSPACE_EXECUTE_COMMAND, {"command": "uet.noSuchCommand"})
-        custom = server.request("uet/schemaForDocument", {"textDocument": 5})
-        for request_id in (wrong_count, unknown, custom):
-            assert (await server.error(request_id))["code"] == INVALID_PARAMS
-        await server.alive()
-        assert await server.exit_status() == 0
-    assert server.shown() == []
-    assert_quiet_log(server)
+    wrong_count = server.request(
+        types.WORKSPACE_EXECUTE_COMMAND,
+        {"command": "uet.showSchema", "arguments": ["file:///a.yaml", "extra"]},
+    )
+    unknown = server.request(types.WORKSPACE_EXECUTE_COMMAND, {"command": "uet.noSuchCommand"})
+    custom = server.request("uet/schemaForDocument", {"textDocument": 5})
+    for request_id in (wrong_count, unknown, custom):
+        assert (await server.error(request_id))["code"] == INVALID_PARAMS
 
 
 # -- notifications ---------------------------------------------------------------------------
 
 
-async def test_bad_notifications_are_logged_never_shown(tmp_path: Path) -> None:
-    uri = (tmp_path / "ws" / "open.yaml").as_uri()
-    async with serve(tmp_path) as server:
-        server.notify(types.TEXT_DOCUMENT_DID_OPEN, {})
-        server.notify(types.TEXT_DOCUMENT_DID_OPEN, {"textDocument": 5})
-        server.notify(types.TEXT_DOCUMENT_DID_CHANGE, "garbage")
-        server.notify(types.TEXT_DOCUMENT_DID_CHANGE, {"textDocument": {"uri": uri}, "x": [1]})
-        server.notify(
-            types.TEXT_DOCUMENT_DID_CHANGE,
-            {
-                "textDocument": {"uri": uri, "version": 2},
-                "contentChanges": [{"text": "never opened"}],
-            },
-        )
-        server.notify(types.TEXT_DOCUMENT_DID_CLOSE, {"textDocument": {"uri": uri}})
-        server.notify(types.TEXT_DOCUMENT_DID_SAVE, [1, 2])
-        server.notify("uet/noSuchNotification", {"a": 1})
-        server.notify(types.CANCEL_REQUEST, {"id": {"not": "an id"}})
-        await server.alive()
-        assert await server.exit_status() == 0
-    assert server.shown() == []
-    assert [m for m in server.received if "id" in m and "method" not in m and m["id"] is None] == []
-    assert_quiet_log(server)
+@pytest.mark.asyncio(loop_scope="module")
+async def test_bad_notifications_are_logged_never_shown(server: RawServer) -> None:
+    uri = "file:///nowhere/open.yaml"
+    seen = len(server.received)
+    server.notify(types.TEXT_DOCUMENT_DID_OPEN, {})
+    server.notify(types.TEXT_DOCUMENT_DID_OPEN, {"textDocument": 5})
+    server.notify(types.TEXT_DOCUMENT_DID_CHANGE, "garbage")
+    server.notify(types.TEXT_DOCUMENT_DID_CHANGE, {"textDocument": {"uri": uri}, "x": [1]})
+    server.notify(
+        types.TEXT_DOCUMENT_DID_CHANGE,
+        {
+            "textDocument": {"uri": uri, "version": 2},
+            "contentChanges": [{"text": "never opened"}],
+        },
+    )
+    server.notify(types.TEXT_DOCUMENT_DID_CLOSE, {"textDocument": {"uri": uri}})
+    server.notify(types.TEXT_DOCUMENT_DID_SAVE, [1, 2])
+    server.notify("uet/noSuchNotification", {"a": 1})
+    server.notify(types.CANCEL_REQUEST, {"id": {"not": "an id"}})
+    await server.alive()
+    answered = server.received[seen:]
+    assert [m for m in answered if "id" in m and "method" not in m and m["id"] is None] == []
 
 
-async def test_unknown_method_gets_method_not_found(tmp_path: Path) -> None:
-    async with serve(tmp_path) as server:
-        request_id = server.request("uet/noSuchMethod", {})
-        assert (await server.error(request_id))["code"] == METHOD_NOT_FOUND
-        await server.alive()
-        assert await server.exit_status() == 0
-    assert server.shown() == []
+@pytest.mark.asyncio(loop_scope="module")
+async def test_unknown_method_gets_method_not_found(server: RawServer) -> None:
+    request_id = server.request("uet/noSuchMethod", {})
+    assert (await server.error(request_id))["code"] == METHOD_NOT_FOUND
 
 
 async def test_a_request_before_initialize_is_refused(tmp_path: Path) -> None:
@@ -421,21 +427,18 @@ INVALID_BODIES = {
 }
 
 
+@pytest.mark.asyncio(loop_scope="module")
 async def test_an_invalid_json_body_is_a_parse_error(
-    tmp_path: Path, subtests: pytest.Subtests
+    server: RawServer, subtests: pytest.Subtests
 ) -> None:
-    async with serve(tmp_path) as server:
-        for case, body in INVALID_BODIES.items():
-            with subtests.test(case):
-                seen = len(server.answers_to(None))
-                server.send_bytes(frame(body))
-                error = await server.error(None, seen)
-                assert error["code"] == PARSE_ERROR
-                await server.alive()
-                assert len(server.answers_to(None)) == seen + 1
-        assert await server.exit_status() == 0
-    assert server.shown() == []
-    assert_quiet_log(server)
+    for case, body in INVALID_BODIES.items():
+        with subtests.test(case):
+            seen = len(server.answers_to(None))
+            server.send_bytes(frame(body))
+            error = await server.error(None, seen)
+            assert error["code"] == PARSE_ERROR
+            await server.alive()
+            assert len(server.answers_to(None)) == seen + 1
 
 
 INVALID_MESSAGES: dict[str, tuple[Any, int | str | None]] = {
@@ -451,20 +454,17 @@ INVALID_MESSAGES: dict[str, tuple[Any, int | str | None]] = {
 }
 
 
+@pytest.mark.asyncio(loop_scope="module")
 async def test_an_invalid_message_is_an_invalid_request(
-    tmp_path: Path, subtests: pytest.Subtests
+    server: RawServer, subtests: pytest.Subtests
 ) -> None:
-    async with serve(tmp_path) as server:
-        for case, (message, request_id) in INVALID_MESSAGES.items():
-            with subtests.test(case):
-                seen = len(server.answers_to(request_id))
-                server.send(message)
-                error = await server.error(request_id, seen)
-                assert error["code"] == INVALID_REQUEST
-                await server.alive()  # nothing of it ran: not the shutdown it may name
-        assert await server.exit_status() == 0
-    assert server.shown() == []
-    assert_quiet_log(server)
+    for case, (message, request_id) in INVALID_MESSAGES.items():
+        with subtests.test(case):
+            seen = len(server.answers_to(request_id))
+            server.send(message)
+            error = await server.error(request_id, seen)
+            assert error["code"] == INVALID_REQUEST
+            await server.alive()  # nothing of it ran: not the shutdown it may name
 
 
 # -- framing ---------------------------------------------------------------------------------
@@ -485,53 +485,49 @@ BROKEN_FRAMES: dict[str, bytes] = {
 }
 
 
+@pytest.mark.asyncio(loop_scope="module")
 async def test_a_broken_frame_is_answered_and_the_next_message_served(
-    tmp_path: Path, subtests: pytest.Subtests
+    server: RawServer, subtests: pytest.Subtests
 ) -> None:
-    async with serve(tmp_path) as server:
-        for case, data in BROKEN_FRAMES.items():
-            with subtests.test(case):
-                seen = len(server.answers_to(None))
-                server.send_bytes(data)  # no newline after it: the next frame follows
-                await server.alive()
-                error = await server.error(None, seen)
-                assert error["code"] == PARSE_ERROR
-                await server.alive()
-                assert len(server.answers_to(None)) == seen + 1
-                assert server.answers_to(99) == []  # the broken frame's request never ran
-        assert await server.exit_status() == 0
-    assert server.shown() == []
-    assert_quiet_log(server)
+    for case, data in BROKEN_FRAMES.items():
+        with subtests.test(case):
+            seen, seen_99 = len(server.answers_to(None)), len(server.answers_to(99))
+            server.send_bytes(data)  # no newline after it: the next frame follows
+            await server.alive()
+            error = await server.error(None, seen)
+            assert error["code"] == PARSE_ERROR
+            await server.alive()
+            assert len(server.answers_to(None)) == seen + 1
+            assert len(server.answers_to(99)) == seen_99  # the broken frame's request never ran
 
 
-async def test_broken_frames_between_valid_ones_in_one_write(tmp_path: Path) -> None:
+@pytest.mark.asyncio(loop_scope="module")
+async def test_broken_frames_between_valid_ones_in_one_write(server: RawServer) -> None:
     def hover(request_id: int) -> bytes:
         message = {"jsonrpc": "2.0", "id": request_id, "method": "textDocument/hover"}
         return frame(encode({**message, "params": HOVER_PARAMS}))
 
     stream = b"".join([hover(1001), *BROKEN_FRAMES.values(), hover(1002), b"\r\n", hover(1003)])
-    async with serve(tmp_path) as server:
-        server.send_bytes(stream)
-        for request_id in (1001, 1002, 1003):
-            assert "result" in await server.answer(request_id)
-        await server.alive()
-        assert 1 <= len(server.answers_to(None)) <= len(BROKEN_FRAMES)
-        assert all(m["error"]["code"] == PARSE_ERROR for m in server.answers_to(None))
-        assert await server.exit_status() == 0
-    assert server.shown() == []
-    assert_quiet_log(server)
+    seen = len(server.answers_to(None))
+    server.send_bytes(stream)
+    for request_id in (1001, 1002, 1003):
+        assert "result" in await server.answer(request_id)
+    await server.alive()
+    errors = server.answers_to(None)[seen:]
+    assert 1 <= len(errors) <= len(BROKEN_FRAMES)
+    assert all(m["error"]["code"] == PARSE_ERROR for m in errors)
 
 
-async def test_a_frame_split_across_writes_is_read_whole(tmp_path: Path) -> None:
-    async with serve(tmp_path) as server:
-        data = frame(HOVER)
-        for index in range(0, len(data), 7):
-            server.send_bytes(data[index : index + 7])
-            assert server.process.stdin is not None
-            await server.process.stdin.drain()
-        assert "result" in await server.answer(99)
-        assert server.answers_to(None) == []
-        assert await server.exit_status() == 0
+@pytest.mark.asyncio(loop_scope="module")
+async def test_a_frame_split_across_writes_is_read_whole(server: RawServer) -> None:
+    seen, seen_99 = len(server.answers_to(None)), len(server.answers_to(99))
+    data = frame(HOVER)
+    for index in range(0, len(data), 7):
+        server.send_bytes(data[index : index + 7])
+        assert server.process.stdin is not None
+        await server.process.stdin.drain()
+    assert "result" in await server.answer(99, seen_99)
+    assert len(server.answers_to(None)) == seen
 
 
 # -- the reader on its own: every split of the input reads the same ---------------------------
