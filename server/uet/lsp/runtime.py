@@ -1,12 +1,13 @@
 """Python runtime tuning of the long-running server: the cyclic garbage collector, and
 importing in a worker thread the modules features load lazily.
 
-Why: once pygls, lsprotocol and the domain packages are loaded the server holds ~70,000
-objects (many more with a big workspace index), and CPython's default collector
-(thresholds 700/10/10) re-scans all of them in every full collection. Each edit leaves a
-new parse tree behind, so editing a 2,200-line workstream triggered a full collection every
-few edits: 40-50 ms pauses (up to 180 ms on a loaded machine) and a p95 of 50-100 ms per
-edit. So:
+Why: once pygls, lsprotocol and the domain packages are loaded the server holds tens of
+thousands of objects (many more with a big workspace index), and CPython's default
+collector re-scans all of them in every full collection. Each edit leaves a new parse tree
+behind, so editing a 2,200-line workstream triggered a full collection every few edits,
+and those edits waited for it: the slowest twentieth of them took about twice as long
+without the tuning below (``benchmarks/lsp_latency.py --default-collector``; figures in
+benchmarks/README.md). So:
 
 - ``settle`` (once the start-up imports are done) and ``freeze_long_lived`` (after each
   full index sync): ``gc.freeze()`` moves everything alive to the permanent generation,
@@ -15,16 +16,16 @@ edit. So:
   before a collection would promote them.
 - Frozen objects are still freed by reference counting when dropped (artifact trees and
   reports hold no reference cycles). A garbage cycle frozen by mistake stays for good, so a
-  young-generation collection (~1 ms) runs before each freeze; a full one (25 ms at
-  start-up, more with an index) does not, and the few hundred old garbage objects it would
-  free (measured: ~850 at start-up) are kept instead.
+  young-generation collection (cheap) runs before each freeze; a full one (which scans
+  everything) does not, and the few hundred old garbage objects it would free are kept
+  instead.
 - ``paused_collector`` (around the check of a big document, in its worker thread): parsing
-  20 MB of YAML allocates millions of objects, and the collections they trigger scan them
-  all while holding the GIL: 0.2-0.4 s per gen-1 pass, 2-6 s per full one, during which
-  every other request waited. Automatic collection is paused while such a check runs and
-  what it built is frozen before collection resumes, so no later collection scans it
-  either. The price: a garbage cycle created anywhere during that time is frozen too and
-  stays (a few small asyncio cycles at most; trees and reports hold none).
+  many megabytes of YAML allocates millions of objects, and the collections they trigger
+  scan them all while holding the GIL, for seconds, during which every other request
+  waited. Automatic collection is paused while such a check runs and what it built is
+  frozen before collection resumes, so no later collection scans it either. The price: a
+  garbage cycle created anywhere during that time is frozen too and stays (a few small
+  asyncio cycles at most; trees and reports hold none).
 
 Only ``uet serve`` tunes the collector (``uet.cli.commands_server`` sets
 ``UetLanguageServer.manage_gc``; the freezes happen only then): in-process tests leave it
@@ -65,7 +66,7 @@ _imported: set[str] = set()
 # document allocates tens of thousands of objects that die by reference counting soon
 # after; at CPython's 700 they are scanned and promoted while still in use, and the
 # promotions drive the full collections. At 50,000 an edit of that size triggers about no
-# collection, and a gen-0 pass (at most 50,000 young objects) stays around a millisecond.
+# collection, and a gen-0 pass (at most 50,000 young objects) stays short.
 GEN0_THRESHOLD = 50_000
 
 
