@@ -1,1 +1,4 @@
-"""Context for AI tools: repo map, code search and memory (planned; see docs/ARCHITECTURE.md)."""
+"""Context for AI tools: the repository map (tree-sitter tags ranked by PageRank).
+
+Plain Python; imports only ``uet.artifacts`` (its file walker) among first-party packages.
+"""
