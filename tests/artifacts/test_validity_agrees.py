@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
+import jsonschema_rs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -21,8 +23,8 @@ from jsonschema import Draft202012Validator
 from jsonschema.protocols import Validator
 
 from uet.artifacts import bundled_registry, check_text
-from uet.artifacts.formats import FORMAT_CHECKER
-from uet.artifacts.registry import SchemaRegistry
+from uet.artifacts.formats import FORMAT_CHECKER, FORMAT_TESTS
+from uet.artifacts.registry import JSONSCHEMA_RS_FORMATS, SchemaRegistry
 from uet.artifacts.schema_errors import SchemaError, schema_errors
 
 REGISTRY = bundled_registry()
@@ -217,3 +219,49 @@ def test_diagnostics_are_those_from_jsonschema_errors(data: st.DataObject) -> No
         for diagnostics in reports
     )
     assert ours == theirs, (name, value)
+
+
+def _known_to_jsonschema_rs(format_name: str) -> bool:
+    """Whether jsonschema-rs checks ``format_name`` by itself (it refuses unknown ones here)."""
+    try:
+        jsonschema_rs.validator_for(
+            {"format": format_name}, validate_formats=True, ignore_unknown_formats=False
+        )
+    except jsonschema_rs.ValidationError:
+        return False
+    return True
+
+
+def _named_formats(value: object) -> Iterator[str]:
+    if isinstance(value, dict):
+        if isinstance(value.get("format"), str):
+            yield value["format"]
+        for item in value.values():
+            yield from _named_formats(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _named_formats(item)
+
+
+def test_the_formats_jsonschema_rs_knows_are_listed() -> None:
+    """Every format a bundled schema names is ours, an annotation the registry lists, or one
+    jsonschema-rs ignores: none is checked by jsonschema-rs alone."""
+    assert all(_known_to_jsonschema_rs(name) for name in JSONSCHEMA_RS_FORMATS)
+    for name in REGISTRY.names():
+        for format_name in _named_formats(REGISTRY.info(name).contents):
+            assert (
+                format_name in FORMAT_TESTS
+                or format_name in JSONSCHEMA_RS_FORMATS
+                or not _known_to_jsonschema_rs(format_name)
+            ), (name, format_name)
+
+
+@pytest.mark.parametrize("format_name", ["email", "ipv4", "uuid", "x-unknown", "date"])
+def test_formats_are_judged_as_jsonschema_judges_them(format_name: str) -> None:
+    """A format we do not check is an annotation only, as with jsonschema's FORMAT_CHECKER."""
+    registry = SchemaRegistry({"small": {"type": "string", "format": format_name}})
+    plain_validator = Draft202012Validator(
+        registry.info("small").contents, format_checker=FORMAT_CHECKER
+    )
+    for value in ("not-valid", "2026-12-08"):
+        assert registry.is_valid("small", value) == plain_validator.is_valid(value)

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ID_PREFIX",
+    "JSONSCHEMA_RS_FORMATS",
     "NON_ARTIFACT_SCHEMAS",
     "SCHEMA_SUFFIX",
     "SchemaInfo",
@@ -42,6 +43,31 @@ SCHEMA_SUFFIX = ".schema.json"
 ID_PREFIX = "https://uet.invalid/schemas/v1/"
 # Schemas holding shared definitions only; they are never associated with a file.
 NON_ARTIFACT_SCHEMAS = frozenset({"common"})
+# The formats jsonschema-rs checks by itself (those of JSON Schema 2020-12): a constant, so
+# that building a validator does not read every schema to find the formats they name.
+JSONSCHEMA_RS_FORMATS = frozenset(
+    {
+        "date",
+        "date-time",
+        "duration",
+        "email",
+        "hostname",
+        "idn-email",
+        "idn-hostname",
+        "ipv4",
+        "ipv6",
+        "iri",
+        "iri-reference",
+        "json-pointer",
+        "regex",
+        "relative-json-pointer",
+        "time",
+        "uri",
+        "uri-reference",
+        "uri-template",
+        "uuid",
+    }
+)
 
 
 class SchemaInfo(NamedTuple):
@@ -82,7 +108,6 @@ class SchemaRegistry:
         self._validators: dict[str, Validator] = {}
         self._checks: dict[str, jsonschema_rs.Validator | None] = {}
         self._subschema_checks: dict[int, tuple[object, jsonschema_rs.Validator | None]] = {}
-        self._formats: frozenset[str] | None = None
         self._owners: dict[int, str] | None = None
         self._lock = threading.Lock()
         self._load_lock = threading.Lock()
@@ -246,9 +271,10 @@ class SchemaRegistry:
 
         from uet.artifacts.formats import FORMAT_TESTS
 
-        # Every format our schemas name is checked as jsonschema is with FORMAT_CHECKER:
-        # ours by FORMAT_TESTS, any other one is an annotation only.
-        formats = {name: _annotation for name in self._format_names()}
+        # Every format is checked as jsonschema does with FORMAT_CHECKER: ours by
+        # FORMAT_TESTS, any other one is an annotation only (those jsonschema-rs knows are
+        # overridden; it ignores the others).
+        formats = dict.fromkeys(JSONSCHEMA_RS_FORMATS, _annotation)
         formats.update(FORMAT_TESTS)
         try:
             return jsonschema_rs.validator_for(
@@ -276,23 +302,6 @@ class SchemaRegistry:
         if found is None:
             raise LookupError(f"no schema {uri!r} in the registry (schemas are never fetched)")
         return dict(found)
-
-    def _format_names(self) -> frozenset[str]:
-        """Every ``format`` our schemas name (read on first use)."""
-        if self._formats is None:
-            names: set[str] = set()
-            for info in self._all_infos():
-                stack: list[Any] = [info.contents]
-                while stack:
-                    current = stack.pop()
-                    if isinstance(current, Mapping):
-                        if isinstance(current.get("format"), str):
-                            names.add(current["format"])
-                        stack.extend(current.values())
-                    elif isinstance(current, list):
-                        stack.extend(current)
-            self._formats = frozenset(names)
-        return self._formats
 
     def _build_aliases(self) -> dict[str, str]:
         aliases: dict[str, str] = {}
