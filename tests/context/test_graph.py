@@ -56,6 +56,11 @@ def test_edges_and_weights_follow_the_documented_multipliers() -> None:
     dense = matrix.matrix.toarray()
     assert dense[0, 3] == pytest.approx(20 + 1 + 0.1)  # a.py -> core.py, summed over idents
     assert dense[4].sum() == 0
+    # The self-loops of unreferenced definitions share rank but do not hold it: not in the matrix.
+    assert dense[0, 0] == 0
+    assert dense[2, 2] == 0
+    assert dense[2].sum() == pytest.approx(10.0)
+    assert dense[3, 3] == pytest.approx(0.1)  # core.py's reference to its own helper stays
     assert list(matrix.personalization) == [0, 0, 0, 0, 0]
 
 

@@ -9,7 +9,10 @@ depend on a request's focus and mentions, which are applied when a matrix is ask
 
 Every file is a node, even one with no edge; a file without out-edges is dangling and
 PageRank teleports its rank (``uet.context.rank``). A definition nobody references gets a
-self-loop (aider's choice), so it still earns rank and can appear in the map.
+self-loop (aider's choice), so its file's rank is shared with it and it can appear in the
+map. Unlike aider, those self-loops stay out of the PageRank matrix: a file whose only
+edges they are would keep all the rank that reaches it (a sink) and outrank the files
+everyone uses; without them it is dangling and hands its rank on.
 """
 
 from __future__ import annotations
@@ -30,20 +33,26 @@ __all__ = ["Edge", "FileMatrix", "TagGraph"]
 
 
 class Edge(NamedTuple):
-    """``source`` references ``ident``, which ``target`` defines, with this weight."""
+    """``source`` references ``ident`` (``references`` times), which ``target`` defines.
+
+    ``references`` is 0 on the self-loop of a definition nobody references.
+    """
 
     source: str
     target: str
     ident: str
     weight: float
+    references: int
 
 
 class FileMatrix(NamedTuple):
     """A graph ready for PageRank: nodes (paths), their weighted edges, the personalisation."""
 
     paths: tuple[str, ...]
-    matrix: sparse.csr_matrix  # (source, target) -> summed weight of the edges between them
-    edges: tuple[Edge, ...]
+    # (source, target) -> summed weight of the edges between them, without the self-loops of
+    # unreferenced definitions (they only share a file's rank among its definitions)
+    matrix: sparse.csr_matrix
+    edges: tuple[Edge, ...]  # all of them
     personalization: np.ndarray  # one entry per path, not normalised; all zero: uniform
 
 
@@ -151,7 +160,7 @@ class TagGraph:
                     weight *= mention
                     if e.source in focus_set:
                         weight *= w.focus_referencer
-                result.append(Edge(e.source, e.target, ident, weight))
+                result.append(Edge(e.source, e.target, ident, weight, e.references))
         return result
 
     def personalization(
@@ -179,9 +188,10 @@ class TagGraph:
         paths = self.paths
         index = {path: i for i, path in enumerate(paths)}
         edges = self.edges(focus, mentions)
-        rows = np.fromiter((index[e.source] for e in edges), dtype=np.int64, count=len(edges))
-        cols = np.fromiter((index[e.target] for e in edges), dtype=np.int64, count=len(edges))
-        data = np.fromiter((e.weight for e in edges), dtype=np.float64, count=len(edges))
+        flow = [e for e in edges if e.references]
+        rows = np.fromiter((index[e.source] for e in flow), dtype=np.int64, count=len(flow))
+        cols = np.fromiter((index[e.target] for e in flow), dtype=np.int64, count=len(flow))
+        data = np.fromiter((e.weight for e in flow), dtype=np.float64, count=len(flow))
         n = len(paths)
         # Duplicate (row, col) pairs, one per shared identifier, are summed by the conversion.
         matrix = sparse.coo_matrix((data, (rows, cols)), shape=(n, n)).tocsr()
