@@ -1,0 +1,156 @@
+"""The source files of a repository worth mapping, and what was left out and why.
+
+The files come from ``uet.artifacts.files.list_files``, the one workspace walker (it applies
+``.gitignore``, never follows a symbolic link out of the root or into a folder, and skips
+tool, dependency and build folders). Of those, a file is mapped when its suffix names a
+language we parse, it is not too big, and the head of it (its first few KiB, the only part
+read) is neither binary, minified nor generated: such files would fill the map with names
+nobody edits, or take long to parse for nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final, Literal
+
+from uet.artifacts.files import (
+    BUILD_OUTPUT_DIR_NAMES,
+    SKIPPED_DIR_NAMES,
+    ListingNote,
+    ListingOptions,
+    SkipCounts,
+    list_files,
+)
+from uet.context.languages import language_for
+
+__all__ = [
+    "HEAD_BYTES",
+    "MAX_FILE_BYTES",
+    "SkipReason",
+    "SourceFile",
+    "SourceListing",
+    "SourceSkips",
+    "head_skip_reason",
+    "source_files",
+]
+
+MAX_FILE_BYTES: Final = 1_000_000
+# How much of each file is read to judge it: enough for a licence header and a marker.
+HEAD_BYTES: Final = 8192
+# Minified code: the head's lines average more than this many bytes (only judged on heads
+# of at least _MINIFIED_MIN_HEAD bytes, so a short one-line file is still parsed).
+_MINIFIED_MEAN_LINE = 300
+_MINIFIED_MIN_HEAD = 1024
+# Generated code says so near its top: Go's "Code generated ... DO NOT EDIT.", protoc's
+# "DO NOT EDIT!", Facebook's and others' "@generated".
+_GENERATED_LINES = 5
+_GENERATED_MARKER = re.compile(rb"@generated\b|DO NOT EDIT")
+
+SkipReason = Literal["binary", "minified", "generated"]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    """A file to parse: its root-relative POSIX path, size, mtime and language."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    language: str
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSkips:
+    """Files the walker listed but the map leaves out, by reason."""
+
+    unknown_language: int = 0
+    binary: int = 0
+    too_big: int = 0
+    minified: int = 0
+    generated: int = 0
+    unreadable: int = 0  # vanished or unreadable between the listing and the head's read
+
+
+@dataclass(frozen=True, slots=True)
+class SourceListing:
+    """The files to parse under ``root`` (its real path), sorted by path, with what the
+    walker skipped (``walker_skips``: ignored, vendored, links ...) and what the map skipped
+    (``skipped``)."""
+
+    root: Path
+    files: tuple[SourceFile, ...]
+    skipped: SourceSkips
+    walker_skips: SkipCounts
+    truncated: bool = False
+    notes: tuple[ListingNote, ...] = field(default=())
+
+
+def source_files(
+    root: Path,
+    *,
+    max_bytes: int = MAX_FILE_BYTES,
+    use_git: bool = True,
+    max_files: int | None = None,
+) -> SourceListing:
+    """List the files under ``root`` to map (``use_git`` False forces the folder walk;
+    ``max_files`` bounds the walker's listing, as for the workspace scan)."""
+    options = ListingOptions(
+        use_git=use_git,
+        max_files=max_files,
+        skipped_dir_names=SKIPPED_DIR_NAMES | BUILD_OUTPUT_DIR_NAMES,
+    )
+    listing = list_files(root, options)
+    prefix = str(listing.root) + os.sep
+    files: list[SourceFile] = []
+    skipped: Counter[str] = Counter()
+    for entry in listing.files:
+        language = language_for(entry.path)
+        if language is None:
+            skipped["unknown_language"] += 1
+            continue
+        if entry.size > max_bytes:
+            skipped["too_big"] += 1
+            continue
+        try:
+            with Path(prefix + entry.path).open("rb") as stream:
+                status = os.fstat(stream.fileno())
+                head = stream.read(HEAD_BYTES)
+        except OSError:
+            skipped["unreadable"] += 1
+            continue
+        if status.st_size > max_bytes:  # grew since it was listed
+            skipped["too_big"] += 1
+            continue
+        reason = head_skip_reason(head)
+        if reason is not None:
+            skipped[reason] += 1
+            continue
+        files.append(SourceFile(entry.path, status.st_size, status.st_mtime_ns, language))
+    return SourceListing(
+        root=listing.root,
+        files=tuple(files),
+        skipped=SourceSkips(**skipped),
+        walker_skips=listing.skipped,
+        truncated=listing.truncated,
+        notes=listing.notes,
+    )
+
+
+def head_skip_reason(head: bytes) -> SkipReason | None:
+    """Why a file whose first bytes are ``head`` should not be mapped, or ``None``.
+
+    Binary: a NUL byte (as git judges). Minified: very long lines on average. Generated: a
+    marker in its first lines."""
+    if b"\x00" in head:
+        return "binary"
+    newlines = head.count(b"\n")
+    if len(head) >= _MINIFIED_MIN_HEAD and len(head) / (newlines + 1) > _MINIFIED_MEAN_LINE:
+        return "minified"
+    top = head.split(b"\n", _GENERATED_LINES)[:_GENERATED_LINES]
+    if any(_GENERATED_MARKER.search(line) for line in top):
+        return "generated"
+    return None

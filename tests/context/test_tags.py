@@ -1,0 +1,159 @@
+"""The tags tree-sitter finds in each file of the fixture repository, and bad input."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.context import repo_fixture
+from uet.context.languages import LANGUAGES, SUFFIXES, language_for, tags_query
+from uet.context.model import FileTags
+from uet.context.tags import MAX_SIGNATURE_CHARS, file_tags
+
+WELL_FORMED = sorted(path for path in repo_fixture.PARSED if path != repo_fixture.BROKEN)
+
+
+def _tags(path: str) -> FileTags:
+    source = repo_fixture.SOURCES[path].encode()
+    return file_tags(path, source, repo_fixture.PARSED[path])
+
+
+@pytest.mark.parametrize("path", sorted(repo_fixture.PARSED))
+def test_the_definitions_of_each_fixture_file(path: str) -> None:
+    tags = _tags(path)
+    assert tags.path == path
+    assert tags.language == repo_fixture.PARSED[path]
+    found = {(definition.name, definition.kind) for definition in tags.definitions}
+    assert found == repo_fixture.DEFINITIONS[path]
+
+
+@pytest.mark.parametrize("path", WELL_FORMED)
+def test_well_formed_files_have_no_parse_errors(path: str) -> None:
+    assert not _tags(path).parse_errors
+
+
+@pytest.mark.parametrize("path", sorted(repo_fixture.PARSED))
+def test_each_signature_is_the_line_of_its_definition(path: str) -> None:
+    lines = repo_fixture.SOURCES[path].splitlines()
+    for definition in _tags(path).definitions:
+        assert definition.signature == lines[definition.line].rstrip()
+        assert definition.name in definition.signature
+
+
+def test_the_cross_file_references_are_found() -> None:
+    for referencing, identifier, defining in repo_fixture.CROSS_FILE_REFERENCES:
+        assert identifier in _tags(referencing).references, (referencing, identifier)
+        defined = {definition.name for definition in _tags(defining).definitions}
+        assert identifier in defined, (defining, identifier)
+
+
+def test_references_count_each_occurrence_and_exclude_definitions() -> None:
+    service = _tags("app/service.py")
+    # The import, the base class, a parameter's type and two return types.
+    assert service.references.count("Inventory") == 5
+    assert service.references.count("add_item") == 2
+    assert "restock_all" not in service.references  # defined here, never used here
+    assert _tags("app/models.py").references.count("DEFAULT_CAPACITY") == 1
+
+
+def test_python_definition_lines_and_signatures() -> None:
+    by_name = {definition.name: definition for definition in _tags("app/models.py").definitions}
+    assert by_name["Inventory"].line == 5
+    assert by_name["Inventory"].signature == "class Inventory:"
+    # A decorated method's signature is its def line, not the decorator.
+    assert by_name["total"].signature == "    def total(self) -> int:"
+    assert by_name["total"].line == 16
+    assert by_name["make_inventory"].signature == (
+        "def make_inventory(names: list[str]) -> Inventory:"
+    )
+
+
+def test_an_annotated_java_method_is_shown_by_its_declaration_not_its_annotation() -> None:
+    bill = [d for d in _tags("java/Shop.java").definitions if d.name == "bill"]
+    assert [d.signature for d in bill] == ["    public void bill() {", "    void bill();"]
+
+
+def test_a_file_that_does_not_parse_keeps_the_tags_found() -> None:
+    tags = _tags(repo_fixture.BROKEN)
+    assert tags.parse_errors
+    names = {definition.name for definition in tags.definitions}
+    assert {"still_found", "AfterError"} <= names
+    assert "Inventory" in tags.references
+
+
+def test_a_long_signature_line_is_bounded() -> None:
+    source = b"def f(" + b", ".join(b"a%d" % index for index in range(200)) + b"):\n    pass\n"
+    (definition,) = file_tags("long.py", source, "python").definitions
+    assert definition.signature.startswith("def f(a0, a1")
+    assert len(definition.signature) == MAX_SIGNATURE_CHARS
+
+
+def test_bytes_that_are_not_utf8_do_not_break_the_tags() -> None:
+    source = b"def caf\xe9():\n    pass\n\ndef ok():\n    caf\xe9()\n"
+    tags = file_tags("latin1.py", source, "python")
+    assert "ok" in {definition.name for definition in tags.definitions}
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+def test_every_language_has_a_compiled_query_and_a_suffix(language: str) -> None:
+    query = tags_query(language)
+    assert query is tags_query(language)  # compiled once per process
+    assert query.pattern_count > 0
+    assert language in SUFFIXES.values()
+
+
+@pytest.mark.parametrize(
+    ("path", "language"),
+    [
+        ("a/b.py", "python"),
+        ("types.pyi", "python"),
+        ("x.MJS", "javascript"),
+        ("c.jsx", "javascript"),
+        ("c.cts", "typescript"),
+        ("c.tsx", "tsx"),
+        ("m.go", "go"),
+        ("lib.rs", "rust"),
+        ("A.java", "java"),
+        ("list.h", "c"),
+        ("x.hh", "cpp"),
+        ("x.cxx", "cpp"),
+        ("g.rb", "ruby"),
+        ("notes.txt", None),
+        (".gitignore", None),
+        ("Makefile", None),
+        ("archive.tar.gz", None),
+    ],
+)
+def test_language_for(path: str, language: str | None) -> None:
+    assert language_for(path) == language
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+def test_random_bytes_never_raise(language: str) -> None:
+    generator = random.Random(language)
+    for _ in range(20):
+        size = generator.randrange(0, 2000)
+        data = bytes(generator.randrange(256) for _ in range(size))
+        tags = file_tags("random", data, language)
+        assert tags.language == language
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    language=st.sampled_from(sorted(LANGUAGES)),
+    path=st.sampled_from(sorted(repo_fixture.PARSED)),
+    cut=st.integers(min_value=0, max_value=2000),
+    noise=st.binary(max_size=40),
+)
+def test_fixture_sources_cut_and_spliced_never_raise(
+    language: str, path: str, cut: int, noise: bytes
+) -> None:
+    source = repo_fixture.SOURCES[path].encode()
+    spliced = source[:cut] + noise + source[cut:]
+    tags = file_tags(path, spliced, language)
+    for definition in tags.definitions:
+        assert len(definition.signature) <= MAX_SIGNATURE_CHARS
+        assert definition.line >= 0
