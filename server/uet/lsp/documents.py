@@ -23,6 +23,7 @@ import asyncio
 import logging
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 from lsprotocol import types
@@ -65,9 +66,12 @@ def open_document(server: UetLanguageServer, uri: str, language_id: str) -> Docu
     return document
 
 
-def revalidate_open(server: UetLanguageServer) -> None:
-    """Validate every open document again (after a settings change)."""
-    for document in server.state.documents.values():
+def revalidate_open(server: UetLanguageServer, uris: Iterable[str] | None = None) -> None:
+    """Validate every open document again (after a settings change), or only ``uris``;
+    a pull client is asked to pull their diagnostics again."""
+    state = server.state
+    chosen = state.documents.values() if uris is None else [state.documents[uri] for uri in uris]
+    for document in list(chosen):
         document.last_seconds = 0.0
         document.external = True
         schedule(server, document.uri)

@@ -8,7 +8,9 @@ they are not part of the start-up, and the first index's work-done progress ends
 once they are loaded, so "indexed" means ready (a request that comes earlier and needs
 them waits for their import, in the pool, not on the loop). The documents the client
 opened with the session are checked first: importing holds the interpreter, and beside
-it their first diagnostics came measurably later (benchmarks/lsp_latency.py).
+it their first diagnostics came measurably later (benchmarks/lsp_latency.py). A document
+opened while the client is still answering the configuration request was checked with the
+default settings; it is checked again once the client's settings are in, if they differ.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pygls.exceptions import JsonRpcException
 from uet.lsp import documents, folders, hooks, index_sync, runtime
 from uet.lsp.server import UetLanguageServer
 from uet.lsp.state import ClientFeatures
+from uet.settings import Settings
 
 __all__ = ["register"]
 
@@ -40,7 +43,7 @@ def register(server: UetLanguageServer) -> None:
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: UetLanguageServer, params: types.InitializedParams) -> None:
-        await folders.load_settings(ls)
+        await _load_settings(ls)
         ls.state.warm_up = ls.spawn(_warm_up(ls), "import deferred modules")
         index_sync.start(ls, full=True)
         await _register_dynamic(ls)
@@ -50,6 +53,28 @@ def register(server: UetLanguageServer) -> None:
         if ls.state.indexing is not None:
             ls.state.indexing.cancel()
         await hooks.shut_down(ls)
+
+
+async def _load_settings(server: UetLanguageServer) -> None:
+    """Load the client's settings; the documents opened while the client was answering
+    (VS Code opens them right after ``initialized``) were checked with the defaults, so
+    those whose settings differ are checked again."""
+    state = server.state
+    defaults, per_folder = state.default_settings, dict(state.folder_settings)
+
+    def checked_with(path: str) -> Settings:  # the settings before the client's answer
+        folder = state.folder_of(path)
+        return defaults if folder is None else per_folder.get(folder, defaults)
+
+    await folders.load_settings(server)
+    changed = [
+        uri
+        for uri, document in state.documents.items()
+        if state.settings_for(document.path) != checked_with(document.path)
+    ]
+    if changed:
+        log.debug("settings arrived: checking %d open document(s) again", len(changed))
+        documents.revalidate_open(server, changed)
 
 
 async def _warm_up(server: UetLanguageServer) -> None:
