@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import sparse
 
-from uet.context.graph import FileMatrix, TagGraph
+from uet.context.graph import EdgeArrays, FileMatrix, TagGraph
 from uet.context.model import Definition, FileTags, MapEntry
 from uet.context.rank import pagerank, rank_definitions, rank_files
 from uet.context.weights import RankWeights
@@ -32,7 +32,8 @@ def project() -> list[FileTags]:
 
 def matrix_of(dense: list[list[float]], personalization: list[float]) -> FileMatrix:
     paths = tuple(f"f{i}" for i in range(len(dense)))
-    return FileMatrix(paths, sparse.csr_matrix(np.array(dense)), (), np.array(personalization))
+    matrix = sparse.csr_matrix(np.array(dense))
+    return FileMatrix(paths, matrix, EdgeArrays.empty(), (), np.array(personalization))
 
 
 def test_pagerank_matches_the_closed_form() -> None:
@@ -59,7 +60,7 @@ def test_pagerank_personalisation_and_edge_cases() -> None:
     assert ranks[0] > ranks[1] > 0
     assert ranks[2] == pytest.approx(0.0, abs=1e-6)
     assert pagerank(matrix_of([[0.0]], [0])) == pytest.approx([1.0])
-    empty = FileMatrix((), sparse.csr_matrix((0, 0)), (), np.zeros(0))
+    empty = FileMatrix((), sparse.csr_matrix((0, 0)), EdgeArrays.empty(), (), np.zeros(0))
     assert len(pagerank(empty)) == 0
     # Stopping early still gives a distribution.
     assert pagerank(matrix_of(dense, [0, 0, 0]), RankWeights(max_iterations=1)).sum() == (

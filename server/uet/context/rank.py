@@ -10,7 +10,6 @@ the reader already has those files open (aider's choice too, as they are in its 
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 
 import numpy as np
@@ -62,27 +61,56 @@ def rank_files(
 
 
 def rank_definitions(
-    graph: TagGraph, focus: Iterable[str] = (), mentions: Iterable[str] = ()
+    graph: TagGraph,
+    focus: Iterable[str] = (),
+    mentions: Iterable[str] = (),
+    limit: int | None = None,
 ) -> list[MapEntry]:
-    """Every definition outside the focus, best first (ties by path, then line)."""
+    """Definitions outside the focus, best first (ties by path, then line); ``limit`` at most.
+
+    A file's rank is split over all its edges, its unreferenced definitions' self-loops
+    included, in proportion to their weights.
+    """
     focus = set(focus)
-    matrix = graph.matrix(focus, mentions)
-    ranks = dict(zip(matrix.paths, pagerank(matrix, graph.weights).tolist(), strict=True))
-    out_weight: dict[str, float] = defaultdict(float)
-    for edge in matrix.edges:
-        out_weight[edge.source] += edge.weight
-    credit: dict[tuple[str, str], float] = defaultdict(float)
-    for edge in matrix.edges:
-        total = out_weight[edge.source]
-        if total > 0:
-            credit[edge.target, edge.ident] += ranks[edge.source] * edge.weight / total
+    fm = graph.matrix(focus, mentions)
+    edges = fm.edges
+    n = len(fm.paths)
+    ranks = pagerank(fm, graph.weights)
+    out_weight = np.bincount(edges.sources, weights=edges.weights, minlength=n)
+    share = ranks[edges.sources] * edges.weights / out_weight[edges.sources]
+    # Sum the shares per (target file, identifier).
+    credit = sparse.coo_matrix(
+        (share, (edges.targets, edges.idents)), shape=(n, len(fm.ident_names))
+    ).tocsr()
+    credit.sum_duplicates()
+    pairs = credit.tocoo()
+    path_order = np.argsort(np.argsort(np.array(fm.paths, dtype=object)))
+    # Best first, then by path; equal ranks within a file are ordered by line below.
+    order = np.lexsort((path_order[pairs.row], -pairs.data))
     entries: list[MapEntry] = []
-    for path in matrix.paths:
-        if path in focus:
-            continue
-        for definition in graph.tags(path).definitions:
-            value = credit.get((path, definition.name))
-            if value is not None:
-                entries.append(MapEntry(path, definition, value))
-    entries.sort(key=lambda e: (-e.rank, e.path, e.definition.line, e.definition.name))
-    return entries
+    group: list[MapEntry] = []
+    group_key: tuple[float, int] | None = None
+    for row, col, value in zip(
+        pairs.row[order].tolist(),
+        pairs.col[order].tolist(),
+        pairs.data[order].tolist(),
+        strict=True,
+    ):
+        if (value, row) != group_key:
+            group.sort(key=_by_line)
+            entries.extend(group)
+            if limit is not None and len(entries) >= limit:
+                return entries[:limit]
+            group = []
+            group_key = (value, row)
+        path = fm.paths[row]
+        if path not in focus:
+            named = graph.definitions_named(path, fm.ident_names[col])
+            group.extend(MapEntry(path, d, value) for d in named)
+    group.sort(key=_by_line)
+    entries.extend(group)
+    return entries if limit is None else entries[:limit]
+
+
+def _by_line(entry: MapEntry) -> tuple[int, str]:
+    return entry.definition.line, entry.definition.name
