@@ -125,3 +125,42 @@ def test_private_and_widely_defined_names_are_down_weighted() -> None:
     ]
     ranks_by_path = {e.path: e.rank for e in rank_definitions(TagGraph(files))}
     assert ranks_by_path["one.py"] > ranks_by_path["w0.py"]
+
+
+def test_limit_is_a_prefix_and_ties_go_by_line() -> None:
+    files = [
+        *project(),
+        FileTags(
+            "many.py",
+            "python",
+            tuple(
+                Definition(f"unused_{i}", "function", 20 - i, f"def unused_{i}():")
+                for i in range(5)
+            ),
+            (),
+        ),
+    ]
+    graph = TagGraph(files)
+    full = rank_definitions(graph)
+    for limit in [0, 1, 3, 7, len(full), len(full) + 5]:
+        assert rank_definitions(graph, limit=limit) == full[:limit]
+    unused = [e for e in full if e.path == "many.py"]
+    assert len({e.rank for e in unused}) == 1  # equal shares of the file's rank
+    assert [e.definition.line for e in unused] == [16, 17, 18, 19, 20]
+
+
+def test_an_updated_graph_ranks_as_a_rebuilt_one() -> None:
+    files = project()
+    graph = TagGraph(files)
+    rank_definitions(graph)  # build the arrays before the changes
+    changed = tags("api.py", ["handle_request", "UserModel"], ["save_record"] * 3)
+    graph.replace(changed)
+    graph.remove("views.py")
+    graph.replace(files[1])  # views.py again, now the last node
+    rebuilt = TagGraph([files[0], changed, *files[3:], files[1]])
+
+    def ranks(g: TagGraph) -> dict[tuple[str, str], float]:
+        return {(e.path, e.definition.name): e.rank for e in rank_definitions(g, ["jobs.py"])}
+
+    assert ranks(graph) == pytest.approx(ranks(rebuilt))
+    assert ranks(graph) != pytest.approx(ranks(TagGraph(files)))
