@@ -49,6 +49,7 @@ COMMANDS: dict[str, str] = {
     "runs": "commands_run_history",
     "status": "commands_run_history",
     "logs": "commands_run_history",
+    "map": "commands_map",
     "serve": "commands_server",
 }
 
