@@ -4,10 +4,11 @@ An edge goes from a file that references an identifier to each file defining it,
 as :class:`~uet.context.weights.RankWeights` says. ``TagGraph`` indexes the tags by
 identifier (who defines it, who references it and how often), so replacing or removing one
 file touches only the identifiers that file defines or references: the edges of every other
-identifier are reused as they are. Edges are kept as numpy arrays per identifier, without
-the multipliers that depend on a request's focus and mentions; those are applied to all
-edges at once when a matrix is asked for, so ranking again costs array operations, not a
-walk over Python objects.
+identifier are reused as they are. Edges are kept as parallel numpy arrays, without the
+multipliers that depend on a request's focus and mentions; after a change only the rows of
+the identifiers it touched are rebuilt, and focus and mentions are applied to all rows at
+once when a matrix is asked for, so ranking again costs array operations, not a walk over
+Python objects.
 
 Every file is a node, even one with no edge; a file without out-edges is dangling and
 PageRank teleports its rank (``uet.context.rank``). A definition nobody references gets a

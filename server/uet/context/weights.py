@@ -36,8 +36,9 @@ class RankWeights:
     names outweigh one name used often.
 
     ``unreferenced_self_edge`` is the weight of a self-loop from a file to itself for each
-    identifier it defines that no file references: without it such definitions get no rank
-    and never appear, and a file referencing nothing would have no edge at all.
+    identifier it defines that no file references: the file's rank is split over its edges,
+    and without the loop such definitions would get none and never appear. The loop is not
+    a PageRank edge (``uet.context.graph`` says why).
 
     PageRank: ``damping`` is the chance of following an edge rather than teleporting;
     teleports go to the personalisation: ``focus_personalization`` for each file in focus and
