@@ -164,3 +164,9 @@ def test_an_updated_graph_ranks_as_a_rebuilt_one() -> None:
 
     assert ranks(graph) == pytest.approx(ranks(rebuilt))
     assert ranks(graph) != pytest.approx(ranks(TagGraph(files)))
+
+
+def test_zero_weights_rank_without_dividing_by_zero() -> None:
+    files = [tags("a.py", ["_hidden"], []), tags("b.py", [], ["_hidden"])]
+    entries = rank_definitions(TagGraph(files, RankWeights(private=0.0)))
+    assert [(e.path, e.definition.name, e.rank) for e in entries] == [("a.py", "_hidden", 0.0)]

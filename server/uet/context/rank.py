@@ -77,7 +77,9 @@ def rank_definitions(
     n = len(fm.paths)
     ranks = pagerank(fm, graph.weights)
     out_weight = np.bincount(edges.sources, weights=edges.weights, minlength=n)
-    share = ranks[edges.sources] * edges.weights / out_weight[edges.sources]
+    totals = out_weight[edges.sources]
+    share = np.zeros(len(totals))  # a file whose edges all weigh 0 (a weight set to 0) shares none
+    np.divide(ranks[edges.sources] * edges.weights, totals, out=share, where=totals > 0)
     # Sum the shares per (target file, identifier).
     credit = sparse.coo_matrix(
         (share, (edges.targets, edges.idents)), shape=(n, len(fm.ident_names))
