@@ -206,3 +206,22 @@ def test_a_repo_map_update_replaces_only_the_edited_file(repo: Path, cache_path:
         assert "app/report.py" not in {file["path"] for file in shown}
     with RepoMap(repo, cache_path) as warm:  # the cache saw the update
         assert warm.refresh().parsed == 0
+
+
+def test_update_files_maps_only_what_the_listing_would(repo: Path, cache_path: Path) -> None:
+    vendored = repo / "node_modules" / "left_pad.js"
+    vendored.parent.mkdir()
+    vendored.write_text("function leftPad() {}\n", "utf-8")
+    outside = repo.parent / "elsewhere.py"
+    outside.write_text("def elsewhere():\n    pass\n", "utf-8")
+    unknown = repo / "notes.txt"
+    unknown.write_text("not code\n", "utf-8")
+    with TagCache(cache_path) as cache:
+        index = TagIndex(repo, cache)
+        index.refresh()
+        stats = index.update_files([vendored, outside, "../elsewhere.py", unknown])
+        assert stats.parsed == 0 and stats.removed == 0 and stats.files == len(PARSED)
+        (repo / MOST_REFERENCED).write_bytes(b"\x00\x01binary now\n")  # as git judges
+        stats = index.update_files([MOST_REFERENCED])
+        assert stats.removed == 1 and stats.parsed == 0
+        assert MOST_REFERENCED not in index.tags

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import NamedTuple
 
 from uet.context.cache import CachedTags, FileStamp, TagCache, content_digest
@@ -36,7 +37,8 @@ _CHUNK_MAX = 64
 
 @dataclass(frozen=True)
 class BuildStats:
-    """What a refresh or an update did; ``tags`` is every current file's tags."""
+    """What a refresh or an update did; ``tags`` is every current file's tags (a live view
+    of the index's: copying them would cost more than a one-file update)."""
 
     files: int  # files with tags after the build
     parsed: int  # files read and parsed
@@ -90,15 +92,19 @@ class TagIndex:
         self.root = root
         self.cache = cache
         self._rows: dict[str, CachedTags] | None = None
+        self._tags: dict[str, FileTags] = {}  # the same tags, for a read-only view
         self._restamped: list[CachedTags] = []  # verified by digest, now with an old mtime
 
     @property
-    def tags(self) -> dict[str, FileTags]:
-        return {path: row.tags for path, row in self._loaded().items()}
+    def tags(self) -> Mapping[str, FileTags]:
+        """Every file's current tags (a live, read-only view)."""
+        self._loaded()
+        return MappingProxyType(self._tags)
 
     def _loaded(self) -> dict[str, CachedTags]:
         if self._rows is None:
             self._rows = self.cache.load()
+            self._tags = {path: row.tags for path, row in self._rows.items()}
         return self._rows
 
     def _unchanged(self, path: str, row: CachedTags, size: int, mtime_ns: int) -> bool:
@@ -141,24 +147,30 @@ class TagIndex:
 
     def update_files(self, paths: Iterable[str | Path]) -> BuildStats:
         """Re-parse ``paths`` (workspace-relative or absolute) if they changed, and drop the
-        ones that no longer exist; the rest of the workspace is not looked at."""
-        from uet.context.languages import language_for
-
+        ones that no longer exist or are no longer worth mapping; the rest of the workspace
+        is not looked at. A new file inside a folder the listing skips (``node_modules``,
+        ``.venv`` ...) is not added; ``.gitignore`` is only applied by :meth:`refresh`."""
         rows = self._loaded()
         to_parse: list[_Source] = []
         dropped: set[str] = set()
         for given in paths:
             path = _relative(self.root, given)
+            if path.startswith("../") or Path(path).is_absolute():
+                continue  # outside the workspace
             row = rows.get(path)
+            if row is None and _in_skipped_folder(path):
+                continue
             try:
                 status = (self.root / path).stat()
             except OSError:
                 dropped.add(path)
                 continue
-            language = row.tags.language if row is not None else language_for(path)
-            if language is None:
+            if row is not None and self._unchanged(path, row, status.st_size, status.st_mtime_ns):
                 continue
-            if row is None or not self._unchanged(path, row, status.st_size, status.st_mtime_ns):
+            language = _language_worth_mapping(self.root / path, path, status.st_size)
+            if language is None:
+                dropped.add(path)
+            else:
                 to_parse.append(_Source(path, language))
         return self._apply(to_parse, dropped & set(rows), jobs=1, progress=None)
 
@@ -175,9 +187,11 @@ class TagIndex:
         gone = dropped | {item.path for item in parsed if item.row is None and item.path in rows}
         for path in gone:
             rows.pop(path, None)
+            self._tags.pop(path, None)
         restamped = [row for row in self._restamped if row.tags.path not in gone]
         self._restamped = []
         rows.update((row.tags.path, row) for row in (*restamped, *fresh))
+        self._tags.update((row.tags.path, row.tags) for row in fresh)
         self.cache.store([*restamped, *fresh])
         self.cache.remove(gone)
         return BuildStats(
@@ -188,7 +202,7 @@ class TagIndex:
             unreadable=len(parsed) - len(fresh),
             parse_errors=sum(row.tags.parse_errors for row in fresh),
             changed=frozenset(gone | {row.tags.path for row in fresh}),
-            tags={path: row.tags for path, row in rows.items()},
+            tags=self.tags,
         )
 
 
@@ -221,6 +235,30 @@ def _parse_all(
             if progress is not None:
                 progress(len(parsed), total)
     return parsed
+
+
+def _in_skipped_folder(path: str) -> bool:
+    from uet.artifacts.files import BUILD_OUTPUT_DIR_NAMES, SKIPPED_DIR_NAMES
+
+    folders = Path(path).parts[:-1]
+    return any(name in SKIPPED_DIR_NAMES or name in BUILD_OUTPUT_DIR_NAMES for name in folders)
+
+
+def _language_worth_mapping(file: Path, path: str, size: int) -> str | None:
+    """The language of ``file`` when the listing would map it (known language, not too big,
+    not binary, minified or generated), else ``None``."""
+    from uet.context.languages import language_for
+    from uet.context.sources import HEAD_BYTES, MAX_FILE_BYTES, head_skip_reason
+
+    language = language_for(path)
+    if language is None or size > MAX_FILE_BYTES:
+        return None
+    try:
+        with file.open("rb") as stream:
+            head = stream.read(HEAD_BYTES)
+    except OSError:
+        return None
+    return None if head_skip_reason(head) is not None else language
 
 
 def _relative(root: Path, path: str | Path) -> str:
