@@ -122,28 +122,58 @@ def request_id_of(message: object) -> int | str | None:
 
 class SerialOutput:
     """The server's stdout, shared by pygls and ``MessageReader``: one write is one frame,
-    written and flushed whole under a lock."""
+    written and flushed whole under a lock.
+
+    Once the client is gone (it closed its end of the pipe, or the stream was closed on
+    ``exit``), what the server still writes (the end of an indexing's progress, say) is
+    dropped with one debug line: nobody reads it, and it is no error of the server's.
+    pygls would log a lost write as an error with its traceback and raise it into the
+    handler or background task that wrote, which the error barrier then reports as an
+    internal error.
+    """
 
     def __init__(self, stream: BinaryIO) -> None:
         self._stream = stream
         self._lock = threading.Lock()
+        self._gone = False
 
     def write(self, data: bytes) -> int:
-        """Write ``data`` and flush it before anyone else writes."""
+        """Write ``data`` and flush it before anyone else writes (nothing once the client
+        is gone)."""
         with self._lock:
-            written = self._stream.write(data)
-            self._stream.flush()
+            if self._gone:
+                return 0
+            try:
+                written = self._stream.write(data)
+                self._stream.flush()
+            except (BrokenPipeError, ConnectionResetError, ValueError) as error:
+                if isinstance(error, ValueError) and not self._stream.closed:
+                    raise  # not a closed stream: a real error
+                self._client_gone(error)
+                return 0
         return written
 
     def flush(self) -> None:
         """Everything is flushed by ``write`` already."""
         with self._lock:
-            self._stream.flush()
+            if self._gone or self._stream.closed:
+                return
+            try:
+                self._stream.flush()
+            except (BrokenPipeError, ConnectionResetError) as error:
+                self._client_gone(error)
 
     def close(self) -> None:
         """Close the stream (pygls does on ``exit``)."""
         with self._lock:
-            self._stream.close()
+            try:
+                self._stream.close()
+            except (BrokenPipeError, ConnectionResetError) as error:
+                self._client_gone(error)  # the close flushed what the client never read
+
+    def _client_gone(self, error: OSError | ValueError) -> None:
+        self._gone = True
+        log.debug("the client is gone (%s): what the server writes now is dropped", error)
 
 
 class MessageReader:
