@@ -76,6 +76,28 @@ def test_an_annotated_java_method_is_shown_by_its_declaration_not_its_annotation
     assert [d.signature for d in bill] == ["    public void bill() {", "    void bill();"]
 
 
+@pytest.mark.parametrize(
+    ("language", "source", "name", "kind"),
+    [
+        ("javascript", b"const render = () => 1;\n", "render", "function"),
+        ("javascript", b"const LIMIT = 3;\n", "LIMIT", "constant"),
+        ("typescript", b"export const total = function () {};\n", "total", "function"),
+        ("go", b"package p\n\ntype Celsius float64\n", "Celsius", "type"),
+        (
+            "python",
+            b"class A:\n    @staticmethod\n    def make():\n        pass\n",
+            "make",
+            "method",
+        ),
+        ("rust", b"struct S;\nimpl S {\n    fn go(&self) {}\n}\n", "go", "method"),
+        ("cpp", b"struct S {\n    void run() {}\n};\n", "run", "method"),
+    ],
+)
+def test_the_specific_kind_wins(language: str, source: bytes, name: str, kind: str) -> None:
+    found = {d.kind for d in file_tags("x", source, language).definitions if d.name == name}
+    assert found == {kind}
+
+
 def test_a_file_that_does_not_parse_keeps_the_tags_found() -> None:
     tags = _tags(repo_fixture.BROKEN)
     assert tags.parse_errors

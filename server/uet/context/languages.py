@@ -110,8 +110,9 @@ def parser_for(language: str) -> Parser:
 
 @functools.cache
 def tags_query(language: str) -> Query:
-    """The compiled tags query of ``language``: its ``queries/<part>-tags.scm`` files, the
-    most specific first (a name two patterns capture as definitions keeps the first kind)."""
+    """The compiled tags query of ``language``: its ``queries/<part>-tags.scm`` files (one
+    for most languages; TypeScript's, TSX's and C++'s add the patterns of the grammar their
+    grammar extends)."""
     text = "\n".join(
         (QUERIES_DIR / f"{part}-tags.scm").read_text(encoding="utf-8")
         for part in _QUERY_PARTS.get(language, (language,))

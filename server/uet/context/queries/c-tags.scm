@@ -1,5 +1,5 @@
 ; C tags for the repository map (uet.context.tags); C++ reads these after its own.
-; A name captured by two definition patterns keeps the kind of the first one.
+; A name captured as definitions of two kinds keeps the more specific (tags.KIND_PRECEDENCE).
 
 ; Definitions -------------------------------------------------------------
 

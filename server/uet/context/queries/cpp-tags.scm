@@ -1,6 +1,6 @@
 ; C++ tags for the repository map (uet.context.tags): classes, namespaces and methods; C's
-; patterns (c-tags.scm) follow these in the C++ query, so a name captured here as a method
-; stays a method.
+; patterns (c-tags.scm) follow these in the C++ query, and a name captured here as a method
+; and there as a function stays a method (tags.KIND_PRECEDENCE).
 
 ; Definitions -------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 ; Tags shared by JavaScript, TypeScript and TSX for the repository map (uet.context.tags).
-; Each language's query is its own file followed by this one (uet.context.languages): a name
-; captured by two definition patterns keeps the kind of the first one.
+; Each language's query is its own file followed by this one (uet.context.languages).
+; A name captured as definitions of two kinds keeps the more specific (tags.KIND_PRECEDENCE).
 
 ; Definitions -------------------------------------------------------------
 
@@ -81,7 +81,3 @@
 
 (export_specifier
   name: (identifier) @name.reference.import)
-
-; Constants read anywhere.
-((identifier) @name.reference.constant
-  (#match? @name.reference.constant "^_*[A-Z][A-Z0-9_]*[A-Z0-9]$"))

@@ -1,5 +1,5 @@
 ; Go tags for the repository map (uet.context.tags).
-; A name captured by two definition patterns keeps the kind of the first one below.
+; A name captured as definitions of two kinds keeps the more specific (tags.KIND_PRECEDENCE).
 
 ; Definitions -------------------------------------------------------------
 

@@ -58,7 +58,3 @@
 
 (annotation
   name: (identifier) @name.reference.class)
-
-; Constants read anywhere, qualified or not.
-((identifier) @name.reference.constant
-  (#match? @name.reference.constant "^_*[A-Z][A-Z0-9_]*[A-Z0-9]$"))

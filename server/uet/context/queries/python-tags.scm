@@ -1,5 +1,5 @@
 ; Python tags for the repository map (uet.context.tags).
-; A name captured by two definition patterns keeps the kind of the first one below.
+; A name captured as definitions of two kinds keeps the more specific (tags.KIND_PRECEDENCE).
 
 ; Definitions -------------------------------------------------------------
 
@@ -94,9 +94,14 @@
     name: (dotted_name
       (identifier) @name.reference.module)))
 
-; Constants read anywhere (a default argument, an expression).
-((identifier) @name.reference.constant
-  (#match? @name.reference.constant "^_*[A-Z][A-Z0-9_]*[A-Z0-9]$"))
+; Constants passed as defaults: def __init__(self, capacity=DEFAULT_CAPACITY). Other reads of
+; a name are not captured one by one (a predicate on every identifier would double the
+; query's time); the import of a name or an attribute read (module.NAME) links the files.
+(default_parameter
+  value: (identifier) @name.reference.constant)
+
+(typed_default_parameter
+  value: (identifier) @name.reference.constant)
 
 ; Exceptions raised or caught by name.
 (raise_statement

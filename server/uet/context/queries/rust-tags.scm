@@ -1,5 +1,5 @@
 ; Rust tags for the repository map (uet.context.tags).
-; A name captured by two definition patterns keeps the kind of the first one below.
+; A name captured as definitions of two kinds keeps the more specific (tags.KIND_PRECEDENCE).
 
 ; Definitions -------------------------------------------------------------
 
@@ -98,7 +98,3 @@
 
 (use_as_clause
   path: (identifier) @name.reference.import)
-
-; Constants and unit-like values read anywhere.
-((identifier) @name.reference.constant
-  (#match? @name.reference.constant "^_*[A-Z][A-Z0-9_]*[A-Z0-9]$"))
