@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import uet.context
-from tests.context.repo_fixture import MOST_REFERENCED, PARSED, build_fixture_repo
+from tests.context.repo_fixture import MOST_REFERENCED, PARSED, SKIPPED, build_fixture_repo
 from tests.test_lazy_exports import declared
 from uet.context.build import TagIndex, refresh, update_files
 from uet.context.cache import TagCache
@@ -46,6 +46,7 @@ def test_a_cold_build_parses_every_source(repo: Path, cache_path: Path) -> None:
         stats = refresh(repo, cache, progress=lambda done, total: seen.append((done, total)))
     assert set(stats.tags) == set(PARSED)
     assert stats.parsed == stats.files == len(PARSED) and stats.reused == 0
+    assert {reason: stats.skipped[reason] for reason in SKIPPED} == SKIPPED
     assert seen[-1] == (len(PARSED), len(PARSED))
     assert {tags.language for tags in stats.tags.values()} == set(PARSED.values())
     assert {d.name for d in stats.tags[MOST_REFERENCED].definitions} >= {"Inventory"}

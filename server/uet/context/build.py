@@ -1,14 +1,16 @@
 """Bringing the tags of a workspace up to date: reuse what the cache holds, parse the rest.
 
-A cold repository is parsed in a process pool over every core (tree-sitter holds the GIL
-while it parses); each worker reads its files itself, so only paths go out and tags come
-back. A few files are parsed in this process, where a pool would cost more than it saves.
+A cold repository is parsed in a process pool over every core (parsing is CPU-bound, and
+the Python that turns matches into tags holds the GIL); each worker reads its files itself,
+so only paths go out and tags come back. A few files are parsed in this process, where a
+pool would cost more than it saves.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
 import concurrent.futures.process
+import dataclasses
 import logging
 import multiprocessing
 import os
@@ -48,6 +50,8 @@ class BuildStats:
     parse_errors: int  # parsed files with syntax errors (their tags are what the parser kept)
     changed: frozenset[str] = field(repr=False)  # the paths parsed or dropped
     tags: Mapping[str, FileTags] = field(repr=False)
+    # Files the listing left out, by reason (unknown_language, binary ...); a refresh only.
+    skipped: Mapping[str, int] = field(default_factory=dict)
 
 
 class _Parsed(NamedTuple):
@@ -143,7 +147,8 @@ class TagIndex:
             if row is None or not self._unchanged(path, row, source.size, source.mtime_ns):
                 to_parse.append(_Source(path, source.language))
         dropped = set(rows) - listed
-        return self._apply(to_parse, dropped, jobs, progress)
+        stats = self._apply(to_parse, dropped, jobs, progress)
+        return dataclasses.replace(stats, skipped=dataclasses.asdict(listing.skipped))
 
     def update_files(self, paths: Iterable[str | Path]) -> BuildStats:
         """Re-parse ``paths`` (workspace-relative or absolute) if they changed, and drop the
