@@ -98,6 +98,28 @@ def test_the_specific_kind_wins(language: str, source: bytes, name: str, kind: s
     assert found == {kind}
 
 
+def test_python_class_fields_and_constants() -> None:
+    source = b"""\
+class Point(NamedTuple):
+    x: int
+    label: str = ""
+    ORIGIN: Final = 0
+    _cache = {}
+
+    def norm(self) -> int:
+        self.total: int = 0
+        return self.x
+"""
+    definitions = file_tags("point.py", source, "python").definitions
+    assert [(d.name, d.kind, d.line) for d in definitions] == [
+        ("Point", "class", 0),
+        ("x", "field", 1),
+        ("label", "field", 2),
+        ("ORIGIN", "constant", 3),
+        ("norm", "method", 6),
+    ]
+
+
 def test_a_file_that_does_not_parse_keeps_the_tags_found() -> None:
     tags = _tags(repo_fixture.BROKEN)
     assert tags.parse_errors

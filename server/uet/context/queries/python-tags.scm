@@ -35,6 +35,15 @@
         left: (identifier) @name.definition.constant) @definition.constant))
   (#match? @name.definition.constant "^_*[A-Z][A-Z0-9_]*$"))
 
+; Annotated attributes of a class body: the fields of a dataclass, a NamedTuple, a model.
+(class_definition
+  body: (block
+    (expression_statement
+      (assignment
+        left: (identifier) @name.definition.field
+        type: (type)) @definition.field))
+  (#not-match? @name.definition.field "^_*[A-Z][A-Z0-9_]*$"))
+
 ; A module-level type alias (PEP 695).
 (module
   (type_alias_statement
