@@ -89,3 +89,12 @@ def test_a_cold_build_shows_a_progress_bar_on_a_terminal(tmp_path: Path) -> None
         [sys.executable, "-m", "uet", "map", "-q", str(repo)], cwd=tmp_path, env=terminal_env()
     )
     assert code == 0 and "parsing" not in quiet  # warm, and quiet anyway
+
+
+def test_a_workspace_that_cannot_keep_the_cache_still_gets_its_map(tmp_path: Path) -> None:
+    repo = build_fixture_repo(tmp_path / "repo")
+    (repo / ".uet").write_text("a file where the state folder goes\n", "utf-8")
+    result = _uet("map", str(repo), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "class Inventory" in result.stdout
+    assert "not cached" in result.stderr
