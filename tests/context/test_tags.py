@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -201,3 +203,21 @@ def test_fixture_sources_cut_and_spliced_never_raise(
     for definition in tags.definitions:
         assert len(definition.signature) <= MAX_SIGNATURE_CHARS
         assert definition.line >= 0
+
+
+def test_a_grammar_is_imported_only_when_its_language_is_parsed() -> None:
+    script = """
+import sys
+from uet.context.sources import source_files
+from uet.context.tags import file_tags
+def grammars():
+    packages = {name.split(".")[0] for name in sys.modules}
+    return ",".join(sorted(name for name in packages if name.startswith("tree_sitter_")))
+before = grammars()
+file_tags("a.py", b"def f():\\n    pass\\n", "python")
+print(before or "-", grammars())
+"""
+    completed = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert completed.stdout.split() == ["-", "tree_sitter_python"]
