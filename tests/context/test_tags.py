@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -205,19 +206,22 @@ def test_fixture_sources_cut_and_spliced_never_raise(
         assert definition.line >= 0
 
 
-def test_a_grammar_is_imported_only_when_its_language_is_parsed() -> None:
+def test_a_grammar_is_imported_only_when_its_language_is_parsed(tmp_path: Path) -> None:
+    repo_fixture.build_fixture_repo(tmp_path)
     script = """
 import sys
+from pathlib import Path
 from uet.context.sources import source_files
 from uet.context.tags import file_tags
 def grammars():
     packages = {name.split(".")[0] for name in sys.modules}
     return ",".join(sorted(name for name in packages if name.startswith("tree_sitter_")))
+assert len(source_files(Path(".")).files) == PARSED
 before = grammars()
 file_tags("a.py", b"def f():\\n    pass\\n", "python")
 print(before or "-", grammars())
-"""
+""".replace("PARSED", str(len(repo_fixture.PARSED)))
     completed = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, check=True
     )
     assert completed.stdout.split() == ["-", "tree_sitter_python"]
