@@ -17,7 +17,7 @@ import pytest
 from uet.lazy_exports import lazy_exports
 
 PACKAGE = Path(__file__).resolve().parents[1] / "server" / "uet"
-LAZY_PACKAGES = ("artifacts", "bootstrap", "engine")
+LAZY_PACKAGES = ("artifacts", "bootstrap", "context", "engine")
 
 
 def declared(package: str) -> tuple[dict[str, str], dict[str, str], list[str]]:
@@ -66,9 +66,9 @@ def test_every_name_comes_from_the_module_that_defines_it(package: str) -> None:
 def test_importing_the_packages_loads_none_of_their_modules() -> None:
     code = (
         "import json, sys\n"
-        "import uet.artifacts, uet.bootstrap, uet.engine\n"
+        "import uet.artifacts, uet.bootstrap, uet.context, uet.engine\n"
         "print(json.dumps(sorted(name for name in sys.modules if name.count('.') > 1\n"
-        "    and name.split('.')[1] in ('artifacts', 'bootstrap', 'engine'))))\n"
+        "    and name.split('.')[1] in ('artifacts', 'bootstrap', 'context', 'engine'))))\n"
     )
     completed = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
