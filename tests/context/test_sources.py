@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.context import repo_fixture
-from uet.context.sources import HEAD_BYTES, head_skip_reason, source_files
+from uet.context.sources import HEAD_BYTES, head_skip_reason, source_files, source_language
 
 
 @pytest.mark.parametrize("use_git", [False, True], ids=["walk", "git"])
@@ -111,3 +111,30 @@ def test_only_the_head_of_a_file_is_judged(tmp_path: Path) -> None:
 )
 def test_head_skip_reason(head: bytes, reason: str | None) -> None:
     assert head_skip_reason(head) == reason
+
+
+@pytest.mark.parametrize(
+    ("path", "head", "language"),
+    [
+        ("list.h", b"#ifndef LIST_H\nstruct node { int value; };\n", "c"),
+        ("list.h", b'#include <stdio.h>\n#ifdef __cplusplus\nextern "C" {\n#endif\n', "c"),
+        ("shapes.h", b"#pragma once\nnamespace geo {\n}\n", "cpp"),
+        ("shapes.H", b"template <typename T>\nT twice(T x);\n", "cpp"),
+        ("vec.h", b"#include <vector>\nint f();\n", "cpp"),
+        ("widget.h", b"class Widget;\n", "cpp"),
+        ("list.c", b"class Widget;\n", "c"),  # only headers are in doubt
+        ("a.py", b"class A:\n    pass\n", "python"),
+        ("notes.txt", b"namespace", None),
+    ],
+)
+def test_source_language(path: str, head: bytes, language: str | None) -> None:
+    assert source_language(path, head) == language
+
+
+def test_a_cpp_header_with_a_dot_h_suffix_is_parsed_as_cpp(tmp_path: Path) -> None:
+    root = repo_fixture.build_fixture_repo(tmp_path / "repo")
+    (root / "cpp" / "legacy.h").write_text(repo_fixture.SHAPES_HPP)
+    listing = source_files(root, use_git=False)
+    languages = {source.path: source.language for source in listing.files}
+    assert languages["cpp/legacy.h"] == "cpp"
+    assert languages["c/list.h"] == "c"

@@ -36,6 +36,7 @@ __all__ = [
     "SourceSkips",
     "head_skip_reason",
     "source_files",
+    "source_language",
 ]
 
 MAX_FILE_BYTES: Final = 1_000_000
@@ -49,6 +50,11 @@ _MINIFIED_MIN_HEAD = 1024
 # "DO NOT EDIT!", Facebook's and others' "@generated".
 _GENERATED_LINES = 5
 _GENERATED_MARKER = re.compile(rb"@generated\b|DO NOT EDIT")
+# A ``.h`` file is C unless its head shows C++: a namespace, a class or a template at the
+# start of a line, or a standard header without a suffix (#include <vector>).
+_CPP_IN_HEADER = re.compile(
+    rb"^[ \t]*(?:namespace|class|template)\b|^[ \t]*#[ \t]*include[ \t]*<\w+>", re.MULTILINE
+)
 
 SkipReason = Literal["binary", "minified", "generated"]
 
@@ -108,7 +114,7 @@ def source_files(
     files: list[SourceFile] = []
     skipped: Counter[str] = Counter()
     for entry in listing.files:
-        language = language_for(entry.path)
+        language = language_for(entry.path)  # refined for headers once the head is read
         if language is None:
             skipped["unknown_language"] += 1
             continue
@@ -129,6 +135,8 @@ def source_files(
         if reason is not None:
             skipped[reason] += 1
             continue
+        if language == "c":
+            language = _c_or_cpp(entry.path, head)
         files.append(SourceFile(entry.path, status.st_size, status.st_mtime_ns, language))
     return SourceListing(
         root=listing.root,
@@ -154,3 +162,17 @@ def head_skip_reason(head: bytes) -> SkipReason | None:
     if any(_GENERATED_MARKER.search(line) for line in top):
         return "generated"
     return None
+
+
+def source_language(path: str, head: bytes) -> str | None:
+    """The language of the file ``path`` whose first bytes are ``head``: by its suffix, and
+    for a ``.h`` header by what its head shows (C or C++)."""
+    language = language_for(path)
+    return _c_or_cpp(path, head) if language == "c" else language
+
+
+def _c_or_cpp(path: str, head: bytes) -> str:
+    """A C file's language: C, unless it is a ``.h`` header whose head shows C++."""
+    if path.lower().endswith(".h") and _CPP_IN_HEADER.search(head):
+        return "cpp"
+    return "c"
