@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from tests.context import repo_fixture
-from uet.context.sources import HEAD_BYTES, head_skip_reason, source_files, source_language
+from uet.context.sources import (
+    HEAD_BYTES,
+    head_skip_reason,
+    source_file,
+    source_files,
+    source_language,
+)
 
 
 @pytest.mark.parametrize("use_git", [False, True], ids=["walk", "git"])
@@ -138,3 +144,16 @@ def test_a_cpp_header_with_a_dot_h_suffix_is_parsed_as_cpp(tmp_path: Path) -> No
     languages = {source.path: source.language for source in listing.files}
     assert languages["cpp/legacy.h"] == "cpp"
     assert languages["c/list.h"] == "c"
+
+
+def test_one_file_is_judged_as_the_listing_judges_it(tmp_path: Path) -> None:
+    root = repo_fixture.build_fixture_repo(tmp_path / "repo")
+    listing = source_files(root, use_git=False)
+    for source in listing.files:
+        assert source_file(root, source.path) == source
+    assert source_file(root, repo_fixture.BINARY) == "binary"
+    assert source_file(root, repo_fixture.MINIFIED) == "minified"
+    assert source_file(root, repo_fixture.GENERATED) == "generated"
+    assert source_file(root, "README.md") == "unknown_language"
+    assert source_file(root, "app/models.py", max_bytes=10) == "too_big"
+    assert source_file(root, "app/gone.py") == "unreadable"

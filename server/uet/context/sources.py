@@ -30,11 +30,13 @@ from uet.context.languages import language_for
 __all__ = [
     "HEAD_BYTES",
     "MAX_FILE_BYTES",
+    "HeadSkipReason",
     "SkipReason",
     "SourceFile",
     "SourceListing",
     "SourceSkips",
     "head_skip_reason",
+    "source_file",
     "source_files",
     "source_language",
 ]
@@ -56,7 +58,9 @@ _CPP_IN_HEADER = re.compile(
     rb"^[ \t]*(?:namespace|class|template)\b|^[ \t]*#[ \t]*include[ \t]*<\w+>", re.MULTILINE
 )
 
-SkipReason = Literal["binary", "minified", "generated"]
+HeadSkipReason = Literal["binary", "minified", "generated"]
+# The fields of SourceSkips.
+SkipReason = Literal[HeadSkipReason, "unknown_language", "too_big", "unreadable"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,30 +118,11 @@ def source_files(
     files: list[SourceFile] = []
     skipped: Counter[str] = Counter()
     for entry in listing.files:
-        language = language_for(entry.path)  # refined for headers once the head is read
-        if language is None:
-            skipped["unknown_language"] += 1
-            continue
-        if entry.size > max_bytes:
-            skipped["too_big"] += 1
-            continue
-        try:
-            with Path(prefix + entry.path).open("rb") as stream:
-                status = os.fstat(stream.fileno())
-                head = stream.read(HEAD_BYTES)
-        except OSError:
-            skipped["unreadable"] += 1
-            continue
-        if status.st_size > max_bytes:  # grew since it was listed
-            skipped["too_big"] += 1
-            continue
-        reason = head_skip_reason(head)
-        if reason is not None:
-            skipped[reason] += 1
-            continue
-        if language == "c":
-            language = _c_or_cpp(entry.path, head)
-        files.append(SourceFile(entry.path, status.st_size, status.st_mtime_ns, language))
+        judged = _judge(prefix + entry.path, entry.path, entry.size, max_bytes)
+        if isinstance(judged, SourceFile):
+            files.append(judged)
+        else:
+            skipped[judged] += 1
     return SourceListing(
         root=listing.root,
         files=tuple(files),
@@ -148,7 +133,43 @@ def source_files(
     )
 
 
-def head_skip_reason(head: bytes) -> SkipReason | None:
+def source_file(
+    root: Path, path: str, *, max_bytes: int = MAX_FILE_BYTES
+) -> SourceFile | SkipReason:
+    """Judge one file as ``source_files`` does (``path`` is relative to ``root``): the file
+    to parse, or why it is left out. For an update of a few files without a new listing;
+    the caller has already decided the path is not ignored nor in a skipped folder."""
+    try:
+        size = (root / path).stat().st_size
+    except OSError:
+        return "unreadable"
+    return _judge(str(root / path), path, size, max_bytes)
+
+
+def _judge(absolute: str, path: str, size: int, max_bytes: int) -> SourceFile | SkipReason:
+    """The checks in order of cost: the suffix, the listed size, then the head's bytes."""
+    language = language_for(path)  # refined for headers once the head is read
+    if language is None:
+        return "unknown_language"
+    if size > max_bytes:
+        return "too_big"
+    try:
+        with Path(absolute).open("rb") as stream:
+            status = os.fstat(stream.fileno())
+            head = stream.read(HEAD_BYTES)
+    except OSError:
+        return "unreadable"
+    if status.st_size > max_bytes:  # grew since it was listed
+        return "too_big"
+    reason = head_skip_reason(head)
+    if reason is not None:
+        return reason
+    if language == "c":
+        language = _c_or_cpp(path, head)
+    return SourceFile(path, status.st_size, status.st_mtime_ns, language)
+
+
+def head_skip_reason(head: bytes) -> HeadSkipReason | None:
     """Why a file whose first bytes are ``head`` should not be mapped, or ``None``.
 
     Binary: a NUL byte (as git judges). Minified: very long lines on average. Generated: a
