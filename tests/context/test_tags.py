@@ -101,6 +101,16 @@ def test_the_specific_kind_wins(language: str, source: bytes, name: str, kind: s
     assert found == {kind}
 
 
+def test_python_module_variables() -> None:
+    source = b"__all__ = ['app']\napp = Flask(__name__)\nT = TypeVar('T')\n_cache = {}\n"
+    definitions = file_tags("web.py", source, "python").definitions
+    assert [(d.name, d.kind) for d in definitions] == [
+        ("app", "variable"),
+        ("T", "constant"),
+        ("_cache", "variable"),
+    ]
+
+
 def test_python_class_fields_and_constants() -> None:
     source = b"""\
 class Point(NamedTuple):

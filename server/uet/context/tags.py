@@ -34,8 +34,8 @@ KIND_PRECEDENCE: Final = (
     "macro",
     "module",
     "field",
-    "variable",
     "constant",
+    "variable",
     "type",
 )
 _RANK: Final = {kind: rank for rank, kind in enumerate(KIND_PRECEDENCE)}

@@ -35,6 +35,14 @@
         left: (identifier) @name.definition.constant) @definition.constant))
   (#match? @name.definition.constant "^_*[A-Z][A-Z0-9_]*$"))
 
+; Other module-level names: an application object, a router, a registry, a type variable.
+; Dunder names (__all__, __version__) are bookkeeping, not the module's interface.
+(module
+  (expression_statement
+    (assignment
+      left: (identifier) @name.definition.variable) @definition.variable)
+  (#not-match? @name.definition.variable "^_*[A-Z][A-Z0-9_]*$|^__"))
+
 ; Annotated attributes of a class body: the fields of a dataclass, a NamedTuple, a model.
 (class_definition
   body: (block
