@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.context import repo_fixture
-from uet.context.languages import LANGUAGES, SUFFIXES, language_for, tags_query
+from uet.context.languages import LANGUAGES, SUFFIXES, language_for, parser_for, tags_query
 from uet.context.model import FileTags
 from uet.context.tags import MAX_SIGNATURE_CHARS, file_tags
 
@@ -235,3 +236,14 @@ print(before or "-", grammars())
         [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, check=True
     )
     assert completed.stdout.split() == ["-", "tree_sitter_python"]
+
+
+def test_threads_parse_side_by_side() -> None:
+    paths = sorted(repo_fixture.PARSED) * 8
+    expected = {path: _tags(path) for path in repo_fixture.PARSED}
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        found = list(pool.map(_tags, paths))
+    assert found == [expected[path] for path in paths]
+    assert parser_for("python") is parser_for("python")
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        assert pool.submit(parser_for, "python").result() is not parser_for("python")

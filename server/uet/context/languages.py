@@ -4,13 +4,14 @@ A language is known by the suffix of its file name. Its grammar comes from the t
 organisation's wheel (compiled, offline) and is imported only when a file of that language
 is first parsed, so listing a repository or using one language loads nothing else. The
 parser and the compiled tags query (``queries/<language>-tags.scm``, our own) are built once
-per process: compiling a query is much dearer than running it.
+per process (a parser per thread): compiling a query is much dearer than running it.
 """
 
 from __future__ import annotations
 
 import functools
 import importlib
+import threading
 from pathlib import Path
 from typing import Final, NamedTuple
 
@@ -26,6 +27,7 @@ __all__ = [
 ]
 
 QUERIES_DIR: Final = Path(__file__).with_name("queries")
+_THREAD = threading.local()
 
 
 class _Grammar(NamedTuple):
@@ -102,10 +104,16 @@ def tree_sitter_language(language: str) -> Language:
     return Language(getattr(module, grammar.function)())
 
 
-@functools.cache
 def parser_for(language: str) -> Parser:
-    """The process's parser for ``language`` (parsers are reusable, one parse at a time)."""
-    return Parser(tree_sitter_language(language))
+    """This thread's parser for ``language``: a parser is reusable but runs one parse at a
+    time, so threads (the language server's workers) each get their own."""
+    parsers: dict[str, Parser] | None = getattr(_THREAD, "parsers", None)
+    if parsers is None:
+        parsers = _THREAD.parsers = {}
+    parser = parsers.get(language)
+    if parser is None:
+        parser = parsers[language] = Parser(tree_sitter_language(language))
+    return parser
 
 
 @functools.cache
