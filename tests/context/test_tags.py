@@ -149,6 +149,15 @@ def test_a_long_signature_line_is_bounded() -> None:
     assert len(definition.signature) == MAX_SIGNATURE_CHARS
 
 
+def test_a_definition_far_into_a_long_line_shows_its_name() -> None:
+    source = b"var a=1;" * 300 + b"function far(x){return x}\n"
+    (definition,) = file_tags("long.js", source, "javascript").definitions
+    assert definition.name == "far"
+    assert definition.line == 0
+    assert "function far(x){return x}" in definition.signature
+    assert len(definition.signature) <= MAX_SIGNATURE_CHARS
+
+
 def test_bytes_that_are_not_utf8_do_not_break_the_tags() -> None:
     source = b"def caf\xe9():\n    pass\n\ndef ok():\n    caf\xe9()\n"
     tags = file_tags("latin1.py", source, "python")
@@ -213,6 +222,7 @@ def test_fixture_sources_cut_and_spliced_never_raise(
     spliced = source[:cut] + noise + source[cut:]
     tags = file_tags(path, spliced, language)
     for definition in tags.definitions:
+        assert definition.name
         assert len(definition.signature) <= MAX_SIGNATURE_CHARS
         assert definition.line >= 0
 

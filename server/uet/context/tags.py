@@ -43,6 +43,8 @@ _DEFINITION_NAME = "name.definition."
 _REFERENCE_NAME = "name.reference."
 # Enough bytes for MAX_SIGNATURE_CHARS characters of UTF-8 and the whitespace after them.
 _MAX_SIGNATURE_BYTES = 4 * MAX_SIGNATURE_CHARS + 64
+# How far before its name a signature may start.
+_NAME_LEAD = MAX_SIGNATURE_CHARS - 50
 
 
 def file_tags(path: str, source: bytes, language: str) -> FileTags:
@@ -68,11 +70,12 @@ def file_tags(path: str, source: bytes, language: str) -> FileTags:
     for start in kinds:
         references.pop(start, None)
     definitions = (_definition(*kinds[start], source) for start in sorted(kinds))
+    # A name tree-sitter made up to recover from an error (MISSING) is empty: no definition.
     names = (_text(references[start]) for start in sorted(references))
     return FileTags(
         path=path,
         language=language,
-        definitions=tuple(definitions),
+        definitions=tuple(definition for definition in definitions if definition.name),
         references=tuple(name for name in names if name),
         parse_errors=root.has_error,
     )
@@ -91,7 +94,9 @@ def _definition(name: Node, kind: str, source: bytes) -> Definition:
     """A definition whose line and signature are the line of its name: the definition's
     first line past the annotations and decorators that some grammars (Java's, TypeScript's)
     count as part of it."""
-    line_start = source.rfind(b"\n", 0, name.start_byte) + 1
+    # On a long line (minified code that passed as source) the signature starts near the
+    # name, so that it shows it.
+    line_start = max(source.rfind(b"\n", 0, name.start_byte) + 1, name.start_byte - _NAME_LEAD)
     line_end = source.find(b"\n", line_start, line_start + _MAX_SIGNATURE_BYTES)
     if line_end < 0:
         line_end = line_start + _MAX_SIGNATURE_BYTES
