@@ -158,6 +158,13 @@ def test_a_definition_far_into_a_long_line_shows_its_name() -> None:
     assert len(definition.signature) <= MAX_SIGNATURE_CHARS
 
 
+@pytest.mark.parametrize("language", ["javascript", "typescript", "tsx"])
+def test_names_required_by_commonjs_are_references(language: str) -> None:
+    source = b'const { formatPrice, Cart: Basket } = require("./util");\nconst { x } = load();\n'
+    references = file_tags("main.js", source, language).references
+    assert references == ("formatPrice", "Cart", "require", "load")
+
+
 def test_bytes_that_are_not_utf8_do_not_break_the_tags() -> None:
     source = b"def caf\xe9():\n    pass\n\ndef ok():\n    caf\xe9()\n"
     tags = file_tags("latin1.py", source, "python")

@@ -81,3 +81,14 @@
 
 (export_specifier
   name: (identifier) @name.reference.import)
+
+; CommonJS: const { formatPrice, Cart } = require("./util")
+(variable_declarator
+  name: (object_pattern
+    [
+      (shorthand_property_identifier_pattern) @name.reference.import
+      (pair_pattern key: (property_identifier) @name.reference.import)
+    ])
+  value: (call_expression
+    function: (identifier) @_require)
+  (#eq? @_require "require"))
