@@ -3,13 +3,15 @@ version, a damaged file or a planted row is rebuilt or ignored, never an error."
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from pathlib import Path
 
 import pytest
 
-from uet.context.cache import CachedTags, FileStamp, TagCache, content_digest
+from uet.context import cache as cache_module
+from uet.context.cache import CachedTags, FileStamp, TagCache, content_digest, query_digest
 from uet.context.model import CACHE_VERSION, Definition, FileTags
 
 TAGS = FileTags(
@@ -44,10 +46,24 @@ def test_the_file_is_in_wal_mode_with_its_versions(tmp_path: Path) -> None:
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         meta = dict(db.execute("SELECT key, value FROM meta"))
-    assert meta == {"cache_version": str(CACHE_VERSION), "parsers": "parsers-1"}
+    assert meta == {
+        "cache_version": str(CACHE_VERSION),
+        "parsers": "parsers-1",
+        "queries": query_digest(),
+    }
 
 
-@pytest.mark.parametrize("key", ["cache_version", "parsers"])
+def test_the_query_digest_follows_the_shipped_queries() -> None:
+    queries = sorted((Path(cache_module.__file__).parent / "queries").glob("*.scm"))
+    assert queries
+    expected = hashlib.blake2b(digest_size=16)
+    for query in queries:
+        expected.update(query.name.encode())
+        expected.update(query.read_bytes())
+    assert query_digest() == expected.hexdigest()
+
+
+@pytest.mark.parametrize("key", ["cache_version", "parsers", "queries"])
 def test_a_cache_of_another_version_is_emptied(tmp_path: Path, key: str) -> None:
     path = tmp_path / "repomap.db"
     _filled(path)

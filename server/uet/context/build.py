@@ -155,6 +155,8 @@ class TagIndex:
         ones that no longer exist or are no longer worth mapping; the rest of the workspace
         is not looked at. A new file inside a folder the listing skips (``node_modules``,
         ``.venv`` ...) is not added; ``.gitignore`` is only applied by :meth:`refresh`."""
+        from uet.context.sources import source_file
+
         rows = self._loaded()
         to_parse: list[_Source] = []
         dropped: set[str] = set()
@@ -172,11 +174,11 @@ class TagIndex:
                 continue
             if row is not None and self._unchanged(path, row, status.st_size, status.st_mtime_ns):
                 continue
-            language = _language_worth_mapping(self.root / path, path, status.st_size)
-            if language is None:
+            judged = source_file(self.root, path)  # the listing's own rules
+            if isinstance(judged, str):
                 dropped.add(path)
             else:
-                to_parse.append(_Source(path, language))
+                to_parse.append(_Source(path, judged.language))
         return self._apply(to_parse, dropped & set(rows), jobs=1, progress=None)
 
     def _apply(
@@ -247,23 +249,6 @@ def _in_skipped_folder(path: str) -> bool:
 
     folders = Path(path).parts[:-1]
     return any(name in SKIPPED_DIR_NAMES or name in BUILD_OUTPUT_DIR_NAMES for name in folders)
-
-
-def _language_worth_mapping(file: Path, path: str, size: int) -> str | None:
-    """The language of ``file`` when the listing would map it (known language, not too big,
-    not binary, minified or generated), else ``None``."""
-    from uet.context.languages import language_for
-    from uet.context.sources import HEAD_BYTES, MAX_FILE_BYTES, head_skip_reason
-
-    language = language_for(path)
-    if language is None or size > MAX_FILE_BYTES:
-        return None
-    try:
-        with file.open("rb") as stream:
-            head = stream.read(HEAD_BYTES)
-    except OSError:
-        return None
-    return None if head_skip_reason(head) is not None else language
 
 
 def _relative(root: Path, path: str | Path) -> str:

@@ -7,9 +7,10 @@ was read: a write in that window may leave size and mtime equal (coarse file-sys
 so such a row is trusted only after its digest is compared again.
 
 The ``meta`` table records :data:`~uet.context.model.CACHE_VERSION` and the versions of
-tree-sitter and its grammars. A cache written by anything else, or a file that is not a
-readable SQLite database, is deleted and rebuilt without complaint: the cache is only ever
-a shortcut. Tags are stored as JSON, never pickled, so a planted cache file cannot run code.
+tree-sitter and its grammars, and a digest of the tag queries. A cache written by anything
+else, or a file that is not a readable SQLite database, is deleted and rebuilt without
+complaint: the cache is only ever a shortcut. Tags are stored as JSON, never pickled, so a
+planted cache file cannot run code.
 """
 
 from __future__ import annotations
@@ -109,6 +110,17 @@ def parser_versions() -> str:
     return " ".join(found)
 
 
+@functools.cache
+def query_digest() -> str:
+    """A digest of the tag queries shipped with the package, for ``meta``: tags found with
+    other queries are stale, whatever the cache version says."""
+    digest = hashlib.blake2b(digest_size=16)
+    for query in sorted(Path(__file__).with_name("queries").glob("*.scm")):
+        digest.update(query.name.encode())
+        digest.update(query.read_bytes())
+    return digest.hexdigest()
+
+
 class TagCache:
     """The cache at ``path`` (``None``: in memory only), opened or rebuilt on construction.
 
@@ -121,6 +133,7 @@ class TagCache:
         self._meta = {
             "cache_version": str(CACHE_VERSION),
             "parsers": parser_versions() if versions is None else versions,
+            "queries": query_digest(),
         }
         self.rebuilt = False  # the file held another version's cache, or garbage
         self._db = self._open()
