@@ -93,6 +93,13 @@ class _ClientInput:
     def __init__(self, descriptor: int) -> None:
         self._descriptor = descriptor
         self._ended, self._end = os.pipe()
+        os.set_blocking(self._end, False)  # it may serve as the signal wake-up descriptor
+
+    @property
+    def wakeup_descriptor(self) -> int:
+        """A descriptor a signal may be written to (``signal.set_wakeup_fd``): it ends the
+        input as ``end`` does, from whichever thread the signal reaches."""
+        return self._end
 
     def read1(self, size: int = 1 << 16, /) -> bytes:
         """What the client sent next (at most ``size`` bytes); ``b""`` once the input ended."""
@@ -123,9 +130,15 @@ class _Ending:
         self._client = client
         self._signal: signal.Signals | None = None
         self._previous: dict[int, Any] = {}
+        self._previous_wakeup = -1
 
     def __enter__(self) -> _Ending:
         self._previous = {number: signal.signal(number, self._on_signal) for number in _END_SIGNALS}
+        if self._client is not None:
+            # The handler runs in the main thread, which may sleep in the event loop's poll
+            # while the signal reaches another thread: the wake-up byte ends the client's input
+            # at once, the loop wakes up to that, and the handler runs then.
+            self._previous_wakeup = signal.set_wakeup_fd(self._client.wakeup_descriptor)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -136,6 +149,8 @@ class _Ending:
         try:
             _stop_runs(f"the language server ended{named}")
         finally:
+            if self._client is not None:
+                signal.set_wakeup_fd(self._previous_wakeup)
             for number, handler in self._previous.items():
                 signal.signal(number, handler)
 
