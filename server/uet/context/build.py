@@ -155,7 +155,7 @@ class TagIndex:
         ones that no longer exist or are no longer worth mapping; the rest of the workspace
         is not looked at. A new file inside a folder the listing skips (``node_modules``,
         ``.venv`` ...) is not added; ``.gitignore`` is only applied by :meth:`refresh`."""
-        from uet.context.sources import source_file
+        from uet.context.sources import in_skipped_folder, source_file
 
         rows = self._loaded()
         to_parse: list[_Source] = []
@@ -165,7 +165,7 @@ class TagIndex:
             if path.startswith("../") or Path(path).is_absolute():
                 continue  # outside the workspace
             row = rows.get(path)
-            if row is None and _in_skipped_folder(path):
+            if row is None and in_skipped_folder(path):
                 continue
             try:
                 status = (self.root / path).stat()
@@ -242,13 +242,6 @@ def _parse_all(
             if progress is not None:
                 progress(len(parsed), total)
     return parsed
-
-
-def _in_skipped_folder(path: str) -> bool:
-    from uet.artifacts.files import BUILD_OUTPUT_DIR_NAMES, SKIPPED_DIR_NAMES
-
-    folders = Path(path).parts[:-1]
-    return any(name in SKIPPED_DIR_NAMES or name in BUILD_OUTPUT_DIR_NAMES for name in folders)
 
 
 def _relative(root: Path, path: str | Path) -> str:

@@ -30,18 +30,22 @@ from uet.context.languages import language_for
 __all__ = [
     "HEAD_BYTES",
     "MAX_FILE_BYTES",
+    "SKIPPED_FOLDERS",
     "HeadSkipReason",
     "SkipReason",
     "SourceFile",
     "SourceListing",
     "SourceSkips",
     "head_skip_reason",
+    "in_skipped_folder",
     "source_file",
     "source_files",
     "source_language",
 ]
 
 MAX_FILE_BYTES: Final = 1_000_000
+# Folders the map never enters: the walker's own list plus build output.
+SKIPPED_FOLDERS: Final = SKIPPED_DIR_NAMES | BUILD_OUTPUT_DIR_NAMES
 # How much of each file is read to judge it: enough for a licence header and a marker.
 HEAD_BYTES: Final = 8192
 # Minified code: the head's lines average more than this many bytes (only judged on heads
@@ -111,7 +115,7 @@ def source_files(
     options = ListingOptions(
         use_git=use_git,
         max_files=max_files,
-        skipped_dir_names=SKIPPED_DIR_NAMES | BUILD_OUTPUT_DIR_NAMES,
+        skipped_dir_names=SKIPPED_FOLDERS,
     )
     listing = list_files(root, options)
     prefix = str(listing.root) + os.sep
@@ -131,6 +135,12 @@ def source_files(
         truncated=listing.truncated,
         notes=listing.notes,
     )
+
+
+def in_skipped_folder(path: str) -> bool:
+    """Whether the listing would never reach ``path`` (root-relative) because one of its
+    folders is skipped by name (for an update of a few files without a new listing)."""
+    return any(folder in SKIPPED_FOLDERS for folder in Path(path).parts[:-1])
 
 
 def source_file(
